@@ -1,0 +1,16 @@
+"""Composition root: settings -> store -> pipeline | web. One module per command area."""
+
+from __future__ import annotations
+
+import importlib
+
+from breakingon.cli.app import app
+
+# Each module registers its commands on `app` when imported.
+_COMMAND_MODULES = ("sources", "crawl", "stories", "briefs", "signals", "serve")
+
+
+def main() -> None:
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"breakingon.cli.{name}")
+    app()

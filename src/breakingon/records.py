@@ -1,0 +1,213 @@
+"""Plain, typed records that every stage passes to the next.
+
+Records are frozen dataclasses holding tuples (never lists), timezone-aware UTC
+datetimes and ids (never ORM rows). This module imports only the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FeedStatus = Literal["active", "paused", "ended"]
+PlaceKind = Literal["country", "region", "city"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outlet:
+    """A news organisation (one row of `sources`)."""
+
+    name: str
+    homepage: str = ""
+    country: str = ""  # ISO 3166 alpha-2, upper case, "" when unknown
+    language: str = ""  # ISO 639-1
+    place: str = ""  # region or city for local outlets, e.g. "US | New York"
+    owner: str = ""
+    ownership: str = ""  # e.g. "public", "private", "state", "nonprofit", "" unknown
+    weight: float = 1.0  # operator-set importance multiplier
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One feed URL of an outlet, with the state the fetcher keeps for it."""
+
+    url: str
+    outlet: str
+    country: str = ""
+    language: str = ""
+    sections: tuple[str, ...] = ()
+    place: str = ""
+    status: FeedStatus = "active"
+    id: int | None = None
+    source_id: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    next_check_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
+    interval_s: int = 900
+    error_count: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What one HTTP fetch gave. An expected failure is data: `error` is set."""
+
+    url: str
+    final_url: str
+    status: int | None = None
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+    retry_after_s: float | None = None
+    error: str | None = None  # typed code: timeout, dns, too_large, deadline_exceeded, ...
+    detail: str = ""
+    elapsed_s: float = 0.0
+    permanent_redirect: str | None = None
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for k, v in self.headers:
+            if k.lower() == lname:
+                return v
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One item parsed from a feed, sanitized, before the article page is fetched."""
+
+    item_key: str  # stable identity inside the feed: guid, else canonical link, else hash
+    url: str  # canonical URL, tracking parameters removed ("" when the item has none)
+    title: str
+    summary: str  # plain text
+    content_html: str  # sanitized HTML (nh3), may be ""
+    published: datetime  # UTC; first-seen when missing or unparseable
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    image: str = ""
+    guid: str = ""
+    date_flag: str = ""  # "", "missing", "unparseable", "future_clamped"
+    alias_key: str = ""  # guid/url with scheme and host stripped (C7)
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What the extractor found in an article page."""
+
+    url: str
+    title: str = ""
+    text: str = ""
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    language: str = ""
+    image: str = ""
+    error: str | None = None  # None when extraction succeeded
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article: one item of one feed, with its full text."""
+
+    url: str
+    title: str
+    text: str
+    published: datetime
+    id: int | None = None
+    feed_id: int | None = None
+    source_id: int | None = None
+    outlet: str = ""
+    country: str = ""
+    language: str = ""
+    authors: tuple[str, ...] = ()
+    summary: str = ""
+    image: str = ""
+    item_key: str = ""
+    alias_key: str = ""
+    content_hash: str = ""
+    simhash: int = 0
+    duplicate_of: int | None = None  # id of the first copy of a syndicated text
+    extraction: str = "ok"  # ok | feed_fallback:<reason>
+    sections: tuple[str, ...] = ()
+    first_seen: datetime | None = None
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place an article or story is about, resolved to GeoNames."""
+
+    geonameid: int
+    name: str
+    country: str  # ISO 3166 alpha-2
+    kind: PlaceKind
+    lat: float
+    lon: float
+    score: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A pointer from a brief sentence to a source article."""
+
+    article_id: str  # article id (str so batch entry points can use their own ids)
+    outlet: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BriefSentence:
+    text: str
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BriefSection:
+    heading: str  # "What happened", "Details", "Reactions", "What comes next"
+    sentences: tuple[BriefSentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Brief:
+    """A cited, multi-source story brief."""
+
+    headline: str
+    dek: tuple[BriefSentence, ...]
+    sections: tuple[BriefSection, ...]
+    credits: tuple[str, ...]  # outlets (and bylines) whose reporting it draws on
+    writer: str = "extractive"
+
+    def summary_text(self) -> str:
+        parts = [s.text for s in self.dek]
+        for sec in self.sections:
+            parts.extend(s.text for s in sec.sentences)
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A real-world event and the articles that report it."""
+
+    id: int
+    headline: str
+    first_reported: datetime
+    last_reported: datetime
+    article_count: int = 0
+    outlet_count: int = 0
+    representative_article_id: int | None = None
+    outlets: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    places: tuple[Place, ...] = ()
+    score: float = 0.0
+    score_explanation: str = ""
+    breaking_until: datetime | None = None
+    dek: str = ""
+    merged_into: int | None = None
+    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
