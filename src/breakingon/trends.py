@@ -1,0 +1,188 @@
+"""Trends: names and key phrases whose mention rate bursts against their own baseline.
+
+Burst model: a **smoothed Poisson z-score** over fixed time buckets. For each term,
+the baseline rate per bucket is lambda = (mentions in the baseline window + alpha) /
+baseline buckets (additive smoothing, so a never-seen term has a small, non-zero
+rate); the recent window of R buckets expects lambda*R mentions and the score is
+z = (recent - lambda*R) / sqrt(lambda*R + 1). A term trends when z >= `min_z` and it
+has at least `min_mentions` recent mentions. A steady term scores about 0.
+
+`extract_terms(title, text)` finds the terms without any downloaded model:
+capitalized multiword names ("Harvey Weinstein", "Bank of England"), capitalized
+single words that are not sentence starters or stopwords, and lower-case two-word key
+phrases repeated in the text ("interest rates").
+
+Pure: `now` is passed in; no store, no network, no clock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+_STOP = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just me more most my no nor not now of off on once only or other our
+    ours out over own same she should so some such than that the their theirs them then there
+    these they this those through to too under until up very was we were what when where which
+    while who whom why will with would you your yours said says say told according new one two
+    three four five six seven eight nine ten first last year years time people like get got
+    mr mrs ms dr monday tuesday wednesday thursday friday saturday sunday january february march
+    april may june july august september october november december today yesterday tomorrow
+    week month day days however meanwhile still even many much well back since while per via
+    but yet just though although among amid despite within without around across""".split()
+)
+# Lower-case words that may join a capitalized name: "Bank of England", "Charles de Gaulle".
+_CONNECT = frozenset({"of", "de", "del", "la", "le", "von", "van", "der", "da", "al", "bin"})
+_TOKEN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][\w'’\-]*|[.!?;:]|\n")
+MAX_TERMS = 25
+
+
+def _norm(term: str) -> str:
+    return re.sub(r"['’]s$", "", term).casefold()
+
+
+def extract_terms(title: str, text: str) -> tuple[str, ...]:
+    """Names and key phrases of an article, most salient first (title terms lead)."""
+    found: Counter[str] = Counter()
+    display: dict[str, str] = {}
+    first_pos: dict[str, int] = {}
+    pairs: Counter[str] = Counter()
+    pos = 0
+    for block, boost in ((title, 3), (text[:6000], 1)):
+        tokens = _TOKEN.findall(block)
+        sentence_start = True
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok in ".!?;:\n":
+                sentence_start = True
+                i += 1
+                continue
+            if tok[0].isupper():
+                j = i + 1
+                parts = [tok]
+                while j < len(tokens):
+                    nxt = tokens[j]
+                    if nxt[0].isupper() and nxt not in ".!?;:\n":
+                        parts.append(nxt)
+                        j += 1
+                    elif (
+                        nxt in _CONNECT
+                        and j + 1 < len(tokens)
+                        and tokens[j + 1][0].isupper()
+                        and tokens[j + 1] not in ".!?;:\n"
+                    ):
+                        parts.extend([nxt, tokens[j + 1]])
+                        j += 2
+                    else:
+                        break
+                # A sentence-initial capital is only a name when more follows or it is no
+                # common word ("The", "However" are dropped).
+                while parts and parts[0].casefold() in _STOP:
+                    parts = parts[1:]
+                while parts and parts[-1] in _CONNECT:
+                    parts = parts[:-1]
+                if parts and len(parts) <= 5:
+                    name = re.sub(r"['’]s$", "", " ".join(parts))
+                    single = len(parts) == 1
+                    if not (single and (sentence_start or len(name) < 3)):
+                        key = _norm(name)
+                        found[key] += boost
+                        display.setdefault(key, name)
+                        first_pos.setdefault(key, pos + i)
+                sentence_start = False
+                i = j
+                continue
+            sentence_start = False
+            i += 1
+        # Key phrases: two lower-case content words in a row (counted over title + text).
+        words = [t for t in tokens if t not in ".!?;:\n"]
+        for a, b in itertools.pairwise(words):
+            if a.islower() and b.islower() and len(a) > 2 and len(b) > 2:
+                if a not in _STOP and b not in _STOP:
+                    pairs[f"{a} {b}"] += 1
+        pos += len(tokens)
+    for phrase, n in pairs.items():
+        if n >= 2:  # a phrase said once is not a key phrase
+            found[phrase] += n
+            display.setdefault(phrase, phrase)
+            first_pos.setdefault(phrase, 10**9)
+    ranked = sorted(
+        (k for k, v in found.items() if v > 0), key=lambda k: (-found[k], first_pos[k], k)
+    )
+    return tuple(display[k] for k in ranked[:MAX_TERMS])
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A term seen in one article of one story at one time."""
+
+    term: str
+    story_id: str
+    at: datetime  # UTC-aware (the article's publication time)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendSettings:
+    bucket_min: float = 60.0
+    recent_buckets: int = 3  # "the last hours"
+    baseline_buckets: int = 48  # the two days before
+    alpha: float = 1.0  # additive smoothing, in mentions over the whole baseline
+    min_z: float = 3.0
+    min_mentions: int = 3
+    max_trends: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    term: str
+    score: float  # the smoothed Poisson z-score
+    story_ids: tuple[str, ...]  # stories behind the trend, most mentions first
+    recent_mentions: int
+    baseline_per_bucket: float
+
+
+def find_trends(
+    mentions: Sequence[Mention], now: datetime, cfg: TrendSettings | None = None
+) -> list[Trend]:
+    """Terms bursting at `now`, highest score first (ties by term)."""
+    cfg = cfg or TrendSettings()
+    bucket_s = cfg.bucket_min * 60.0
+    recent: Counter[str] = Counter()
+    base: Counter[str] = Counter()
+    stories: dict[str, Counter[str]] = defaultdict(Counter)
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    nows = now.timestamp()
+    for m in mentions:
+        age_buckets = (nows - m.at.timestamp()) / bucket_s
+        if age_buckets < 0:
+            continue
+        key = _norm(m.term)
+        if age_buckets < cfg.recent_buckets:
+            recent[key] += 1
+            stories[key][m.story_id] += 1
+            forms[key][m.term] += 1
+        elif age_buckets < cfg.recent_buckets + cfg.baseline_buckets:
+            base[key] += 1
+    out: list[Trend] = []
+    for key, r in recent.items():
+        if r < cfg.min_mentions:
+            continue
+        lam = (base[key] + cfg.alpha) / cfg.baseline_buckets
+        expected = lam * cfg.recent_buckets
+        z = (r - expected) / math.sqrt(expected + 1.0)
+        if z < cfg.min_z:
+            continue
+        term = sorted(forms[key].items(), key=lambda p: (-p[1], p[0]))[0][0]
+        sids = tuple(s for s, _ in sorted(stories[key].items(), key=lambda p: (-p[1], p[0])))
+        out.append(Trend(term, round(z, 4), sids, r, round(lam, 6)))
+    out.sort(key=lambda t: (-t.score, t.term))
+    return out[: cfg.max_trends]
