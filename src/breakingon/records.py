@@ -134,6 +134,7 @@ class Article:
     duplicate_of: int | None = None  # id of the first copy of a syndicated text
     extraction: str = "ok"  # ok | feed_fallback:<reason>
     sections: tuple[str, ...] = ()
+    places: tuple[Place, ...] = ()
     first_seen: datetime | None = None
     story_id: int | None = None
 

@@ -1,5 +1,175 @@
-"""CLI commands: sources."""
+"""CLI commands: `sources add|remove|list|import-opml|export-opml|load-catalogue`, `stats`."""
 
 from __future__ import annotations
 
-from breakingon.cli.app import app  # noqa: F401
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from breakingon.cli.app import app, fail, load, open_configured_store
+from breakingon.records import Feed, Outlet
+from breakingon.sources import (
+    SourceError,
+    export_opml,
+    feed_to_json,
+    feed_url_key,
+    load_catalogue,
+    parse_opml,
+    validate_feed_url,
+)
+from breakingon.store import Store
+
+sources_app = typer.Typer(help="Manage outlets and their feeds.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+def ensure_catalogue(store: Store) -> int:
+    """Load the default catalogue into an empty store; return the number of feeds added."""
+    if store.list_feeds():
+        return 0
+    added = 0
+    for entry in load_catalogue():
+        store.upsert_outlet(
+            Outlet(
+                name=entry.feed.outlet,
+                homepage=entry.homepage,
+                country=entry.feed.country,
+                language=entry.feed.language,
+                place=entry.feed.place,
+                owner=entry.owner,
+                ownership=entry.ownership,
+            )
+        )
+        _, created = store.add_feed(entry.feed, feed_url_key(entry.feed.url))
+        added += created
+    return added
+
+
+def _add_feeds(store: Store, feeds: list[Feed]) -> tuple[int, int]:
+    created = 0
+    for feed in feeds:
+        _, new = store.add_feed(feed, feed_url_key(feed.url))
+        created += new
+    return created, len(feeds) - created
+
+
+@sources_app.command("add")
+def sources_add(
+    url: str,
+    outlet: Annotated[str, typer.Option(help="Outlet name (default: the host name).")] = "",
+    country: Annotated[str, typer.Option(help="ISO 3166 alpha-2 country code.")] = "",
+    language: Annotated[str, typer.Option(help="ISO 639-1 language code.")] = "",
+    section: Annotated[list[str] | None, typer.Option(help="Topic section (repeatable).")] = None,
+    place: Annotated[str, typer.Option(help="Region or city of a local outlet.")] = "",
+) -> None:
+    """Add one feed. A duplicate (same normalized URL) reports the existing feed."""
+    try:
+        clean = validate_feed_url(url)
+    except SourceError as exc:
+        fail(f"{url!r}: {exc}")
+        return
+    if country and (len(country) != 2 or not country.isalpha()):
+        fail(f"--country: expected an ISO 3166 alpha-2 code, got {country!r}")
+    settings = load()
+    store = open_configured_store(settings)
+    from urllib.parse import urlsplit
+
+    feed = Feed(
+        url=clean,
+        outlet=outlet or (urlsplit(clean).hostname or clean),
+        country=country.upper(),
+        language=language.lower(),
+        sections=tuple(s.lower() for s in (section or [])),
+        place=place,
+    )
+    stored, created = store.add_feed(feed, feed_url_key(clean))
+    typer.echo(("added" if created else "already present") + f": #{stored.id} {stored.url}")
+
+
+@sources_app.command("remove")
+def sources_remove(url: str) -> None:
+    """Remove a feed by URL (its stored articles stay)."""
+    try:
+        key = feed_url_key(url)
+    except SourceError as exc:
+        fail(f"{url!r}: {exc}")
+        return
+    store = open_configured_store(load())
+    if not store.remove_feed(key):
+        fail(f"no feed with URL {url!r}", code=1)
+    typer.echo(f"removed: {url}")
+
+
+@sources_app.command("list")
+def sources_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of feeds.")] = False,
+) -> None:
+    """List feeds (the default catalogue is loaded into an empty database first)."""
+    store = open_configured_store(load())
+    ensure_catalogue(store)
+    feeds = store.list_feeds()
+    if as_json:
+        typer.echo(json.dumps([feed_to_json(f) for f in feeds], ensure_ascii=False, indent=1))
+        return
+    for f in feeds:
+        secs = ",".join(f.sections)
+        typer.echo(f"{f.id:>6}  {f.country or '--':2}  {f.status:7} {f.outlet[:32]:32}  {secs[:20]:20}  {f.url}")
+    typer.echo(f"{len(feeds)} feeds")
+
+
+@sources_app.command("import-opml")
+def sources_import_opml(path_or_url: str) -> None:
+    """Import feeds from an OPML file or URL (fetched with the crawler's policy)."""
+    settings = load()
+    if path_or_url.startswith(("http://", "https://")):
+        from breakingon.pipeline import fetch_bytes
+
+        data, error = fetch_bytes(settings, path_or_url)
+        if error:
+            fail(f"{path_or_url}: {error}")
+    else:
+        p = Path(path_or_url)
+        try:
+            if p.stat().st_size > 5 * 1024 * 1024:
+                fail(f"{p}: OPML larger than 5 MiB")
+            data = p.read_bytes()
+        except OSError as exc:
+            fail(f"{p}: {exc.strerror or exc}")
+            return
+    try:
+        feeds = parse_opml(data)
+    except SourceError as exc:
+        fail(f"{path_or_url}: {exc}")
+        return
+    store = open_configured_store(settings)
+    created, existing = _add_feeds(store, feeds)
+    typer.echo(f"imported {created} new feeds ({existing} already present)")
+
+
+@sources_app.command("export-opml")
+def sources_export_opml(
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Write all feeds as OPML 2.0 (to stdout, or --output FILE)."""
+    store = open_configured_store(load())
+    text = export_opml(store.list_feeds())
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, "utf-8")
+
+
+@app.command("stats")
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Counts of sources, feeds, articles and stories."""
+    store = open_configured_store(load())
+    counts = store.stats()
+    if as_json:
+        typer.echo(json.dumps(counts))
+    else:
+        for k, v in counts.items():
+            typer.echo(f"{k:10} {v}")

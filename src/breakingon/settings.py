@@ -1,0 +1,168 @@
+"""Settings: one frozen object, loaded once at the edge, validated once.
+
+`load_settings(environ, path=None)` reads `BREAKINGON_*` environment variables and an
+optional TOML file (the file's keys are the variable names without the prefix, in lower
+case, e.g. `site_name = "Daily Wire"`; environment variables win). Errors name the
+variable. Nothing else in the package reads the environment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+PREFIX = "BREAKINGON_"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = Path("./data")
+    database_url: str = ""  # "" -> sqlite:///<data_dir>/breakingon.sqlite
+    site_name: str = "BreakingOn"
+    site_about: str = (
+        "BreakingOn gathers reporting from outlets around the world, groups it into "
+        "stories and writes neutral briefs in which every sentence is cited to its sources."
+    )
+    site_copyright: str = "© BreakingOn contributors. Briefs quote and cite the outlets named."
+    public_base_url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_token: str = ""  # "" disables the admin API
+    fetch_allow_networks: tuple[Network, ...] = ()
+    fetch_concurrency: int = 16
+    per_host_concurrency: int = 2
+    per_host_delay_s: float = 1.0
+    min_poll_interval_s: int = 120
+    max_poll_interval_s: int = 21600
+    fetch_timeout_s: float = 30.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    user_agent: str = ""
+    extract_workers: int = 1
+    extract_timeout_s: float = 10.0
+    retention_days: int = 0  # 0 keeps everything
+    breaking_min_outlets: int = 3
+    breaking_window_min: int = 30
+    llm_url: str = ""  # OpenAI-compatible endpoint for the optional abstractive writer
+    llm_model: str = ""
+    llm_api_key: str = ""
+    rate_limit_per_min: int = 600
+    lease_s: int = 120
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'breakingon.sqlite').resolve()}"
+
+
+def parse_networks(name: str, value: str) -> tuple[Network, ...]:
+    """Parse a comma-separated list of CIDRs, naming `name` in the error."""
+    nets: list[Network] = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {part!r} is not a CIDR network ({exc})") from None
+    return tuple(nets)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _convert(name: str, annotation: str, raw: Any) -> Any:
+    try:
+        if annotation == "Path":
+            return Path(str(raw)).expanduser()
+        if annotation == "int":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return int(raw)
+        if annotation == "float":
+            return float(raw)
+        if annotation == "bool":
+            if isinstance(raw, bool):
+                return raw
+            low = str(raw).strip().lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError(raw)
+        if annotation.startswith("tuple[Network"):
+            if isinstance(raw, list):
+                raw = ",".join(str(x) for x in raw)
+            return parse_networks(name, str(raw))
+        return str(raw)
+    except SettingsError:
+        raise
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}: expected {annotation}, got {raw!r}") from None
+
+
+def load_settings(environ: Mapping[str, str], path: Path | str | None = None) -> Settings:
+    """Build Settings from a TOML file (optional) and `environ` (wins over the file).
+
+    The file may also be named by `BREAKINGON_CONFIG`.
+    """
+    file_values: dict[str, Any] = {}
+    path = path or environ.get(PREFIX + "CONFIG") or None
+    if path:
+        p = Path(path)
+        try:
+            with p.open("rb") as fh:
+                file_values = tomllib.load(fh)
+        except FileNotFoundError:
+            raise SettingsError(f"{PREFIX}CONFIG: file {p} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{PREFIX}CONFIG: {p} is not valid TOML ({exc})") from None
+    known = {f.name: f for f in fields(Settings)}
+    for key in file_values:
+        if key not in known:
+            raise SettingsError(f"{path}: unknown setting {key!r}")
+    for key in environ:
+        if key.startswith(PREFIX) and key != PREFIX + "CONFIG" and key != PREFIX + "TEST_POSTGRES_URL":
+            if key[len(PREFIX) :].lower() not in known:
+                raise SettingsError(f"{key}: unknown setting")
+    values: dict[str, Any] = {}
+    for name, f in known.items():
+        var = PREFIX + name.upper()
+        if var in environ:
+            values[name] = _convert(var, str(f.type), environ[var])
+        elif name in file_values:
+            values[name] = _convert(f"{path}: {name}", str(f.type), file_values[name])
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    url = s.database_url
+    if url and not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgresql+psycopg://"))):
+        raise SettingsError(f"{PREFIX}DATABASE_URL: expected sqlite:/// or postgresql://, got {url!r}")
+    if not (1 <= s.port <= 65535):
+        raise SettingsError(f"{PREFIX}PORT: expected 1-65535, got {s.port}")
+    if not s.public_base_url.startswith(("http://", "https://")):
+        raise SettingsError(f"{PREFIX}PUBLIC_BASE_URL: expected an http(s) URL")
+    if s.min_poll_interval_s <= 0 or s.max_poll_interval_s < s.min_poll_interval_s:
+        raise SettingsError(
+            f"{PREFIX}MIN_POLL_INTERVAL_S/{PREFIX}MAX_POLL_INTERVAL_S: need 0 < min <= max"
+        )
+    if s.admin_token and len(s.admin_token) < 16:
+        raise SettingsError(f"{PREFIX}ADMIN_TOKEN: use at least 16 characters")
+    if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")

@@ -1,0 +1,221 @@
+"""Sources: feed URL validation and identity, the default catalogue, OPML in and out.
+
+Pure apart from reading the packaged catalogue file: no store, no network. OPML is
+parsed with defusedxml (no DTDs, no entities, no external resources), with caps on size,
+outline count and nesting depth (RELIABILITY E6) so a hostile file gets a clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from xml.etree import ElementTree as ET
+
+import defusedxml.ElementTree as DET
+from defusedxml import DefusedXmlException
+
+from breakingon.records import Feed
+
+MAX_URL_LENGTH = 2048
+MAX_OPML_BYTES = 5 * 1024 * 1024
+MAX_OPML_OUTLINES = 5_000
+MAX_OPML_DEPTH = 8
+_CTRL = re.compile(r"[\x00-\x20\x7f]")
+
+
+class SourceError(ValueError):
+    """Bad source input (URL, OPML); the message says what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    feed: Feed
+    homepage: str = ""
+    owner: str = ""
+    ownership: str = ""
+
+
+def validate_feed_url(url: str) -> str:
+    """Return the URL in a clean form, or raise SourceError saying why it is refused.
+
+    Only absolute http(s) URLs with a host, no credentials, no whitespace or control
+    characters, at most 2048 characters. International host names become punycode.
+    Whether the host's addresses may be fetched is the fetcher's SSRF policy's call.
+    """
+    if not isinstance(url, str) or not url:
+        raise SourceError("empty URL")
+    if len(url) > MAX_URL_LENGTH:
+        raise SourceError(f"URL longer than {MAX_URL_LENGTH} characters")
+    if _CTRL.search(url):
+        raise SourceError("URL contains whitespace or control characters")
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise SourceError(f"malformed URL ({exc})") from None
+    scheme = parts.scheme.lower()
+    if not scheme:
+        raise SourceError("URL has no scheme; use http:// or https://")
+    if scheme not in ("http", "https"):
+        raise SourceError(f"scheme {scheme!r} is not allowed; use http or https")
+    if "@" in parts.netloc:
+        raise SourceError("URLs with credentials (user@host) are not allowed")
+    try:
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError as exc:
+        raise SourceError(f"malformed host or port ({exc})") from None
+    if not host:
+        raise SourceError("URL has no host")
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise SourceError(f"host {host!r} is not a valid international domain name") from None
+    if ":" in ascii_host:
+        ascii_host = f"[{ascii_host}]"
+    netloc = ascii_host.lower() + (f":{port}" if port else "")
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def feed_url_key(url: str) -> str:
+    """The duplicate key of a feed URL: scheme, case of host, default port, trailing
+    slash, `www.` and fragment do not make a different feed."""
+    parts = urlsplit(validate_feed_url(url))
+    host = (parts.hostname or "").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    port = parts.port
+    default = {"http": 80, "https": 443}[parts.scheme]
+    netloc = host + (f":{port}" if port and port != default else "")
+    path = parts.path.rstrip("/") or ""
+    return f"{netloc}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def load_catalogue() -> list[CatalogueEntry]:
+    """The default source catalogue shipped in the package (see scripts/build_catalogue.py)."""
+    raw = resources.files("breakingon").joinpath("data/catalogue.json").read_text("utf-8")
+    out = []
+    for d in json.loads(raw)["feeds"]:
+        out.append(
+            CatalogueEntry(
+                feed=Feed(
+                    url=d["url"],
+                    outlet=d["outlet"],
+                    country=d.get("country", ""),
+                    language=d.get("language", ""),
+                    sections=tuple(d.get("sections", ())),
+                    place=d.get("place", ""),
+                ),
+                homepage=d.get("homepage", ""),
+                owner=d.get("owner", ""),
+                ownership=d.get("ownership", ""),
+            )
+        )
+    return out
+
+
+def feed_to_json(feed: Feed) -> dict[str, Any]:
+    """The JSON shape of a feed for scripts (`sources list --json`, the API)."""
+    return {
+        "id": feed.id,
+        "url": feed.url,
+        "outlet": feed.outlet,
+        "country": feed.country,
+        "language": feed.language,
+        "sections": list(feed.sections),
+        "place": feed.place,
+        "status": feed.status,
+        "last_error": feed.last_error,
+        "error_count": feed.error_count,
+        "last_success_at": feed.last_success_at.isoformat() if feed.last_success_at else None,
+        "next_check_at": feed.next_check_at.isoformat() if feed.next_check_at else None,
+    }
+
+
+# -- OPML -----------------------------------------------------------------------------------
+
+
+def export_opml(feeds: Iterable[Feed], title: str = "BreakingOn sources") -> str:
+    """OPML 2.0 with one outline per feed; extra attributes keep every field we hold."""
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = title
+    body = ET.SubElement(root, "body")
+    for f in feeds:
+        attrs = {"type": "rss", "text": f.outlet, "title": f.outlet, "xmlUrl": f.url}
+        if f.sections:
+            attrs["category"] = ",".join("/" + s for s in f.sections)
+        if f.country:
+            attrs["country"] = f.country
+        if f.language:
+            attrs["language"] = f.language
+        if f.place:
+            attrs["place"] = f.place
+        ET.SubElement(body, "outline", attrs)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def parse_opml(data: bytes | str) -> list[Feed]:
+    """Feeds listed in an OPML document; raises SourceError on anything hostile or broken.
+
+    Outlines without `xmlUrl` are folders: their text becomes a section of the feeds inside.
+    Invalid feed URLs inside are reported together in one error.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > MAX_OPML_BYTES:
+        raise SourceError(f"OPML larger than {MAX_OPML_BYTES // (1024 * 1024)} MiB")
+    try:
+        root = DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise SourceError(f"OPML refused: DTDs and entities are not allowed ({type(exc).__name__})") from None
+    except ET.ParseError as exc:
+        raise SourceError(f"OPML is not well-formed XML ({exc})") from None
+    if root.tag.lower() != "opml":
+        raise SourceError(f"not an OPML document (root element <{root.tag}>)")
+    body = root.find("body")
+    if body is None:
+        raise SourceError("OPML has no <body>")
+    count = sum(1 for _ in root.iter("outline"))
+    if count > MAX_OPML_OUTLINES:
+        raise SourceError(f"OPML has {count} outlines; at most {MAX_OPML_OUTLINES} per import")
+    feeds: list[Feed] = []
+    errors: list[str] = []
+
+    def walk(node: Any, folders: Sequence[str], depth: int) -> None:
+        if depth > MAX_OPML_DEPTH:
+            raise SourceError(f"OPML nested deeper than {MAX_OPML_DEPTH} levels")
+        for o in node.findall("outline"):
+            url = (o.get("xmlUrl") or o.get("xmlurl") or "").strip()
+            text = (o.get("text") or o.get("title") or "").strip()
+            if not url:
+                walk(o, [*folders, text] if text else folders, depth + 1)
+                continue
+            try:
+                clean = validate_feed_url(url)
+            except SourceError as exc:
+                errors.append(f"{url[:200]!r}: {exc}")
+                continue
+            cats = [c.strip().strip("/") for c in (o.get("category") or "").split(",")]
+            sections = tuple(dict.fromkeys(s.lower() for s in [*cats, *folders] if s))
+            feeds.append(
+                Feed(
+                    url=clean,
+                    outlet=(text or urlsplit(clean).hostname or clean)[:200],
+                    country=(o.get("country") or "").strip().upper()[:2],
+                    language=(o.get("language") or "").strip().lower()[:8],
+                    sections=sections,
+                    place=(o.get("place") or "").strip()[:200],
+                )
+            )
+
+    walk(body, (), 1)
+    if errors:
+        shown = "; ".join(errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise SourceError(f"OPML lists invalid feed URLs: {shown}{more}")
+    return feeds

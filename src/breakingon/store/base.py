@@ -1,0 +1,235 @@
+"""The storage contract: one interface, two backends (SQLite embedded, PostgreSQL at scale).
+
+Everything the pipeline, the CLI and the web layer read or write goes through `Store`.
+Methods take and return records (`breakingon.records`) or the small intent records
+below, never rows. Writes that belong together (a feed's new items and its new
+validators; a batch of clustering decisions and the story states) commit in one
+transaction. Work is claimed with leases so several workers never do the same item.
+This module holds no SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from breakingon.records import Article, Brief, Feed, FeedStatus, Outlet, Place, Story
+
+
+class StoreError(RuntimeError):
+    """A storage failure with a message fit for an operator."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer BreakingOn."""
+
+
+class DuplicateFeed(StoreError):
+    """The feed URL (normalized) is already in the store."""
+
+
+ArticleState = Literal["discovered", "extracted", "clustered"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """The outcome of one feed check, committed with the feed's new items."""
+
+    checked_at: datetime
+    next_check_at: datetime
+    interval_s: int
+    error_count: int
+    status: FeedStatus = "active"
+    last_error: str | None = None
+    success: bool = False
+    etag: str | None = None  # None keeps the stored validator
+    last_modified: str | None = None
+    body_hash: str | None = None
+    redirect_to: str | None = None  # a permanent redirect seen this time
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """One clustering decision: `article_id` belongs to `story_id`."""
+
+    article_id: int
+    story_id: int
+    score: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoryUpdate:
+    """Derived fields of a story, computed by the signal and brief stages."""
+
+    story_id: int
+    headline: str
+    dek: str
+    first_reported: datetime
+    last_reported: datetime
+    article_count: int
+    outlet_count: int
+    representative_article_id: int | None
+    outlets: tuple[str, ...]
+    countries: tuple[str, ...]
+    languages: tuple[str, ...]
+    sections: tuple[str, ...]
+    places: tuple[Place, ...]
+    score: float
+    score_explanation: str
+    breaking_since: datetime | None
+    breaking_until: datetime | None
+    brief: Brief | None
+    related: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoryQuery:
+    """Filters for listing stories; the web layer clamps limit/offset before calling."""
+
+    section: str | None = None
+    geonameid: int | None = None
+    country: str | None = None
+    language: str | None = None
+    since: datetime | None = None
+    breaking_at: datetime | None = None  # only stories breaking at this time
+    source_id: int | None = None
+    min_outlets: int = 1
+    order: Literal["score", "recent"] = "score"
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BriefVersion:
+    version: int
+    created_at: datetime
+    article_count: int
+    brief: Brief
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    term: str
+    score: float
+    story_ids: tuple[int, ...]
+    computed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    kind: str
+    worker: str
+    started_at: datetime
+    finished_at: datetime | None
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+class Store(Protocol):
+    """The documented storage contract. Every method is safe to call from any worker."""
+
+    url: str
+    dialect: str  # "sqlite" or "postgresql"
+
+    def close(self) -> None: ...
+
+    # -- sources and feeds ------------------------------------------------------------
+    def upsert_outlet(self, outlet: Outlet) -> int:
+        """Insert or update an outlet by name; return its id."""
+        ...
+
+    def add_feed(self, feed: Feed, url_key: str) -> tuple[Feed, bool]:
+        """Add a feed (creating its outlet); return (feed, created). A duplicate
+        `url_key` returns the existing feed with created=False."""
+        ...
+
+    def remove_feed(self, url_key: str) -> bool: ...
+    def set_feed_status(self, feed_id: int, status: FeedStatus) -> None: ...
+    def get_feed(self, feed_id: int) -> Feed | None: ...
+    def list_feeds(self, status: FeedStatus | None = None, source_id: int | None = None) -> list[Feed]: ...
+    def list_outlets(self) -> list[Outlet]: ...
+    def get_outlet(self, source_id: int) -> Outlet | None: ...
+    def set_outlet_weight(self, source_id: int, weight: float) -> None: ...
+
+    # -- crawling -----------------------------------------------------------------------
+    def claim_due_feeds(self, worker: str, now: datetime, limit: int, lease_s: int) -> list[Feed]:
+        """Lease up to `limit` active feeds whose next check is due."""
+        ...
+
+    def save_feed_check(
+        self, feed_id: int, update: FeedUpdate, articles: Sequence[Article], state: ArticleState
+    ) -> list[int]:
+        """Commit new items and the feed's new state in one transaction; release the lease.
+        Items already stored (same feed and item key) are skipped. Returns new article ids."""
+        ...
+
+    def claim_articles(
+        self, state: ArticleState, worker: str, now: datetime, limit: int, lease_s: int
+    ) -> list[Article]: ...
+
+    def save_extracted(self, articles: Sequence[Article]) -> None:
+        """Store extraction results (text, language, hashes, duplicate_of, sections,
+        places) and move the articles to state 'extracted', releasing their leases."""
+        ...
+
+    def find_by_content_hash(self, content_hash: str, exclude_id: int) -> int | None: ...
+    def recent_simhashes(self, since: datetime, limit: int) -> list[tuple[int, int]]: ...
+
+    # -- stories ------------------------------------------------------------------------
+    def new_story_id(self, now: datetime) -> int: ...
+
+    def save_clustering(
+        self,
+        memberships: Sequence[Membership],
+        states: Sequence[tuple[int, bytes]],
+        merges: Sequence[tuple[int, int]],
+        now: datetime,
+    ) -> None:
+        """Assign articles to stories, store the clusterer's story states, apply merges
+        (from_id -> into_id), mark the touched stories dirty: one transaction."""
+        ...
+
+    def load_story_states(self, since: datetime) -> list[tuple[int, bytes]]: ...
+    def claim_dirty_stories(self, worker: str, now: datetime, limit: int, lease_s: int) -> list[int]: ...
+    def story_articles(self, story_id: int, limit: int = 500) -> list[Article]: ...
+    def save_story(self, update: StoryUpdate, now: datetime) -> None:
+        """Store derived fields, keep a brief version when the brief changed, clear dirty."""
+        ...
+
+    # -- reading --------------------------------------------------------------------------
+    def get_story(self, story_id: int) -> Story | None: ...
+    def resolve_story_id(self, story_id: int) -> int | None:
+        """Follow merges: the id readers should see for `story_id`."""
+        ...
+
+    def get_brief(self, story_id: int) -> Brief | None: ...
+    def brief_versions(self, story_id: int) -> list[BriefVersion]: ...
+    def list_stories(self, query: StoryQuery) -> list[Story]: ...
+    def count_stories(self, query: StoryQuery) -> int: ...
+    def get_article(self, article_id: int) -> Article | None: ...
+    def list_articles(
+        self, source_id: int | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Article]: ...
+    def search_stories(self, query: str, limit: int, offset: int = 0) -> list[Story]: ...
+    def search_articles(self, query: str, limit: int, offset: int = 0) -> list[Article]: ...
+    def save_trends(self, trends: Sequence[Trend]) -> None: ...
+    def get_trends(self, limit: int = 20) -> list[Trend]: ...
+    def stats(self) -> dict[str, int]: ...
+    def backlog(self) -> dict[str, int]: ...
+    def last_change(self) -> datetime | None:
+        """Time of the newest story update (for ETags and caches)."""
+        ...
+
+    # -- operations -------------------------------------------------------------------------
+    def start_run(self, kind: str, worker: str, now: datetime) -> int: ...
+    def finish_run(self, run_id: int, now: datetime, stats: dict[str, Any], error: str | None = None) -> None: ...
+    def recent_runs(self, limit: int = 20) -> list[Run]: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+    def prune(self, cutoff: datetime, batch: int = 500) -> int:
+        """Delete articles older than `cutoff` that no live story cites; bounded batches."""
+        ...

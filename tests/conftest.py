@@ -1,0 +1,72 @@
+"""Shared fixtures: a real store on SQLite (file in tmp_path) and on PostgreSQL.
+
+The PostgreSQL case uses BREAKINGON_TEST_POSTGRES_URL (default: the local server on
+127.0.0.1:5432, database `test`). Each test gets its own schema, dropped afterwards.
+With CI=true an unreachable PostgreSQL fails the run; elsewhere it skips.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from breakingon.store import Store, open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PG_URL = os.environ.get(
+    "BREAKINGON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
+
+
+def pg_schema_url() -> Iterator[str]:
+    """Yield a PostgreSQL URL bound to a fresh schema; drop the schema afterwards."""
+    try:
+        admin = _pg_admin()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must run in CI: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+    else:
+        yield from pg_schema_url()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    s = open_store(store_url)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside this checkout")
+    return SHARED_DATA
