@@ -29,29 +29,27 @@ def ensure_catalogue(store: Store) -> int:
     """Load the default catalogue into an empty store; return the number of feeds added."""
     if store.list_feeds():
         return 0
-    added = 0
-    for entry in load_catalogue():
-        store.upsert_outlet(
+    entries = [
+        (
+            e.feed,
+            feed_url_key(e.feed.url),
             Outlet(
-                name=entry.feed.outlet,
-                homepage=entry.homepage,
-                country=entry.feed.country,
-                language=entry.feed.language,
-                place=entry.feed.place,
-                owner=entry.owner,
-                ownership=entry.ownership,
-            )
+                name=e.feed.outlet,
+                homepage=e.homepage,
+                country=e.feed.country,
+                language=e.feed.language,
+                place=e.feed.place,
+                owner=e.owner,
+                ownership=e.ownership,
+            ),
         )
-        _, created = store.add_feed(entry.feed, feed_url_key(entry.feed.url))
-        added += created
-    return added
+        for e in load_catalogue()
+    ]
+    return store.add_feeds(entries)
 
 
 def _add_feeds(store: Store, feeds: list[Feed]) -> tuple[int, int]:
-    created = 0
-    for feed in feeds:
-        _, new = store.add_feed(feed, feed_url_key(feed.url))
-        created += new
+    created = store.add_feeds([(f, feed_url_key(f.url), None) for f in feeds])
     return created, len(feeds) - created
 
 

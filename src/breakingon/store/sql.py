@@ -242,42 +242,50 @@ class SQLStore:
         f, s = self.t["feeds"], self.t["sources"]
         return sa.select(f, s.c.name.label("outlet")).join(s, s.c.id == f.c.source_id)
 
-    def add_feed(self, feed: Feed, url_key: str) -> tuple[Feed, bool]:
+    def _add_feed(
+        self, conn: Connection, feed: Feed, url_key: str, outlet: Outlet | None
+    ) -> tuple[Feed, bool]:
         f = self.t["feeds"]
+        existing = conn.execute(self._feed_select().where(f.c.url_key == url_key)).first()
+        if existing is not None:
+            return self._feed(existing), False
+        source_id = self._upsert_outlet(
+            conn,
+            outlet
+            or Outlet(
+                name=feed.outlet, country=feed.country, language=feed.language, place=feed.place
+            ),
+        )
+        res = conn.execute(
+            f.insert().values(
+                source_id=source_id,
+                url=feed.url,
+                url_key=url_key,
+                sections=dumps(list(feed.sections)),
+                place=feed.place,
+                country=feed.country,
+                language=feed.language,
+                status=feed.status,
+                next_check_at=feed.next_check_at,
+                interval_s=feed.interval_s,
+                created_at=_now(),
+            )
+        )
+        pk = res.inserted_primary_key
+        assert pk is not None
+        row = conn.execute(self._feed_select().where(f.c.id == pk[0])).one()
+        return self._feed(row), True
+
+    def add_feed(self, feed: Feed, url_key: str) -> tuple[Feed, bool]:
         with self._write() as conn:
-            existing = conn.execute(
-                self._feed_select().where(f.c.url_key == url_key)
-            ).first()
-            if existing is not None:
-                return self._feed(existing), False
-            source_id = self._upsert_outlet(
-                conn,
-                Outlet(
-                    name=feed.outlet,
-                    country=feed.country,
-                    language=feed.language,
-                    place=feed.place,
-                ),
-            )
-            res = conn.execute(
-                f.insert().values(
-                    source_id=source_id,
-                    url=feed.url,
-                    url_key=url_key,
-                    sections=dumps(list(feed.sections)),
-                    place=feed.place,
-                    country=feed.country,
-                    language=feed.language,
-                    status=feed.status,
-                    next_check_at=feed.next_check_at,
-                    interval_s=feed.interval_s,
-                    created_at=_now(),
-                )
-            )
-            pk = res.inserted_primary_key
-            assert pk is not None
-            row = conn.execute(self._feed_select().where(f.c.id == pk[0])).one()
-            return self._feed(row), True
+            return self._add_feed(conn, feed, url_key, None)
+
+    def add_feeds(self, entries: Sequence[tuple[Feed, str, Outlet | None]]) -> int:
+        created = 0
+        with self._write() as conn:
+            for feed, key, outlet in entries:
+                created += self._add_feed(conn, feed, key, outlet)[1]
+        return created
 
     def remove_feed(self, url_key: str) -> bool:
         f = self.t["feeds"]

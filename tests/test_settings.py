@@ -1,0 +1,53 @@
+"""Settings load once from the environment and an optional TOML file; errors name the variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from breakingon.settings import SettingsError, load_settings
+
+
+def test_defaults_and_env() -> None:
+    s = load_settings({})
+    assert s.site_name == "BreakingOn"
+    assert s.effective_database_url.startswith("sqlite:///")
+    s = load_settings(
+        {"BREAKINGON_SITE_NAME": "Daily Wire", "BREAKINGON_PORT": "9000",
+         "BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8, ::1/128"}
+    )
+    assert s.site_name == "Daily Wire" and s.port == 9000
+    assert [str(n) for n in s.fetch_allow_networks] == ["127.0.0.0/8", "::1/128"]
+
+
+def test_toml_file_and_env_wins(tmp_path: Path) -> None:
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('site_name = "From File"\nport = 8081\nsite_about = "About us"\n')
+    s = load_settings({"BREAKINGON_CONFIG": str(cfg), "BREAKINGON_PORT": "8082"})
+    assert (s.site_name, s.port, s.site_about) == ("From File", 8082, "About us")
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"BREAKINGON_PORT": "eighty"}, "BREAKINGON_PORT"),
+        ({"BREAKINGON_PORT": "0"}, "BREAKINGON_PORT"),
+        ({"BREAKINGON_DATABASE_URL": "mysql://x"}, "BREAKINGON_DATABASE_URL"),
+        ({"BREAKINGON_FETCH_ALLOW_NETWORKS": "10.0.0.0/33"}, "BREAKINGON_FETCH_ALLOW_NETWORKS"),
+        ({"BREAKINGON_LOG_JSON": "perhaps"}, "BREAKINGON_LOG_JSON"),
+        ({"BREAKINGON_SITE_NAMME": "typo"}, "BREAKINGON_SITE_NAMME"),
+        ({"BREAKINGON_ADMIN_TOKEN": "short"}, "BREAKINGON_ADMIN_TOKEN"),
+        ({"BREAKINGON_CONFIG": "/nonexistent/x.toml"}, "BREAKINGON_CONFIG"),
+    ],
+)
+def test_errors_name_the_variable(env: dict[str, str], name: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings(env)
+
+
+def test_bad_toml(tmp_path: Path) -> None:
+    cfg = tmp_path / "b.toml"
+    cfg.write_text("site_name = \n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings({"BREAKINGON_CONFIG": str(cfg)})

