@@ -159,9 +159,15 @@ def decode_body(body: bytes, content_type: str = "") -> tuple[str, str]:
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(body[:200_000]).best()
-        if best is not None and best.encoding:
-            codec = _codec(best.encoding)
+        matches = list(from_bytes(body[:200_000]))
+        if matches:
+            # Among equally clean decodings the detector often ranks a Baltic or
+            # Central-European code page first for Western text; cp1252 is by far the
+            # most common legacy encoding of feeds, so it wins a tie.
+            floor = min(m.chaos for m in matches) + 0.005
+            clean = [m for m in matches if m.chaos <= floor]
+            western = [m for m in clean if _codec(m.encoding) == "cp1252"]
+            codec = _codec((western or clean)[0].encoding)
             if codec:
                 return body.decode(codec, errors="replace"), codec
     except Exception:  # a detector failure must not fail the parse
@@ -332,14 +338,22 @@ def _entries_from_feedparser(entries: Sequence[Any]) -> list[_RawEntry]:
 
 
 def _image_of(entry: Any) -> str:
-    for thumb in entry.get("media_thumbnail") or ():
-        if isinstance(thumb, Mapping) and thumb.get("url"):
-            return _text(thumb["url"])
+    best: tuple[int, str] | None = None
     for media in entry.get("media_content") or ():
         if not isinstance(media, Mapping) or not media.get("url"):
             continue
-        if media.get("medium") == "image" or _text(media.get("type")).startswith("image/"):
-            return _text(media["url"])
+        medium, kind = _text(media.get("medium")), _text(media.get("type"))
+        # media:content with neither medium nor type is an image in practice (Guardian).
+        if medium == "image" or kind.startswith("image/") or not (medium or kind):
+            width = _text(media.get("width"))
+            size = int(width) if width.isdigit() else 0
+            if best is None or size > best[0]:
+                best = (size, _text(media["url"]))
+    if best is not None:
+        return best[1]
+    for thumb in entry.get("media_thumbnail") or ():
+        if isinstance(thumb, Mapping) and thumb.get("url"):
+            return _text(thumb["url"])
     for link in entry.get("enclosures") or entry.get("links") or ():
         if not isinstance(link, Mapping):
             continue
