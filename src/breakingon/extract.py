@@ -74,6 +74,35 @@ def _parse_date(value: str | None) -> datetime | None:
     return None
 
 
+_META_DATE = re.compile(
+    r"""<meta\b[^>]*?(?:property|name|itemprop)\s*=\s*["']?"""
+    r"""(?:article:published_time|og:published_time|datePublished|pubdate|"""
+    r"""publish[-_]?date|sailthru\.date|dc\.date\.issued|parsely-pub-date)["']?[^>]*>""",
+    re.IGNORECASE,
+)
+_CONTENT_ATTR = re.compile(r"""\bcontent\s*=\s*["']([^"']{8,40})["']""", re.IGNORECASE)
+_TIME_TAG = re.compile(r"""<time\b[^>]*\bdatetime\s*=\s*["']([^"']{8,40})["']""", re.I)
+
+
+def _meta_published(html: str | bytes) -> datetime | None:
+    """A full timestamp from the page's meta tags (trafilatura's date is day-precise)."""
+    head = html[:300_000]
+    text = head.decode("latin-1") if isinstance(head, bytes) else head
+    candidates = [m.group(1) for tag in _META_DATE.finditer(text)
+                  for m in [_CONTENT_ATTR.search(tag.group(0))] if m]  # fmt: skip
+    candidates.extend(m.group(1) for m in _TIME_TAG.finditer(text))
+    for value in candidates:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if "T" in value or " " in value.strip():
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+    return None
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of `text` (py3langid, offline), "" when too short to tell."""
     sample = text[:3000]
@@ -125,7 +154,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
         title=html_to_text(doc.title or "")[:1000],
         text=text,
         authors=tuple(authors[:20]),
-        published=_parse_date(doc.date),
+        published=_meta_published(html) or _parse_date(doc.date),
         language=detect_language(text),
         image=safe_url(doc.image or "", base=url or None),
     )

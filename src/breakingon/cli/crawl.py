@@ -1,5 +1,167 @@
-"""CLI commands: crawl."""
+"""CLI commands: `extract` (debug and score article extraction) and `newsroom` (the simulator).
+
+`extract` runs the crawler's own `extract_article` on saved pages or fetched URLs and
+prints one JSON line per input. `newsroom` serves a JSON Lines stream as per-outlet
+loopback feeds until Ctrl-C. This module only wires arguments to those functions: no
+SQL, no parsing of its own.
+"""
 
 from __future__ import annotations
 
-from breakingon.cli.app import app  # noqa: F401
+import asyncio
+import gzip
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from breakingon.cli.app import app, fail
+from breakingon.extract import MAX_PAGE_BYTES, extract_article
+from breakingon.records import Extracted
+
+
+def _read_page(path: Path) -> bytes:
+    if path.suffix == ".gz":
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read(MAX_PAGE_BYTES + 1)  # a gzip bomb stops at the cap
+    else:
+        if path.stat().st_size > MAX_PAGE_BYTES:
+            raise ValueError(f"file over {MAX_PAGE_BYTES} bytes")
+        raw = path.read_bytes()
+    if len(raw) > MAX_PAGE_BYTES:
+        raise ValueError(f"page over {MAX_PAGE_BYTES} bytes")
+    return raw
+
+
+async def _fetch_pages(urls: list[str]) -> dict[str, tuple[bytes, str, str]]:
+    """url -> (body, final url, error) through the project's fetcher and SSRF policy."""
+    from breakingon.crawl.http import Fetcher
+    from breakingon.crawl.netpolicy import NetPolicy
+
+    policy = NetPolicy.from_setting(os.environ.get("BREAKINGON_FETCH_ALLOW_NETWORKS", ""))
+    results: dict[str, tuple[bytes, str, str]] = {}
+    async with Fetcher(policy=policy) as fetcher:
+        for url in urls:
+            got = await fetcher.fetch(url, kind="page")
+            error = got.error or ("" if got.status == 200 else f"http_{got.status}")
+            results[url] = (got.body, got.final_url or url, error)
+    return results
+
+
+def _line(source: str, result: Extracted) -> str:
+    return json.dumps(
+        {
+            "source": source,
+            "url": result.url,
+            "title": result.title,
+            "text": result.text,
+            "authors": list(result.authors),
+            "published": result.published.isoformat() if result.published else None,
+            "language": result.language,
+            "image": result.image,
+        },
+        ensure_ascii=False,
+    )
+
+
+@app.command("extract")
+def extract_command(
+    inputs: Annotated[list[str], typer.Argument(help="Saved pages (.html, .html.gz) or URLs.")],
+    url: Annotated[
+        str, typer.Option(help="Page URL for saved files (resolves links, dates).")
+    ] = "",
+) -> None:
+    """Extract article text and metadata; print one JSON line per input."""
+    urls = [i for i in inputs if i.lower().startswith(("http://", "https://"))]
+    fetched: dict[str, tuple[bytes, str, str]] = {}
+    failures = 0
+    if urls:
+        try:
+            fetched = asyncio.run(_fetch_pages(urls))
+        except ImportError:
+            for item in urls:
+                typer.echo(f"error: {item}: fetching URLs needs breakingon.crawl.http", err=True)
+            failures += len(urls)
+    for item in inputs:
+        if item in urls:
+            if item not in fetched:
+                continue
+            body, final_url, error = fetched[item]
+            if error:
+                typer.echo(f"error: {item}: {error}", err=True)
+                failures += 1
+                continue
+            result = extract_article(body, final_url)
+        else:
+            path = Path(item)
+            try:
+                body = _read_page(path)
+            except (OSError, ValueError, EOFError, gzip.BadGzipFile) as exc:
+                typer.echo(f"error: {item}: {exc}", err=True)
+                failures += 1
+                continue
+            result = extract_article(body, url)
+        if result.error:
+            typer.echo(f"error: {item}: {result.error}", err=True)
+            failures += 1
+            continue
+        typer.echo(_line(item, result))
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("newsroom")
+def newsroom_command(
+    stream: Annotated[Path, typer.Argument(help="JSON Lines stream (id, outlet, domain, ...).")],
+    port: Annotated[int, typer.Option(help="Port on every loopback address (0: any).")] = 8800,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per wall second.")] = 60.0,
+    misbehave: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="MODE@domain or MODE=FRACTION; modes: slow, 429, 5xx, gzip_bomb, "
+            "redirect_loop, broken_xml. Repeatable."
+        ),
+    ] = None,
+    single_address: Annotated[
+        bool, typer.Option(help="Serve all outlets on 127.0.0.1 under /o/<domain>/.")
+    ] = False,
+) -> None:
+    """Replay a stream as per-outlet loopback feeds and article pages until Ctrl-C."""
+    from breakingon.newsroom import Newsroom, parse_misbehave
+
+    try:
+        per_outlet, fractions = parse_misbehave(misbehave or [])
+        room = Newsroom.from_jsonl(
+            stream,
+            port=port,
+            speed=speed,
+            misbehave=per_outlet,
+            misbehave_fraction=fractions,
+            per_outlet_addresses=not single_address,
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        fail(f"{stream}: {exc}")
+        return
+    try:
+        room.start()
+    except OSError as exc:
+        fail(f"cannot listen on port {port}: {exc}")
+    typer.echo(f"OPML: {room.opml_url}")
+    now = room.clock.now()
+    typer.echo(f"{len(room.feeds)} outlets, speed x{speed:g}, simulated {now:%Y-%m-%d %H:%M} UTC")
+    typer.echo("Allow it for the crawler: BREAKINGON_FETCH_ALLOW_NETWORKS=127.0.0.0/8")
+    sys.stdout.flush()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        while not done.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        room.stop()
