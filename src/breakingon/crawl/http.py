@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -50,6 +51,7 @@ from breakingon.crawl.netpolicy import (
     Resolver,
     SystemResolver,
     check_url,
+    parse_ip_literal,
 )
 from breakingon.crawl.robots import RobotsCache
 from breakingon.records import FetchResult
@@ -551,6 +553,12 @@ class Fetcher:
             if reason is not None:
                 log.warning("refused URL %r: %s", current, reason)
                 return self._fail(url, current, "bad_url", reason, started)
+            literal = parse_ip_literal(urlsplit(current).hostname or "")
+            why = None if literal is None else self.policy.is_allowed_ip(literal)
+            if why is not None:
+                # Checked before URL parsing: some encodings (0177.0.0.1) fail it anyway.
+                log.warning("refused %s: address_not_allowed (%s)", current, why)
+                return self._fail(url, current, "address_not_allowed", why, started)
             key = _host_key(current)
             if key is None:
                 return self._fail(url, current, "bad_url", "unparseable URL", started)
