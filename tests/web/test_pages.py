@@ -1,0 +1,189 @@
+"""HTML pages against a real SQLite store filled through the Store API."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from starlette.testclient import TestClient
+from webfill import BASE, XSS, Filled
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.anchors: list[dict[str, str]] = []
+        self.ids: set[str] = set()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        d = {k: v or "" for k, v in attrs}
+        self.tags.append(tag)
+        if "id" in d:
+            self.ids.add(d["id"])
+        if tag == "a":
+            self.anchors.append(d)
+
+
+def parse(html: str) -> _Links:
+    p = _Links()
+    p.feed(html)
+    return p
+
+
+def test_front_page_has_top_stories_breaking_trends_sections_and_footer(
+    client: TestClient, filled: Filled
+) -> None:
+    r = client.get("/")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    html = r.text
+    top = html.index('id="top-h"')
+    # Ordered by importance: the quake (9.6) before the Paris budget (5.0).
+    assert html.index("Earthquake strikes near Tokyo", top) < html.index(
+        "Paris council approves budget", top
+    )
+    assert 'class="breaking"' in html and html.index("Breaking") < top
+    assert "3 outlets" in html  # outlet count
+    assert re.search(r"\d+ (min|h) ago", html)  # age
+    assert '<a href="/search?q=earthquake">earthquake</a>' in html  # trending bar
+    assert 'href="/section/politics"' in html and 'id="sec-politics"' in html
+    assert "Test Wire gathers reporting from test outlets." in html
+    assert "© Test Wire contributors" in html
+    links = parse(html)
+    assert {"main", "nav", "header", "footer"} <= set(links.tags)
+
+
+def test_front_page_local_news_for_a_place(client: TestClient, filled: Filled) -> None:
+    html = client.get("/?place=2988507").text
+    local = html[html.index('id="local-h"') :]
+    assert "Paris" in local and f'href="/story/{filled.stories["paris"]}"' in local
+    assert "Earthquake" not in local.split("</section>")[0]
+
+
+def test_story_page_has_the_wire_brief_shape(client: TestClient, filled: Filled) -> None:
+    sid = filled.stories["quake"]
+    r = client.get(f"/story/{sid}")
+    assert r.status_code == 200
+    html = r.text
+    links = parse(html)
+    assert "Test Wire" in html.split('class="label"')[1][:100]  # site label
+    assert "Earthquake of magnitude 6.1 strikes near Tokyo</h1>" in html  # brief headline
+    assert "First reported" in html and "Updated" in html
+    assert "A magnitude 6.1 earthquake struck near Tokyo on Monday." in html
+    assert "<h2>What happened</h2>" in html and "<h2>Reactions</h2>" in html
+    assert "<h2>What comes next</h2>" in html  # from the second brief version
+    assert "Reporting by Reuters, NHK, Le Monde." in html
+    # Every citation marker points at a numbered source that links to the article.
+    cites = [a for a in links.anchors if a.get("class") == "cite"]
+    assert len(cites) >= 5
+    for a in cites:
+        target = a["href"].removeprefix("#")
+        assert target in links.ids
+    sources = [a for a in links.anchors if a.get("class") == "source-link"]
+    assert {a["href"] for a in sources} >= {
+        "https://nhk.example/news/quake",
+        "https://reuters.example/world/quake",
+        "https://lemonde.example/monde/seisme",
+    }
+    assert all(a["rel"] == "noopener noreferrer" for a in sources)
+    # Coverage: outlets with country and ownership, countries, languages.
+    cov = html[html.index('id="coverage-h"') :]
+    assert "NHK</a> (JP, public)" in cov and "Reuters</a> (GB, private)" in cov
+    assert "public: 1" in cov and "private: 2" in cov
+    # Timeline has articles and brief versions; the feed and "what changed" links exist.
+    tl = html[html.index('id="timeline-h"') :]
+    assert "Brief updated (version 2" in tl and "NHK: Strong earthquake hits Tokyo" in tl
+    assert f'href="{BASE}/story/{sid}/feed.atom"' in html
+    assert f'<link rel="canonical" href="{BASE}/story/{sid}">' in html
+
+
+def test_changes_view_lists_what_each_version_added(client: TestClient, filled: Filled) -> None:
+    html = client.get(f"/story/{filled.stories['quake']}/changes").text
+    v2 = html[html.index('id="v2"') : html.index('id="v1"')]
+    assert "<ins>Two aftershocks followed the earthquake near Tokyo.</ins>" in v2
+    assert "Trains were halted" not in v2  # unchanged sentences are not "added"
+
+
+def test_merged_story_redirects_to_its_new_id_on_site(client: TestClient, filled: Filled) -> None:
+    r = client.get(f"/story/{filled.stories['merged_from']}", follow_redirects=False)
+    assert r.status_code == 301
+    assert r.headers["location"] == f"{BASE}/story/{filled.stories['merged_into']}"
+
+
+def test_section_place_outlet_search_about_status_pages(client: TestClient, filled: Filled) -> None:
+    world = client.get("/section/world").text
+    assert "Earthquake strikes near Tokyo" in world and "Paris council" not in world
+    assert client.get("/section/nonsense").status_code == 422
+    tokyo = client.get("/place/1850147").text
+    assert "Local news: Tokyo (city, JP)" in tokyo and "Earthquake" in tokyo
+    france = client.get("/place/3017382").text  # a country page holds its cities' stories
+    assert "Paris council approves budget" in france
+    assert client.get("/place/999999999").status_code == 404
+    outlet = client.get(f"/outlet/{filled.outlets['NHK']}").text
+    assert "https://nhk.example/rss.xml" in outlet and "timeout" in outlet and ">3<" in outlet
+    assert "Earthquake strikes near Tokyo" in outlet
+    search = client.get("/search", params={"q": "aftershocks"}).text
+    assert "Aftershocks rattle Tokyo" in search
+    assert client.get("/search", params={"q": "x" * 501}).status_code == 422
+    assert "Test Wire gathers reporting" in client.get("/about").text
+    status = client.get("/status").text
+    for needle in ("stories_dirty", "feeds_failing", "worker-2", "timeout", "Recent runs"):
+        assert needle in status
+
+
+def test_unknown_page_is_an_html_404(client: TestClient) -> None:
+    r = client.get("/no/such/page")
+    assert r.status_code == 404
+    assert "text/html" in r.headers["content-type"] and "Not found" in r.text
+
+
+def test_hostile_fields_are_escaped_in_elements_and_attributes(
+    client: TestClient, filled: Filled
+) -> None:
+    for path in (
+        "/",
+        f"/story/{filled.stories['evil']}",
+        f"/story/{filled.stories['evil']}/changes",
+        f"/outlet/{filled.outlets[XSS]}",
+        "/status",
+        "/search?q=onerror",
+        "/section/technology",
+        "/place/5128581",
+    ):
+        html = client.get(path).text
+        assert "<img src=x" not in html, path
+        assert "<script>alert" not in html, path
+        assert "javascript:" not in html, path
+        assert "49" not in re.findall(r"\{\{7\*7\}\}|49", html), path  # no template evaluation
+    story = client.get(f"/story/{filled.stories['evil']}").text
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt; {{7*7}}" in story
+    # The article's javascript: URL is shown as text, never as a link.
+    assert 'href="javascript' not in story.lower()
+
+
+def test_absolute_urls_come_from_settings_not_the_host_header(client: TestClient) -> None:
+    r = client.get("/", headers={"Host": "evil.example"})
+    assert "evil.example" not in r.text
+    assert f'href="{BASE}/feed.atom"' in r.text
+    feed = client.get(
+        "/feed.atom", headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    )
+    assert "evil.example" not in feed.text and BASE in feed.text
+
+
+def test_next_parameter_never_redirects_off_site(client: TestClient) -> None:
+    for bad in (
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ):
+        r = client.get("/local", params={"place": "2988507", "next": bad}, follow_redirects=False)
+        assert r.status_code == 303
+        assert r.headers["location"] == f"{BASE}/?place=2988507"
+    r = client.get("/local", params={"next": "/section/world"}, follow_redirects=False)
+    assert r.headers["location"] == f"{BASE}/section/world"
+    for path in ("/", "/search", "/story/1"):
+        r = client.get(path, params={"next": "//evil.example"}, follow_redirects=False)
+        assert "evil.example" not in r.headers.get("location", "")
