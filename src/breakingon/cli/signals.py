@@ -1,5 +1,88 @@
-"""CLI commands: signals."""
+"""CLI commands: signals (`classify-file`, `geotag-file`).
+
+Batch entry points for evaluation: they call the same stage functions as the live
+pipeline (`classify.classify_many`, `geotag.geotag`), read JSON Lines, never read a
+gold field, and touch no database and no network.
+"""
 
 from __future__ import annotations
 
-from breakingon.cli.app import app  # noqa: F401
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from breakingon.cli.app import app, fail
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.is_file():
+        fail(f"{path}: no such file")
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                fail(f"{path}:{n}: not JSON ({exc.msg})")
+            if not isinstance(obj, dict) or "id" not in obj:
+                fail(f"{path}:{n}: expected an object with an 'id'")
+            yield obj
+
+
+@app.command("classify-file")
+def classify_file(
+    input_path: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="id, title, text")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: {id, label}")],
+    batch: Annotated[int, typer.Option(help="articles per batch")] = 256,
+) -> None:
+    """Put each article in one section of the taxonomy (offline)."""
+    from breakingon.classify import classify_many
+
+    rows = list(_read_jsonl(input_path))
+    with output.open("w", encoding="utf-8") as out:
+        for i in range(0, len(rows), batch):
+            chunk = rows[i : i + batch]
+            items = [
+                (
+                    str(r.get("title") or ""),
+                    str(r.get("text") or ""),
+                    tuple(r.get("sections") or ()),
+                )
+                for r in chunk
+            ]
+            for r, res in zip(chunk, classify_many(items), strict=True):
+                out.write(json.dumps({"id": r["id"], "label": res.label}) + "\n")
+
+
+@app.command("geotag-file")
+def geotag_file(
+    input_path: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="id, title, text")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: {id, places}")],
+) -> None:
+    """Tag each article with the places it is about, most relevant first (offline)."""
+    from breakingon.geotag import geotag
+
+    with output.open("w", encoding="utf-8") as out:
+        for r in _read_jsonl(input_path):
+            places = geotag(
+                str(r.get("title") or ""), str(r.get("text") or ""), str(r.get("country") or "")
+            )
+            rec = {
+                "id": r["id"],
+                "places": [
+                    {
+                        "geonameid": p.geonameid,
+                        "name": p.name,
+                        "country": p.country,
+                        "kind": p.kind,
+                        "lat": p.lat,
+                        "lon": p.lon,
+                    }
+                    for p in places
+                ],
+            }
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")

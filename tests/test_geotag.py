@@ -1,0 +1,71 @@
+"""Geotagging on crafted texts whose places are known, and the geotag-file entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from breakingon.geotag import geotag, geotag_mentions
+
+
+def test_paris_texas_resolves_to_the_us_city() -> None:
+    places = geotag("Tornado hits Paris, Texas", "PARIS, Texas — A tornado struck the town.")
+    paris = next(p for p in places if p.name == "Paris")
+    assert paris.country == "US" and paris.kind == "city"
+    assert paris.geonameid == 4717560
+    assert places[0].geonameid == 4717560  # the city is what the story is about
+
+
+def test_paris_alone_in_a_french_story_is_france() -> None:
+    places = geotag(
+        "Protests in Paris",
+        "Thousands marched in Paris on Saturday against the French government.",
+    )
+    assert places[0].name == "Paris" and places[0].country == "FR"
+    assert {p.kind for p in places} >= {"city", "country"}
+
+
+def test_country_context_decides_an_ambiguous_name() -> None:
+    us = geotag_mentions("", "Voters in Atlanta and across Georgia went to the polls in the US.")
+    assert any(m.place.kind == "region" and m.place.name == "Georgia" for m in us)
+    abroad = geotag_mentions("", "Georgia and Armenia signed a deal in Tbilisi.")
+    assert any(m.place.kind == "country" and m.place.country == "GE" for m in abroad)
+
+
+def test_about_places_not_every_mention() -> None:
+    text = (
+        "KYIV (Reuters) - Ukraine said on Monday its forces repelled an attack near Kyiv. "
+        "Officials in Kyiv said Ukraine needed more air defence. A spokesman who once "
+        "studied in Toronto declined to comment."
+    )
+    places = geotag("Ukraine repels attack near Kyiv", text)
+    names = [p.name for p in places]
+    assert names[0] in {"Kyiv", "Ukraine"}
+    assert "Kyiv" in names and "Ukraine" in names
+    assert "Toronto" not in names
+    assert all(0 < p.score <= 1 for p in places)
+
+
+def test_demonyms_and_common_words() -> None:
+    ms = geotag_mentions("", "A Turkish court ruled on Monday. March was cold in the city.")
+    assert [(m.surface, m.place.country) for m in ms] == [("Turkish", "TR")]
+
+
+def test_geotag_file_entry_point(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"id": "x", "title": "Floods in Paris, Texas", "text": "Rain fell."}) + "\n"
+    )
+    out = tmp_path / "out.jsonl"
+    code = (
+        "import sys; from breakingon.cli import main; "
+        "sys.argv=['breakingon','geotag-file',sys.argv[1],'--output',sys.argv[2]]; main()"
+    )
+    subprocess.run([sys.executable, "-c", code, str(src), str(out)], check=True)
+    rec = json.loads(out.read_text())
+    assert rec["id"] == "x"
+    first = rec["places"][0]
+    assert set(first) == {"geonameid", "name", "country", "kind", "lat", "lon"}
+    assert (first["name"], first["country"], first["kind"]) == ("Paris", "US", "city")
