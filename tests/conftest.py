@@ -19,9 +19,7 @@ from breakingon.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
-PG_URL = os.environ.get(
-    "BREAKINGON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("BREAKINGON_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def _pg_admin():  # type: ignore[no-untyped-def]

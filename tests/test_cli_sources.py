@@ -14,7 +14,10 @@ def run(tmp_path: Path, *args: str, ok: bool = True) -> subprocess.CompletedProc
     env["BREAKINGON_DATA_DIR"] = str(tmp_path / "data")
     proc = subprocess.run(
         [sys.executable, "-c", "from breakingon.cli import main; main()", *args],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if ok:
         assert proc.returncode == 0, proc.stderr
@@ -30,8 +33,21 @@ def test_list_json_shows_catalogue(tmp_path: Path) -> None:
 
 
 def test_add_remove_and_errors(tmp_path: Path) -> None:
-    assert "added" in run(tmp_path, "sources", "add", "https://news.example/rss",
-                          "--outlet", "News", "--country", "fr", "--section", "world").stdout
+    assert (
+        "added"
+        in run(
+            tmp_path,
+            "sources",
+            "add",
+            "https://news.example/rss",
+            "--outlet",
+            "News",
+            "--country",
+            "fr",
+            "--section",
+            "world",
+        ).stdout
+    )
     assert "already present" in run(tmp_path, "sources", "add", "HTTPS://NEWS.example/rss/").stdout
     bad = run(tmp_path, "sources", "add", "file:///etc/passwd", ok=False)
     assert bad.returncode == 2 and "scheme 'file'" in bad.stderr and "Traceback" not in bad.stderr
@@ -59,14 +75,18 @@ def test_opml_round_trip_through_the_database(tmp_path: Path) -> None:
     assert by_url["https://lemonde.example/rss"]["country"] == "FR"
     assert by_url["https://lemonde.example/rss"]["sections"] == ["world"]
     assert by_url["https://local.example/feed"]["place"] == "USA | Boston"
-    assert "imported 0 new feeds (2 already present)" in run(
-        other, "sources", "import-opml", str(out)).stdout
+    assert (
+        "imported 0 new feeds (2 already present)"
+        in run(other, "sources", "import-opml", str(out)).stdout
+    )
 
 
 def test_bad_opml_is_a_clear_error_and_stores_nothing(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.opml"
-    bomb.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body>'
-                    '<outline text="&a;" xmlUrl="https://x.example/"/></body></opml>')
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body>'
+        '<outline text="&a;" xmlUrl="https://x.example/"/></body></opml>'
+    )
     proc = run(tmp_path, "sources", "import-opml", str(bomb), ok=False)
     assert proc.returncode == 2 and "DTDs and entities" in proc.stderr
     missing = run(tmp_path, "sources", "import-opml", str(tmp_path / "nope.opml"), ok=False)
@@ -77,6 +97,9 @@ def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
     env = dict(os.environ, BREAKINGON_DATABASE_URL="mysql://nope")
     proc = subprocess.run(
         [sys.executable, "-c", "from breakingon.cli import main; main()", "stats"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2 and "BREAKINGON_DATABASE_URL" in proc.stderr

@@ -14,8 +14,11 @@ def test_defaults_and_env() -> None:
     assert s.site_name == "BreakingOn"
     assert s.effective_database_url.startswith("sqlite:///")
     s = load_settings(
-        {"BREAKINGON_SITE_NAME": "Daily Wire", "BREAKINGON_PORT": "9000",
-         "BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8, ::1/128"}
+        {
+            "BREAKINGON_SITE_NAME": "Daily Wire",
+            "BREAKINGON_PORT": "9000",
+            "BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8, ::1/128",
+        }
     )
     assert s.site_name == "Daily Wire" and s.port == 9000
     assert [str(n) for n in s.fetch_allow_networks] == ["127.0.0.0/8", "::1/128"]

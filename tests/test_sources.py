@@ -71,8 +71,16 @@ def test_catalogue_breadth() -> None:
     countries = {f.country for f in feeds if f.country}
     assert len(countries) >= 60
     sections = Counter(s for f in feeds for s in f.sections)
-    for s in ("world", "politics", "business", "technology", "science", "health", "sports",
-              "entertainment"):
+    for s in (
+        "world",
+        "politics",
+        "business",
+        "technology",
+        "science",
+        "health",
+        "sports",
+        "entertainment",
+    ):
         assert sections[s] > 0, s
     places = {f.place for f in feeds if f.place}
     assert len(places) >= 20
@@ -88,10 +96,22 @@ def test_catalogue_breadth() -> None:
 
 def test_opml_round_trip_loses_nothing() -> None:
     feeds = [
-        Feed(url="https://a.example/rss", outlet='A & "B" <News>', country="FR", language="fr",
-             sections=("world", "politics"), place="France | Paris"),
-        Feed(url="https://b.example/atom.xml", outlet="Bé Ünïcode", country="", language="",
-             sections=(), place=""),
+        Feed(
+            url="https://a.example/rss",
+            outlet='A & "B" <News>',
+            country="FR",
+            language="fr",
+            sections=("world", "politics"),
+            place="France | Paris",
+        ),
+        Feed(
+            url="https://b.example/atom.xml",
+            outlet="Bé Ünïcode",
+            country="",
+            language="",
+            sections=(),
+            place="",
+        ),
     ]
     back = parse_opml(export_opml(feeds))
     assert [(f.url, f.outlet, f.country, f.language, f.sections, f.place) for f in back] == [
@@ -141,7 +161,7 @@ def test_opml_with_100k_outlines_is_refused_quickly() -> None:
     )
     doc = b"<opml><body>" + body + b"</body></opml>"
     start = time.monotonic()
-    with pytest.raises(SourceError, match="outlines|larger than"):
+    with pytest.raises(SourceError, match=r"outlines|larger than"):
         parse_opml(doc)
     assert time.monotonic() - start < 5
 

@@ -135,7 +135,11 @@ def load_settings(environ: Mapping[str, str], path: Path | str | None = None) ->
         if key not in known:
             raise SettingsError(f"{path}: unknown setting {key!r}")
     for key in environ:
-        if key.startswith(PREFIX) and key != PREFIX + "CONFIG" and key != PREFIX + "TEST_POSTGRES_URL":
+        if (
+            key.startswith(PREFIX)
+            and key != PREFIX + "CONFIG"
+            and key != PREFIX + "TEST_POSTGRES_URL"
+        ):
             if key[len(PREFIX) :].lower() not in known:
                 raise SettingsError(f"{key}: unknown setting")
     values: dict[str, Any] = {}
@@ -152,8 +156,10 @@ def load_settings(environ: Mapping[str, str], path: Path | str | None = None) ->
 
 def _validate(s: Settings) -> None:
     url = s.database_url
-    if url and not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgresql+psycopg://"))):
-        raise SettingsError(f"{PREFIX}DATABASE_URL: expected sqlite:/// or postgresql://, got {url!r}")
+    if url and not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        raise SettingsError(
+            f"{PREFIX}DATABASE_URL: expected sqlite:/// or postgresql://, got {url!r}"
+        )
     if not (1 <= s.port <= 65535):
         raise SettingsError(f"{PREFIX}PORT: expected 1-65535, got {s.port}")
     if not s.public_base_url.startswith(("http://", "https://")):

@@ -172,7 +172,9 @@ def parse_opml(data: bytes | str) -> list[Feed]:
     try:
         root = DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
-        raise SourceError(f"OPML refused: DTDs and entities are not allowed ({type(exc).__name__})") from None
+        raise SourceError(
+            f"OPML refused: DTDs and entities are not allowed ({type(exc).__name__})"
+        ) from None
     except ET.ParseError as exc:
         raise SourceError(f"OPML is not well-formed XML ({exc})") from None
     if root.tag.lower() != "opml":

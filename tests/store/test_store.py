@@ -20,7 +20,14 @@ from breakingon.records import (
 )
 from breakingon.sources import feed_url_key
 from breakingon.store import SchemaTooNew, Store, open_store
-from breakingon.store.base import FeedUpdate, Membership, StoryQuery, StoryUpdate, Trend
+from breakingon.store.base import (
+    FeedUpdate,
+    Membership,
+    StoryQuery,
+    StoryStateRow,
+    StoryUpdate,
+    Trend,
+)
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -35,16 +42,20 @@ def _feed(store: Store, url: str = "https://example.com/feed.xml", outlet: str =
 
 def _update(now: datetime, **kw: object) -> FeedUpdate:
     base: dict[str, object] = dict(
-        checked_at=now, next_check_at=now + timedelta(minutes=15), interval_s=900,
-        error_count=0, success=True,
+        checked_at=now,
+        next_check_at=now + timedelta(minutes=15),
+        interval_s=900,
+        error_count=0,
+        success=True,
     )
     base.update(kw)
     return FeedUpdate(**base)  # type: ignore[arg-type]
 
 
 def _article(key: str, title: str = "Title", text: str = "Body text.", **kw: object) -> Article:
-    return Article(url=f"https://example.com/{key}", title=title, text=text, published=T0,
-                   item_key=key, **kw)  # type: ignore[arg-type]
+    return Article(
+        url=f"https://example.com/{key}", title=title, text=text, published=T0, item_key=key, **kw
+    )  # type: ignore[arg-type]
 
 
 def test_duplicate_feed_returns_existing(store: Store) -> None:
@@ -59,7 +70,9 @@ def test_duplicate_feed_returns_existing(store: Store) -> None:
 
 
 def test_outlet_upsert_keeps_fields(store: Store) -> None:
-    oid = store.upsert_outlet(Outlet(name="Daily", country="FR", owner="X Group", ownership="Private Media"))
+    oid = store.upsert_outlet(
+        Outlet(name="Daily", country="FR", owner="X Group", ownership="Private Media")
+    )
     assert store.upsert_outlet(Outlet(name="Daily")) == oid
     o = store.get_outlet(oid)
     assert o is not None and o.country == "FR" and o.owner == "X Group"
@@ -69,11 +82,15 @@ def test_feed_check_is_atomic_and_idempotent(store: Store) -> None:
     feed = _feed(store)
     assert feed.id is not None
     ids = store.save_feed_check(
-        feed.id, _update(T0, etag='"abc"', last_modified="Sat, 01 Nov 2026 10:00:00 GMT"),
-        [_article("a"), _article("b")], "discovered",
+        feed.id,
+        _update(T0, etag='"abc"', last_modified="Sat, 01 Nov 2026 10:00:00 GMT"),
+        [_article("a"), _article("b")],
+        "discovered",
     )
     assert len(ids) == 2
-    again = store.save_feed_check(feed.id, _update(T0), [_article("a"), _article("c")], "discovered")
+    again = store.save_feed_check(
+        feed.id, _update(T0), [_article("a"), _article("c")], "discovered"
+    )
     assert len(again) == 1
     f = store.get_feed(feed.id)
     assert f is not None
@@ -118,13 +135,24 @@ def test_poison_values_are_cleaned(store: Store) -> None:
 
 def _story_update(sid: int, brief: Brief | None, **kw: object) -> StoryUpdate:
     base: dict[str, object] = dict(
-        story_id=sid, headline="Quake hits city", dek="A quake hit.", first_reported=T0,
-        last_reported=T0 + timedelta(hours=1), article_count=2, outlet_count=2,
-        representative_article_id=None, outlets=("A", "B"), countries=("GB", "FR"),
-        languages=("en",), sections=("world", "science"),
+        story_id=sid,
+        headline="Quake hits city",
+        dek="A quake hit.",
+        first_reported=T0,
+        last_reported=T0 + timedelta(hours=1),
+        article_count=2,
+        outlet_count=2,
+        representative_article_id=None,
+        outlets=("A", "B"),
+        countries=("GB", "FR"),
+        languages=("en",),
+        sections=("world", "science"),
         places=(Place(2988507, "Paris", "FR", "city", 48.85, 2.35),),
-        score=3.5, score_explanation="2 outlets in 2 countries", breaking_since=None,
-        breaking_until=T0 + timedelta(hours=6), brief=brief,
+        score=3.5,
+        score_explanation="2 outlets in 2 countries",
+        breaking_since=None,
+        breaking_until=T0 + timedelta(hours=6),
+        brief=brief,
     )
     base.update(kw)
     return StoryUpdate(**base)  # type: ignore[arg-type]
@@ -132,20 +160,29 @@ def _story_update(sid: int, brief: Brief | None, **kw: object) -> StoryUpdate:
 
 def _brief(text: str) -> Brief:
     s = BriefSentence(text, (Citation("1", "A", "https://a/1"), Citation("2", "B", "https://b/2")))
-    return Brief(headline="Quake hits city", dek=(s,), sections=(BriefSection("Details", (s,)),),
-                 credits=("A", "B"))
+    return Brief(
+        headline="Quake hits city",
+        dek=(s,),
+        sections=(BriefSection("Details", (s,)),),
+        credits=("A", "B"),
+    )
 
 
 def test_clustering_stories_briefs_and_queries(store: Store) -> None:
     feed = _feed(store)
     assert feed.id is not None
     ids = store.save_feed_check(
-        feed.id, _update(T0), [_article("a", "Earthquake strikes Paris"), _article("b")], "extracted"
+        feed.id,
+        _update(T0),
+        [_article("a", "Earthquake strikes Paris"), _article("b")],
+        "extracted",
     )
     sid = store.new_story_id(T0)
     store.save_clustering(
         [Membership(ids[0], sid, 0.9, "new"), Membership(ids[1], sid, 0.8, "joined")],
-        [(sid, b"state-bytes")], [], T0,
+        [StoryStateRow(sid, b"state-bytes", T0, T0)],
+        [],
+        T0,
     )
     assert store.load_story_states(T0 - timedelta(days=1)) == [(sid, b"state-bytes")]
     assert store.claim_dirty_stories("w", T0, 10, 60) == [sid]
@@ -199,7 +236,9 @@ def test_trends_runs_meta(store: Store) -> None:
 def test_prune_keeps_articles_of_live_stories(store: Store) -> None:
     feed = _feed(store)
     assert feed.id is not None
-    ids = store.save_feed_check(feed.id, _update(T0), [_article("old"), _article("cited")], "extracted")
+    ids = store.save_feed_check(
+        feed.id, _update(T0), [_article("old"), _article("cited")], "extracted"
+    )
     sid = store.new_story_id(T0)
     store.save_clustering([Membership(ids[1], sid)], [], [], T0)
     store.save_story(_story_update(sid, None, last_reported=T0 + timedelta(days=30)), T0)
@@ -250,3 +289,37 @@ def test_concurrent_writers_never_see_locked(store: Store) -> None:
         t.join()
     assert errors == []
     assert store.stats()["articles"] == 90
+
+
+def test_story_ids_leave_no_empty_rows(store: Store) -> None:
+    a, b = store.new_story_id(T0), store.new_story_id(T0)
+    assert b == a + 1
+    assert store.stats()["stories"] == 0
+    assert store.get_story(a) is None  # allocated, never committed: no half-written story
+
+
+def test_named_lease(store: Store) -> None:
+    assert store.try_lease("cluster", "w1", T0, 60) == (True, True)
+    assert store.try_lease("cluster", "w1", T0 + timedelta(seconds=10), 60) == (True, False)
+    assert store.try_lease("cluster", "w2", T0 + timedelta(seconds=20), 60) == (False, False)
+    # w1 died: its lease expires and w2 takes over (fresh: reload state)
+    assert store.try_lease("cluster", "w2", T0 + timedelta(seconds=71), 60) == (True, True)
+    store.release_lease("cluster", "w2")
+    assert store.try_lease("cluster", "w1", T0 + timedelta(seconds=72), 60)[0]
+
+
+def test_cluster_members_round_trip(store: Store) -> None:
+    feed = _feed(store)
+    assert feed.id is not None
+    ids = store.save_feed_check(feed.id, _update(T0), [_article("a")], "extracted")
+    sid = store.new_story_id(T0)
+    store.save_clustering(
+        [Membership(ids[0], sid)],
+        [StoryStateRow(sid, b"s", T0, T0)],
+        [],
+        T0,
+        members=[(ids[0], b"member")],
+    )
+    assert store.load_cluster_members(ids) == [(ids[0], b"member")]
+    story = store.get_story(sid)
+    assert story is not None and story.first_reported == T0

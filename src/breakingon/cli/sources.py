@@ -113,7 +113,10 @@ def sources_list(
         return
     for f in feeds:
         secs = ",".join(f.sections)
-        typer.echo(f"{f.id:>6}  {f.country or '--':2}  {f.status:7} {f.outlet[:32]:32}  {secs[:20]:20}  {f.url}")
+        country = f.country or "--"
+        typer.echo(
+            f"{f.id:>6}  {country:2}  {f.status:7} {f.outlet[:32]:32}  {secs[:20]:20}  {f.url}"
+        )
     typer.echo(f"{len(feeds)} feeds")
 
 

@@ -87,7 +87,9 @@ def _sentence_from_dict(d: dict[str, Any]) -> BriefSentence:
     return BriefSentence(
         text=str(d["text"]),
         citations=tuple(
-            Citation(article_id=str(c["article_id"]), outlet=c.get("outlet", ""), url=c.get("url", ""))
+            Citation(
+                article_id=str(c["article_id"]), outlet=c.get("outlet", ""), url=c.get("url", "")
+            )
             for c in d.get("citations", [])
         ),
     )

@@ -25,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from breakingon.records import Article, Brief, Feed, FeedStatus, Outlet, Place, Story
+from breakingon.records import Article, Brief, Feed, FeedStatus, Outlet, Story
 from breakingon.store.base import (
     ArticleState,
     BriefVersion,
@@ -35,6 +35,7 @@ from breakingon.store.base import (
     SchemaTooNew,
     StoreError,
     StoryQuery,
+    StoryStateRow,
     StoryUpdate,
     Trend,
 )
@@ -62,6 +63,7 @@ _TABLES = (
     "trends",
     "runs",
     "meta",
+    "leases",
 )
 TEXT_CAP = 200_000
 TITLE_CAP = 1_000
@@ -128,7 +130,9 @@ class SQLStore:
     @staticmethod
     def _sqlite_engine(url: str, immediate: bool) -> Engine:
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 60}, pool_size=8,
+            url,
+            connect_args={"check_same_thread": False, "timeout": 60},
+            pool_size=8,
             max_overflow=16,
         )
 
@@ -543,7 +547,11 @@ class SQLStore:
         with self._read() as conn:
             r = conn.execute(
                 sa.select(a.c.id)
-                .where(a.c.content_hash == content_hash, a.c.id != exclude_id, a.c.state != "discovered")
+                .where(
+                    a.c.content_hash == content_hash,
+                    a.c.id != exclude_id,
+                    a.c.state != "discovered",
+                )
                 .order_by(a.c.id)
                 .limit(1)
             ).first()
@@ -562,26 +570,79 @@ class SQLStore:
 
     # -- stories -----------------------------------------------------------------------
     def new_story_id(self, now: datetime) -> int:
-        st = self.t["stories"]
+        # Ids come from a counter, not from inserting a row: a worker that dies between
+        # allocating an id and committing its clustering leaves no empty story behind.
+        m = self.t["meta"]
         with self._write() as conn:
-            res = conn.execute(
-                st.insert().values(first_reported=now, last_reported=now, updated_at=now, dirty=1)
-            )
-            pk = res.inserted_primary_key
-            assert pk is not None
-            return int(pk[0])
+            if self.dialect == "postgresql":
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO meta (key, value) VALUES ('story_seq', '0') "
+                        "ON CONFLICT (key) DO NOTHING"
+                    )
+                )
+                row: Any = conn.execute(
+                    sa.select(m.c.value).where(m.c.key == "story_seq").with_for_update()
+                ).one()
+            else:
+                row = conn.execute(sa.select(m.c.value).where(m.c.key == "story_seq")).first()
+                if row is None:
+                    conn.execute(m.insert().values(key="story_seq", value="0"))
+            current = int(row.value) if row is not None else 0
+            st = self.t["stories"]
+            top = conn.execute(sa.select(sa.func.max(st.c.id))).scalar_one() or 0
+            nxt = max(current, int(top)) + 1
+            conn.execute(m.update().where(m.c.key == "story_seq").values(value=str(nxt)))
+            return nxt
 
     def save_clustering(
         self,
         memberships: Sequence[Membership],
-        states: Sequence[tuple[int, bytes]],
+        states: Sequence[StoryStateRow],
         merges: Sequence[tuple[int, int]],
         now: datetime,
+        members: Sequence[tuple[int, bytes]] = (),
     ) -> None:
         a, st, m = self.t["articles"], self.t["stories"], self.t["story_members"]
         touched: set[int] = set()
         with self._write() as conn:
+            for row in states:
+                exists = conn.execute(sa.select(st.c.id).where(st.c.id == row.story_id)).first()
+                first = row.first or now
+                last = row.last or first
+                if exists is None:
+                    conn.execute(
+                        st.insert().values(
+                            id=row.story_id,
+                            first_reported=first,
+                            last_reported=last,
+                            updated_at=now,
+                            dirty=1,
+                            cluster_state=row.state,
+                        )
+                    )
+                else:
+                    conn.execute(
+                        st.update()
+                        .where(st.c.id == row.story_id)
+                        .values(
+                            cluster_state=row.state,
+                            last_reported=sa.func.max(st.c.last_reported, last)
+                            if self.dialect == "sqlite"
+                            else sa.func.greatest(st.c.last_reported, last),
+                        )
+                    )
             for mem in memberships:
+                if conn.execute(sa.select(st.c.id).where(st.c.id == mem.story_id)).first() is None:
+                    conn.execute(
+                        st.insert().values(
+                            id=mem.story_id,
+                            first_reported=now,
+                            last_reported=now,
+                            updated_at=now,
+                            dirty=1,
+                        )
+                    )
                 conn.execute(m.delete().where(m.c.article_id == mem.article_id))
                 conn.execute(
                     m.insert().values(
@@ -604,6 +665,8 @@ class SQLStore:
                     )
                 )
                 touched.add(mem.story_id)
+            for article_id, blob in members:
+                conn.execute(a.update().where(a.c.id == article_id).values(cluster_member=blob))
             for src, dst in merges:
                 if src == dst:
                     continue
@@ -618,16 +681,59 @@ class SQLStore:
                 conn.execute(st.update().where(st.c.merged_into == src).values(merged_into=dst))
                 self._clear_story_index(conn, src)
                 touched.add(dst)
-            for story_id, blob in states:
-                conn.execute(
-                    st.update().where(st.c.id == story_id).values(cluster_state=blob)
-                )
             if touched:
                 conn.execute(
                     st.update()
                     .where(st.c.id.in_(sorted(touched)), st.c.merged_into.is_(None))
                     .values(dirty=1, updated_at=now)
                 )
+
+    def load_cluster_members(self, article_ids: Sequence[int]) -> list[tuple[int, bytes]]:
+        a = self.t["articles"]
+        out: list[tuple[int, bytes]] = []
+        with self._read() as conn:
+            for i in range(0, len(article_ids), 500):
+                chunk = list(article_ids[i : i + 500])
+                rows = conn.execute(
+                    sa.select(a.c.id, a.c.cluster_member).where(
+                        a.c.id.in_(chunk), a.c.cluster_member.is_not(None)
+                    )
+                )
+                out.extend((int(r.id), bytes(r.cluster_member)) for r in rows)
+        return out
+
+    def try_lease(self, name: str, worker: str, now: datetime, lease_s: int) -> tuple[bool, bool]:
+        lt = self.t["leases"]
+        until = now + timedelta(seconds=lease_s)
+        with self._write() as conn:
+            q = sa.select(lt.c.owner, lt.c.until).where(lt.c.name == name)
+            if self.dialect == "postgresql":
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO leases (name, owner, until) VALUES (:n, '', :t) "
+                        "ON CONFLICT (name) DO NOTHING"
+                    ),
+                    {"n": name, "t": now - timedelta(seconds=1)},
+                )
+                q = q.with_for_update()
+            row = conn.execute(q).first()
+            if row is None:
+                conn.execute(lt.insert().values(name=name, owner=worker, until=until))
+                return True, True
+            held_by_me = row.owner == worker and _utc(row.until) >= now
+            if held_by_me or _utc(row.until) < now:
+                conn.execute(lt.update().where(lt.c.name == name).values(owner=worker, until=until))
+                return True, not held_by_me
+            return False, False
+
+    def release_lease(self, name: str, worker: str) -> None:
+        lt = self.t["leases"]
+        with self._write() as conn:
+            conn.execute(
+                lt.update()
+                .where(lt.c.name == name, lt.c.owner == worker)
+                .values(until=datetime(1970, 1, 1, tzinfo=UTC))
+            )
 
     def _clear_story_index(self, conn: Connection, story_id: int) -> None:
         for name in ("story_sections", "story_places"):
@@ -1090,9 +1196,7 @@ class SQLStore:
 
     def prune(self, cutoff: datetime, batch: int = 500) -> int:
         a, st = self.t["articles"], self.t["stories"]
-        live = sa.select(st.c.id).where(
-            st.c.merged_into.is_(None), st.c.last_reported >= cutoff
-        )
+        live = sa.select(st.c.id).where(st.c.merged_into.is_(None), st.c.last_reported >= cutoff)
         total = 0
         while True:
             with self._write() as conn:  # short transactions: the write lock is held briefly
