@@ -260,6 +260,19 @@ def _date_from_struct(value: Any) -> datetime | None:
             return None
 
 
+def _iso_date(raw: str) -> datetime | None:
+    value = raw.strip()
+    if len(value) < 19 or value[4:5] != "-" or value[10:11] not in ("T", "t", " "):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
 def _date_from_string(raw: str) -> datetime | None:
     raw = raw.strip()
     if not raw:
@@ -311,6 +324,9 @@ def _entries_from_feedparser(entries: Sequence[Any]) -> list[_RawEntry]:
                 if link.get("rel", "alternate") == "alternate" and link.get("href"):
                     raw.link = _text(link["href"]).strip()
                     break
+        if entry.get("guidislink") and raw.link == raw.guid:
+            if not raw.guid.lower().startswith(("http://", "https://")):
+                raw.link = ""  # a bare GUID is not a link
         raw.title = _text(entry.get("title"))
         raw.summary = _text(entry.get("summary"))
         contents = [c for c in entry.get("content") or () if isinstance(c, Mapping)]
@@ -329,8 +345,9 @@ def _entries_from_feedparser(entries: Sequence[Any]) -> list[_RawEntry]:
         raw.image = _image_of(entry)
         for key in ("published", "updated", "created"):
             if entry.get(key + "_parsed") is not None or entry.get(key):
-                raw.date = _date_from_struct(entry.get(key + "_parsed"))
                 raw.date_raw = _text(entry.get(key))
+                # ISO 8601 kept to the microsecond; feedparser's struct_time drops it.
+                raw.date = _iso_date(raw.date_raw) or _date_from_struct(entry.get(key + "_parsed"))
                 if raw.date is not None:
                     break
         out.append(raw)
@@ -569,10 +586,9 @@ def _parse_feed(
         )
     result = feedparser.parse(
         io.BytesIO(_to_utf8_xml(text)),
-        response_headers={
-            "content-type": "application/xml; charset=utf-8",
-            "content-location": url,
-        },
+        # No content-location: feedparser would resolve bare GUIDs ("i0") into URLs and
+        # call them links. Relative links are resolved here, against the feed URL.
+        response_headers={"content-type": "application/xml; charset=utf-8"},
         resolve_relative_uris=True,
         sanitize_html=True,
     )
