@@ -28,7 +28,7 @@ from breakingon.sources import MAX_OPML_BYTES
 from breakingon.store.base import Store
 from breakingon.web import api, pages
 from breakingon.web.cache import ResponseCache
-from breakingon.web.security import DEFAULT_MAX_BODY, SecurityMiddleware
+from breakingon.web.security import DEFAULT_MAX_BODY, BodyTooLarge, SecurityMiddleware
 
 STATIC = Path(__file__).parent / "static"
 
@@ -56,6 +56,10 @@ async def _param_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return api.error_response(422, "invalid_parameter", exc.detail, parameter=exc.parameter)
     return pages.error_page(request, 422, f"Invalid {exc.parameter}: {exc.detail}")
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return api.error_response(413, "body_too_large")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -101,6 +105,7 @@ def create_app(
         exception_handlers={
             api.ParamError: _param_error,
             HTTPException: _http_error,
+            BodyTooLarge: _too_large,
         },
     )
     app.security_options = {
