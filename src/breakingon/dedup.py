@@ -86,8 +86,11 @@ def minhash_signature(text: str, cfg: DedupSettings = DedupSettings()) -> bytes:
     return bytes(_minhash(normalize_tokens(text), cfg).hashvalues.astype("<u8").tobytes())
 
 
+_SCHEME = "affine32"
+
+
 def _minhash(tokens: list[str], cfg: DedupSettings) -> MinHash:
-    mh = MinHash(num_perm=cfg.num_perm, seed=1)
+    mh = MinHash(num_perm=cfg.num_perm, seed=1, scheme=_SCHEME)
     grams = _shingles(tokens, cfg.shingle)
     if grams:
         mh.update_batch(grams)
@@ -96,7 +99,8 @@ def _minhash(tokens: list[str], cfg: DedupSettings) -> MinHash:
 
 def _from_signature(sig: bytes, cfg: DedupSettings) -> MinHash:
     values = np.frombuffer(sig, dtype="<u8").astype(np.uint64)
-    return MinHash(num_perm=cfg.num_perm, seed=1, hashvalues=values)
+    # The scheme must match the one _minhash uses (datasketch 2.x default: affine32).
+    return MinHash(num_perm=cfg.num_perm, seed=1, hashvalues=values, scheme=_SCHEME)
 
 
 class NearDuplicateIndex:
@@ -165,7 +169,8 @@ class NearDuplicateIndex:
         horizon = self._newest - self.cfg.window if self._newest else None
         while self._order:
             key, (added_at, digest) = next(iter(self._order.items()))
-            if len(self._order) <= self.cfg.max_items and (horizon is None or added_at >= horizon):
+            # Strictly below the cap: the entry about to be added must fit too.
+            if len(self._order) < self.cfg.max_items and (horizon is None or added_at >= horizon):
                 break
             self._order.popitem(last=False)
             if self._hashes.get(digest) == key:

@@ -23,7 +23,8 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 # URL fields are http(s) only; plain-text fields hold no markup at all (no "<" followed
 # by a tag name), so "JavaScript: the good parts" as a title is fine.
 SCRIPTY_HTML = re.compile(
-    r"<\s*script|<[^>]*\son\w+\s*=|=\s*[\"']?\s*(?:javascript|vbscript|data):", re.IGNORECASE
+    r"<\s*script|<[^>]*\son\w+\s*=|<[^>]*=\s*[\"']?\s*(?:javascript|vbscript|data):",
+    re.IGNORECASE,
 )
 TAG = re.compile(r"<\s*[a-zA-Z!/?]")
 URL_FIELDS = ("url", "image")

@@ -436,7 +436,9 @@ def _build_items(
         base = link or feed_url
         title = _cap(html_to_text(raw.title[: cfg.max_title * 8]), cfg.max_title)
         summary = _cap(html_to_text(raw.summary[: cfg.max_summary * 8]), cfg.max_summary)
-        content_html = sanitize_html(raw.content[: cfg.max_content * 4], base_url=base)
+        # RSS puts the HTML body in <description> when there is no content:encoded.
+        source_html = raw.content or (raw.summary if "<" in raw.summary else "")
+        content_html = sanitize_html(source_html[: cfg.max_content * 4], base_url=base)
         if len(content_html) > cfg.max_content:
             content_html = sanitize_html(content_html[: cfg.max_content], base_url=base)
         if not summary and content_html:
