@@ -1064,7 +1064,15 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                                 "type": "object",
                                 "required": ["url"],
                                 "properties": {
-                                    "url": {"type": "string"},
+                                    "url": {
+                                        "type": "string",
+                                        "format": "uri",
+                                        "pattern": "^https?://",
+                                        "maxLength": 2048,
+                                        "description": "http(s) feed URL; refused (400) when "
+                                        "malformed or when its host resolves to a private "
+                                        "or reserved address",
+                                    },
                                     "outlet": {"type": "string", "maxLength": 200},
                                     "country": {"type": "string", "maxLength": 2},
                                     "language": {"type": "string", "maxLength": 8},

@@ -1,0 +1,128 @@
+"""Browser tests: Debian's headless Chromium, driven by Playwright, against the real app
+served by uvicorn on 127.0.0.1 (port 0) over a store filled through the Store API.
+
+Opens the front page, a story, a section, a place, search and the status page, clicks a
+citation marker through to its source, checks no script errors and no CSP violations, and
+saves screenshots under test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from webfill import Filled, fill_store, make_settings
+
+from breakingon.store import open_store
+from breakingon.web import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Filled]]:
+    store = open_store(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'b.sqlite'}")
+    filled = fill_store(store)
+    config = uvicorn.Config(
+        create_app(make_settings(public_base_url="http://127.0.0.1"), store),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", filled
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_reader_walks_through_the_site(browser: object, server: tuple[str, Filled]) -> None:
+    base, filled = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None,
+    )
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+
+    page.goto(base + "/")
+    assert page.locator("h1#top-h").inner_text() == "Top stories"
+    assert page.locator(".breaking").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "front.png"), full_page=True)
+
+    page.click("text=Earthquake strikes near Tokyo")
+    page.wait_for_url(f"**/story/{filled.stories['quake']}")
+    assert "Earthquake of magnitude 6.1" in page.locator("h1#headline").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "story.png"), full_page=True)
+    marker = page.locator("a.cite").first
+    href = marker.get_attribute("href")
+    assert href and href.startswith("#src-")
+    marker.click()
+    assert page.url.endswith(href)
+    target = page.locator(f"li{href}")
+    assert "highlight" in (target.get_attribute("class") or "")  # progressive enhancement
+    source = target.locator("a.source-link")
+    assert source.get_attribute("href") == "https://nhk.example/news/quake"
+    assert source.get_attribute("rel") == "noopener noreferrer"
+    page.screenshot(path=str(ARTIFACTS / "story-citation.png"))
+
+    for name, path, needle in (
+        ("section", "/section/world", "Earthquake strikes near Tokyo"),
+        ("place", "/place/2988507", "Paris council approves budget"),
+        ("search", "/search?q=aftershocks", "Aftershocks rattle Tokyo"),
+        ("status", "/status", "Failing or stopped feeds"),
+        ("evil", f"/story/{filled.stories['evil']}", "onerror=alert(1)"),
+    ):
+        page.goto(base + path)
+        assert needle in page.content(), name
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(base + "/")
+    page.screenshot(path=str(ARTIFACTS / "front-mobile.png"), full_page=True)
+    context.close()
+    assert problems == []
