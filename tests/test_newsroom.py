@@ -1,0 +1,177 @@
+"""The newsroom simulator against a real client on loopback: per-outlet addresses, OPML,
+time compression, conditional GET, robots.txt and the misbehaviour switches."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from breakingon.crawl.feeds import parse_feed
+from breakingon.extract import extract_article
+from breakingon.newsroom import Newsroom, StreamArticle, load_stream, parse_misbehave
+
+T0 = datetime(2025, 2, 10, 0, 0, tzinfo=UTC)
+STREAM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "stream"
+
+
+def _articles() -> list[StreamArticle]:
+    rows = []
+    for n in range(6):
+        domain = f"outlet{n % 3}.example"
+        rows.append(
+            StreamArticle(
+                id=f"a{n}",
+                outlet=f"Outlet {n % 3}",
+                domain=domain,
+                published=T0 + timedelta(hours=n),
+                title=f"Story number {n} about the harbour fire",
+                text=f"Firefighters fought a blaze at the harbour for the {n}th hour. " * 12,
+                country="United Kingdom",
+                section="top",
+            )
+        )
+    return rows
+
+
+@pytest.fixture()
+def room() -> Iterator[Newsroom]:
+    with Newsroom(_articles(), speed=0) as newsroom:
+        yield newsroom
+
+
+def test_each_outlet_has_its_own_loopback_address_and_opml(room: Newsroom) -> None:
+    hosts = {f.host for f in room.feeds}
+    assert len(hosts) == 3 and all(h.startswith("127.0.") and h != "127.0.0.1" for h in hosts)
+    opml = httpx.get(room.opml_url)
+    assert opml.status_code == 200
+    outlines = ET.fromstring(opml.content).findall(".//outline")
+    assert {o.get("xmlUrl") for o in outlines} == {f.rss_url for f in room.feeds}
+    first = outlines[0]
+    assert first.get("text") == first.get("title") == "Outlet 0"
+    assert first.get("country") == "GB" and first.get("category") == "top"
+    assert first.get("htmlUrl", "").endswith(f":{room.port}/")
+
+
+def test_time_compression_publishes_in_order(room: Newsroom) -> None:
+    feed = room.feeds[0]
+    first = parse_feed(httpx.get(feed.rss_url).content, {}, feed.rss_url, T0)
+    assert [i.title for i in first.items] == ["Story number 0 about the harbour fire"]
+    hidden = room.article_url("a3")
+    assert httpx.get(hidden).status_code == 404  # not yet published
+    room.clock.advance(timedelta(hours=3, minutes=1))
+    now = room.clock.now()
+    again = parse_feed(httpx.get(feed.rss_url).content, {}, feed.rss_url, now)
+    assert again.items[0].title == "Story number 3 about the harbour fire"
+    assert httpx.get(hidden).status_code == 200
+    atom = parse_feed(httpx.get(feed.atom_url).content, {}, feed.atom_url, now)
+    assert [i.url for i in atom.items] == [i.url for i in again.items]
+
+
+def test_speed_runs_the_clock() -> None:
+    with Newsroom(_articles(), speed=3600.0) as fast:
+        start = fast.clock.now()
+        import time
+
+        time.sleep(0.3)
+        assert fast.clock.now() - start >= timedelta(minutes=15)
+
+
+def test_conditional_get_and_robots(room: Newsroom) -> None:
+    feed = room.feeds[0]
+    first = httpx.get(feed.rss_url)
+    etag, last_modified = first.headers["etag"], first.headers["last-modified"]
+    assert httpx.get(feed.rss_url, headers={"if-none-match": etag}).status_code == 304
+    assert httpx.get(feed.rss_url, headers={"if-modified-since": last_modified}).status_code == 304
+    room.clock.advance(timedelta(hours=10))
+    changed = httpx.get(feed.rss_url, headers={"if-none-match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    robots = httpx.get(feed.home_url + "robots.txt")
+    assert "Disallow: /private/" in robots.text
+
+
+def test_article_page_extracts_cleanly(room: Newsroom) -> None:
+    url = room.article_url("a0")
+    page = httpx.get(url)
+    assert page.status_code == 200
+    assert '<meta property="article:published_time" content="2025-02-10T00:00:00Z">' in page.text
+    result = extract_article(page.content, url)
+    assert result.title == "Story number 0 about the harbour fire"
+    assert result.text.startswith("Firefighters fought a blaze")
+    assert "Comments" not in result.text and "newsletter" not in result.text
+    assert result.published == T0
+
+
+def test_misbehaviour_switches(room: Newsroom) -> None:
+    feeds = {f.domain: f for f in room.feeds}
+    client = httpx.Client()
+    room.set_misbehave("outlet0.example", "429")
+    got = client.get(feeds["outlet0.example"].rss_url)
+    assert got.status_code == 429 and got.headers["retry-after"] == "120"
+    room.set_misbehave("outlet0.example", "5xx")
+    assert client.get(feeds["outlet0.example"].rss_url).status_code == 503
+    room.set_misbehave("outlet0.example", "redirect_loop")
+    with pytest.raises(httpx.TooManyRedirects):
+        with httpx.Client(follow_redirects=True, max_redirects=5) as redirecting:
+            redirecting.get(feeds["outlet0.example"].rss_url)
+    room.set_misbehave("outlet0.example", "broken_xml")
+    broken = parse_feed(client.get(feeds["outlet0.example"].rss_url).content, {}, "", T0)
+    assert broken.bozo or broken.error
+    # control endpoint: turn it off again, advance the clock
+    off = client.get(f"{room.base_url}/_control/misbehave?outlet=outlet0.example&mode=none")
+    assert off.status_code == 200
+    assert client.get(feeds["outlet0.example"].rss_url).status_code == 200
+    status = client.get(f"{room.base_url}/_control/status").json()
+    assert status["outlets"] == 3 and status["misbehaving"] == {}
+    assert client.get(f"{room.base_url}/_control/clock?advance=7200").status_code == 200
+    assert room.published_count() == 3
+
+
+def test_gzip_bomb_and_slow_drip() -> None:
+    with Newsroom(
+        _articles(),
+        speed=0,
+        misbehave={"outlet1.example": "gzip_bomb", "outlet2.example": "slow"},
+        bomb_bytes=64 * 1024 * 1024,
+        slow_drip_s=0.2,
+    ) as room:
+        feeds = {f.domain: f for f in room.feeds}
+        with httpx.stream("GET", feeds["outlet1.example"].rss_url) as resp:
+            assert resp.headers["content-encoding"] == "gzip"
+            raw = b"".join(resp.iter_raw())
+        assert len(raw) < 1024 * 1024  # small on the wire ...
+        with gzip.open(__import__("io").BytesIO(raw)) as bomb:
+            assert len(bomb.read(10 * 1024 * 1024)) == 10 * 1024 * 1024  # ... huge decoded
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(feeds["outlet2.example"].rss_url, timeout=httpx.Timeout(5, read=0.1))
+
+
+def test_fraction_and_cli_specs() -> None:
+    per_outlet, fractions = parse_misbehave(["429@a.example,slow=0.5", "5xx=1"])
+    assert per_outlet == {"a.example": "429"} and fractions == {"slow": 0.5, "5xx": 1.0}
+    with pytest.raises(ValueError):
+        parse_misbehave(["explode=0.1"])
+    room = Newsroom(_articles(), misbehave_fraction={"5xx": 1.0})
+    assert all(o.mode == "5xx" for o in room._outlets.values())
+
+
+@pytest.mark.skipif(not (STREAM / "newsroom-dev.jsonl").exists(), reason="stream missing")
+def test_replays_the_shared_stream() -> None:
+    articles = load_stream(STREAM / "newsroom-dev.jsonl")
+    assert len(articles) == 1188 and all(a.title for a in articles)
+    with Newsroom(articles, speed=0) as room:
+        assert len(room.feeds) >= 400
+        assert len({f.host for f in room.feeds}) == len(room.feeds)
+        room.clock.advance(timedelta(days=4))
+        assert room.published_count() == 1188
+        feed = room.feeds[0]
+        parsed = parse_feed(httpx.get(feed.rss_url).content, {}, feed.rss_url, room.clock.now())
+        assert parsed.error is None and parsed.items
+        status = json.loads(httpx.get(f"{room.base_url}/_control/status").text)
+        assert status["articles"] == 1188
