@@ -220,7 +220,10 @@ def test_b4_fifty_feeds_on_one_host_respect_concurrency_and_spacing(server: Faul
     assert server.stats.max_open <= 2
     starts = sorted(r.at for r in server.requests)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.03 - 0.005
+    # The fetcher spaces request STARTS; arrival times seen here add scheduling noise on a
+    # busy machine, so the total span carries the guarantee and each gap gets a tolerance.
+    assert starts[-1] - starts[0] >= 49 * 0.03 * 0.98
+    assert min(gaps) >= 0.03 * 0.5
     # Exactly one GET per feed, nothing else (no HEAD, no robots.txt for feeds).
     assert len(server.requests) == 50
     assert {r.method for r in server.requests} == {"GET"}
