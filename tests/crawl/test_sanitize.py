@@ -70,7 +70,8 @@ def test_d1_d2_vectors_leave_no_executable_markup(vector: str) -> None:
 
 def test_d2_only_http_https_mailto_survive_and_relative_links_resolve() -> None:
     out = sanitize_html(
-        '<a href="/x">rel</a><a href="https://ok.example/">abs</a><a href="mailto:a@b.example">m</a>'
+        '<a href="/x">rel</a><a href="https://ok.example/">abs</a>'
+        '<a href="mailto:a@b.example">m</a>'
         '<a href="ftp://f.example/">f</a><img src="pic.jpg" alt="p">',
         base_url="https://site.example/news/item",
     )
