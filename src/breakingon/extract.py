@@ -163,6 +163,9 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
 # ---------------------------------------------------------------- worker pool
 
 
+STARTUP_TIMEOUT_S = 120.0
+
+
 class WorkerTimeout(Exception):
     """The call overran its budget; the worker that ran it was killed."""
 
@@ -171,7 +174,14 @@ class WorkerCrashed(Exception):
     """The worker died while running the call (signal, memory)."""
 
 
-def _worker_main(conn: multiprocessing.connection.Connection) -> None:
+def _worker_main(conn: multiprocessing.connection.Connection, preload: tuple[str, ...]) -> None:
+    # Import the heavy modules before saying "ready": start-up time must not count
+    # against the first call's time budget.
+    import importlib
+
+    for name in preload:
+        importlib.import_module(name)
+    conn.send("ready")
     while True:
         try:
             job = conn.recv()
@@ -187,11 +197,14 @@ def _worker_main(conn: multiprocessing.connection.Connection) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, preload: tuple[str, ...] = ()) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, preload), daemon=True)
         self.process.start()
         child.close()
+        if not self.conn.poll(STARTUP_TIMEOUT_S) or self.conn.recv() != "ready":
+            self.kill()
+            raise WorkerCrashed("worker did not start")
 
     def kill(self) -> None:
         self.process.kill()
@@ -219,8 +232,9 @@ class HardTimeoutPool:
     beside threads and event loops). Thread-safe.
     """
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, preload: Sequence[str] = ()) -> None:
         self._ctx = multiprocessing.get_context("spawn")
+        self._preload = tuple(preload)
         self._size = max(1, workers)
         self._idle: list[_Worker] = []
         self._started = 0
@@ -240,7 +254,7 @@ class HardTimeoutPool:
                     break
                 self._lock.wait()
         try:
-            return _Worker(self._ctx)
+            return _Worker(self._ctx, self._preload)
         except BaseException:
             with self._lock:
                 self._started -= 1
@@ -300,12 +314,12 @@ _SHARED: dict[str, HardTimeoutPool] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_pool(name: str, workers: int = 2) -> HardTimeoutPool:
+def shared_pool(name: str, workers: int = 2, preload: Sequence[str] = ()) -> HardTimeoutPool:
     """A process-wide pool by name (created on first use, closed at interpreter exit)."""
     with _SHARED_LOCK:
         pool = _SHARED.get(name)
         if pool is None:
-            pool = _SHARED[name] = HardTimeoutPool(workers)
+            pool = _SHARED[name] = HardTimeoutPool(workers, preload)
         return pool
 
 
@@ -327,7 +341,7 @@ class ExtractorPool:
 
     def __init__(self, workers: int = 2, timeout_s: float = EXTRACT_TIMEOUT_S) -> None:
         self.timeout_s = timeout_s
-        self._pool = HardTimeoutPool(workers)
+        self._pool = HardTimeoutPool(workers, preload=("breakingon.extract",))
         self._threads = ThreadPoolExecutor(
             max_workers=max(1, workers), thread_name_prefix="extract"
         )

@@ -46,7 +46,7 @@ class Settings:
     fetch_timeout_s: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
     user_agent: str = ""
-    extract_workers: int = 1
+    extract_workers: int = 2
     extract_timeout_s: float = 10.0
     retention_days: int = 0  # 0 keeps everything
     breaking_min_outlets: int = 3

@@ -634,7 +634,7 @@ def parse_feed_budgeted(
     """
     from breakingon.extract import WorkerTimeout, shared_pool
 
-    pool = shared_pool("feeds", workers=2)
+    pool = shared_pool("feeds", workers=2, preload=("breakingon.crawl.feeds",))
     pairs = tuple(headers.items()) if isinstance(headers, Mapping) else tuple(headers)
     try:
         result = pool.call(parse_feed, (body, pairs, url, now, cfg), timeout_s=cfg.timeout_s)

@@ -38,7 +38,7 @@ class FeedUpdate:
     """The outcome of one feed check, committed with the feed's new items."""
 
     checked_at: datetime
-    next_check_at: datetime
+    next_check_at: datetime | None  # None: the feed has ended
     interval_s: int
     error_count: int
     status: FeedStatus = "active"
@@ -192,6 +192,17 @@ class Store(Protocol):
         """Store extraction results (text, language, hashes, duplicate_of, sections,
         places) and move the articles to state 'extracted', releasing their leases."""
         ...
+
+    def known_item_keys(self, feed_id: int, items: Sequence[tuple[str, str, str]]) -> set[str]:
+        """Which of (item_key, alias_key, title) the feed already has: by item key, or by
+        alias key plus title (a GUID that changed scheme or host, RELIABILITY C7)."""
+        ...
+
+    def recent_texts(self, since: datetime, limit: int) -> list[tuple[int, str, datetime]]:
+        """(id, text, published) of recent original articles, for the near-duplicate index."""
+        ...
+
+    def recent_articles(self, since: datetime, limit: int) -> list[Article]: ...
 
     def find_by_content_hash(self, content_hash: str, exclude_id: int) -> int | None: ...
     def recent_simhashes(self, since: datetime, limit: int) -> list[tuple[int, int]]: ...

@@ -542,6 +542,56 @@ class SQLStore:
                     )
                 )
 
+    def known_item_keys(self, feed_id: int, items: Sequence[tuple[str, str, str]]) -> set[str]:
+        a = self.t["articles"]
+        known: set[str] = set()
+        if not items:
+            return known
+        with self._read() as conn:
+            keys = [clean_text(k, 1_000) for k, _, _ in items]
+            for i in range(0, len(keys), 500):
+                rows = conn.execute(
+                    sa.select(a.c.item_key).where(
+                        a.c.feed_id == feed_id, a.c.item_key.in_(keys[i : i + 500])
+                    )
+                )
+                known.update(r.item_key for r in rows)
+            for key, alias, title in items:
+                if key in known or not alias:
+                    continue
+                same = conn.execute(
+                    sa.select(a.c.id)
+                    .where(a.c.feed_id == feed_id, a.c.alias_key == alias, a.c.title == title)
+                    .limit(1)
+                ).first()
+                if same is not None:
+                    known.add(key)  # the same item under a changed GUID (C7)
+        return known
+
+    def recent_texts(self, since: datetime, limit: int) -> list[tuple[int, str, datetime]]:
+        a = self.t["articles"]
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(a.c.id, a.c.text, a.c.published)
+                .where(
+                    a.c.published >= since, a.c.state != "discovered", a.c.duplicate_of.is_(None)
+                )
+                .order_by(a.c.id.desc())
+                .limit(limit)
+            )
+            return [(int(r.id), r.text, _utc(r.published)) for r in rows]
+
+    def recent_articles(self, since: datetime, limit: int) -> list[Article]:
+        a = self.t["articles"]
+        with self._read() as conn:
+            rows = conn.execute(
+                self._article_select()
+                .where(a.c.published >= since, a.c.state == "clustered")
+                .order_by(a.c.published.desc())
+                .limit(limit)
+            )
+            return [self._article(r) for r in rows]
+
     def find_by_content_hash(self, content_hash: str, exclude_id: int) -> int | None:
         a = self.t["articles"]
         with self._read() as conn:

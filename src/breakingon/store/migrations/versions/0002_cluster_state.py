@@ -16,6 +16,7 @@ down_revision = "0001"
 def upgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("cluster_member", sa.LargeBinary))
+    op.create_index("ix_articles_alias", "articles", ["feed_id", "alias_key"])
     op.create_table(
         "leases",
         sa.Column("name", sa.Text, primary_key=True),

@@ -1,0 +1,16 @@
+"""The pipeline: the only place where stages, the store and the network meet.
+
+`crawl` checks due feeds and fetches article pages (the network edge); `process`
+clusters articles into stories and computes each dirty story's signals and brief;
+`runner` drives both in loops, embedded (`breakingon run`) or as a scale-out worker.
+Every unit of work is a row claimed with a lease, committed with its result in one
+transaction, so a killed worker loses nothing and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+from breakingon.pipeline.crawl import CrawlStage, fetch_bytes
+from breakingon.pipeline.process import ClusterStage, StoryStage, TrendStage
+from breakingon.pipeline.runner import Pipeline
+
+__all__ = ["ClusterStage", "CrawlStage", "Pipeline", "StoryStage", "TrendStage", "fetch_bytes"]

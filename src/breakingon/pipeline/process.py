@@ -1,0 +1,352 @@
+"""Processing stages: clustering (one leader at a time), story signals and briefs, trends.
+
+`ClusterStage` holds the online clusterer's working set in memory, rebuilt from the
+store whenever this worker (re)takes the clustering lease, so a restart or another
+worker sees the same stories. Each batch of decisions, the touched story states and
+any repair merges commit in one transaction. `StoryStage` recomputes a dirty story's
+coverage, importance, breaking flag, sections, places, languages and brief.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from breakingon.breaking import BreakingSettings, breaking_state
+from breakingon.cluster import ClusterSettings, StoryClusterer, WorkingSetState
+from breakingon.lang import story_languages
+from breakingon.metrics import METRICS
+from breakingon.pipeline.statecodec import (
+    df_from_text,
+    df_to_text,
+    member_from_bytes,
+    member_to_bytes,
+    story_from_bytes,
+    story_to_bytes,
+)
+from breakingon.rank import Coverage, RankSettings, independent_reports, score_story
+from breakingon.records import Article, Brief, Outlet, Place
+from breakingon.represent import input_from_article, represent
+from breakingon.settings import Settings
+from breakingon.store import Store
+from breakingon.store.base import Membership, StoryStateRow, StoryUpdate
+from breakingon.store.base import Trend as StoredTrend
+from breakingon.trends import Mention, extract_terms, find_trends
+
+log = logging.getLogger("breakingon.process")
+
+CLUSTER_LEASE = "cluster-leader"
+DF_META = "cluster_doc_freq"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ClusterStage:
+    """Assigns extracted articles to stories. Only the holder of the lease clusters."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        worker: str,
+        cfg: ClusterSettings | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.worker = worker
+        self.cfg = cfg or ClusterSettings()
+        self.clock = clock
+        self._clusterer: StoryClusterer | None = None
+        self._since_repair = 0
+        self._batches = 0
+
+    def _allocate(self) -> int:
+        return self.store.new_story_id(self.clock())
+
+    def load(self) -> None:
+        """Rebuild the working set from the store (stories active within the window)."""
+        now = self.clock()
+        since = now - timedelta(days=self.cfg.window_days * 2)
+        stories = [story_from_bytes(b) for _, b in self.store.load_story_states(since)]
+        keys = [int(k) for s in stories for k in s.members if k.isdigit()]
+        members = [member_from_bytes(b) for _, b in self.store.load_cluster_members(keys)]
+        df_text = self.store.get_meta(DF_META)
+        doc_freq, n_docs = df_from_text(df_text) if df_text else ((), 0)
+        newest = max((s.last for s in stories if s.last is not None), default=None)
+        state = WorkingSetState(
+            stories=tuple(stories),
+            members=tuple(members),
+            doc_freq=doc_freq,
+            n_docs=n_docs,
+            newest=newest,
+        )
+        self._clusterer = StoryClusterer(self.cfg, allocate_id=self._allocate, state=state)
+        log.info("clusterer loaded: %d stories, %d members", len(stories), len(members))
+
+    def step(self, limit: int = 64) -> int:
+        """Cluster one batch; return how many articles were assigned (0: idle or not leader)."""
+        now = self.clock()
+        held, fresh = self.store.try_lease(
+            CLUSTER_LEASE, self.worker, now, max(self.settings.lease_s, 60)
+        )
+        if not held:
+            return 0
+        if fresh or self._clusterer is None:
+            self.load()
+        assert self._clusterer is not None
+        articles = self.store.claim_articles(
+            "extracted", self.worker, now, limit, self.settings.lease_s
+        )
+        if not articles:
+            return 0
+        started = time.perf_counter()
+        articles.sort(key=lambda a: (a.published, a.id or 0))
+        inputs = [input_from_article(a) for a in articles]
+        reps = represent(inputs)
+        cl = self._clusterer
+        memberships: list[Membership] = []
+        touched: set[int] = set()
+        for item, rep in zip(inputs, reps, strict=True):
+            d = cl.add(rep, item.published, item.outlet, item.duplicate_of)
+            memberships.append(Membership(int(item.key), d.story_id, d.score, d.reason))
+            touched.add(d.story_id)
+        merges: list[tuple[int, int]] = []
+        self._since_repair += len(articles)
+        if self.cfg.repair_every > 0 and self._since_repair >= self.cfg.repair_every:
+            self._since_repair = 0
+            result = cl.repair()
+            merges.extend(result.merges)
+            for key, sid in result.moved:
+                if key.isdigit():
+                    memberships.append(Membership(int(key), sid, 0.0, "moved: repair split"))
+                touched.add(sid)
+            touched.update(sid for pair in result.splits for sid in pair)
+            touched.update(dst for _, dst in result.merges)
+            touched.update(src for src, _ in result.merges)
+        state = cl.export_state()
+        merged_away = {src for src, _ in merges}
+        rows = [
+            StoryStateRow(s.id, story_to_bytes(s), s.first, s.last)
+            for s in state.stories
+            if s.id in touched and s.id not in merged_away
+        ]
+        new_keys = {m.article_id for m in memberships}
+        member_rows = [
+            (int(m.key), member_to_bytes(m))
+            for m in state.members
+            if m.key.isdigit() and int(m.key) in new_keys
+        ]
+        self.store.save_clustering(memberships, rows, merges, now, members=member_rows)
+        self._batches += 1
+        if self._batches % 20 == 1:
+            self.store.set_meta(DF_META, df_to_text(state.doc_freq, state.n_docs))
+        METRICS.articles_clustered.inc(len(articles))
+        METRICS.stage_seconds.labels(stage="cluster").observe(time.perf_counter() - started)
+        return len(articles)
+
+
+@dataclass(frozen=True, slots=True)
+class StorySignals:
+    """Settings of the story stage, derived from Settings."""
+
+    rank: RankSettings
+    breaking: BreakingSettings
+
+
+def _aggregate_places(articles: Sequence[Article], limit: int = 6) -> tuple[Place, ...]:
+    weight: dict[int, float] = defaultdict(float)
+    by_id: dict[int, Place] = {}
+    for a in articles:
+        for p in a.places:
+            weight[p.geonameid] += p.score or 1.0
+            by_id[p.geonameid] = p
+    if not weight:
+        return ()
+    n = max(1, len(articles))
+    ranked = sorted(weight, key=lambda g: (-weight[g], g))
+    out: list[Place] = []
+    for g in ranked[:limit]:
+        share = weight[g] / n
+        if share < 0.2 and out:
+            break
+        p = by_id[g]
+        out.append(Place(p.geonameid, p.name, p.country, p.kind, p.lat, p.lon, round(share, 4)))
+    return tuple(out)
+
+
+def _aggregate_sections(articles: Sequence[Article]) -> tuple[str, ...]:
+    votes: dict[str, float] = defaultdict(float)
+    for a in articles:
+        for i, label in enumerate(a.sections):
+            votes[label] += 1.0 if i == 0 else 0.5
+    if not votes:
+        return ()
+    top = sorted(votes.items(), key=lambda p: (-p[1], p[0]))
+    best = top[0][1]
+    return tuple(label for label, v in top[:2] if v >= 0.5 * best)
+
+
+def _first_sentence(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    for end in (". ", "! ", "? "):
+        i = text.find(end)
+        if 40 <= i <= limit:
+            return text[: i + 1]
+    return text[:limit].rsplit(" ", 1)[0] + ("…" if len(text) > limit else "")
+
+
+def write_story_brief(articles: Sequence[Article]) -> Brief | None:
+    """The brief of a story with at least two independent outlets (else None)."""
+    from breakingon.brief import BriefSource, write_brief
+
+    docs = [
+        BriefSource(
+            id=str(a.id),
+            title=a.title,
+            text=a.text,
+            outlet=a.outlet,
+            url=a.url,
+            published=a.published,
+            authors=a.authors,
+            duplicate_of=None if a.duplicate_of is None else str(a.duplicate_of),
+        )
+        for a in articles
+        if a.text or a.title
+    ]
+    if len({d.outlet for d in docs if d.duplicate_of is None}) < 2:
+        return None
+    brief: Brief = write_brief(docs)
+    return brief
+
+
+class StoryStage:
+    """Recomputes dirty stories: coverage, importance, breaking, sections, places, brief."""
+
+    def __init__(
+        self, settings: Settings, store: Store, worker: str, clock: Callable[[], datetime] = _now
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.worker = worker
+        self.clock = clock
+        self.signals = StorySignals(
+            rank=RankSettings(),
+            breaking=BreakingSettings(
+                min_outlets=settings.breaking_min_outlets, window_min=settings.breaking_window_min
+            ),
+        )
+        self._outlets: dict[str, Outlet] = {}
+        self._outlets_at = 0.0
+
+    def _outlet_map(self) -> dict[str, Outlet]:
+        if time.monotonic() - self._outlets_at > 60 or not self._outlets:
+            self._outlets = {o.name: o for o in self.store.list_outlets()}
+            self._outlets_at = time.monotonic()
+        return self._outlets
+
+    def step(self, limit: int = 16) -> int:
+        now = self.clock()
+        ids = self.store.claim_dirty_stories(self.worker, now, limit, self.settings.lease_s)
+        for sid in ids:
+            started = time.perf_counter()
+            try:
+                self.update_story(sid, now)
+            except Exception:
+                log.exception("story %d failed", sid)
+                METRICS.errors.labels(stage="story").inc()
+            METRICS.stage_seconds.labels(stage="story").observe(time.perf_counter() - started)
+        METRICS.stories_updated.inc(len(ids))
+        return len(ids)
+
+    def update_story(self, story_id: int, now: datetime) -> None:
+        articles = self.store.story_articles(story_id)
+        if not articles:
+            return
+        outlets = self._outlet_map()
+        coverage = Coverage.from_articles(articles, outlets)
+        reports = independent_reports(coverage)
+        importance = score_story(coverage, now, self.signals.rank)
+        flag = breaking_state(coverage, now, self.signals.breaking)
+        brief = write_story_brief(articles)
+        independent = [a for a in articles if a.duplicate_of is None] or list(articles)
+        representative = max(
+            independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
+        )
+        headline = brief.headline if brief is not None else representative.title
+        dek = (
+            " ".join(s.text for s in brief.dek)
+            if brief is not None and brief.dek
+            else _first_sentence(representative.summary or representative.text)
+        )
+        countries = tuple(dict.fromkeys(r.country for r in reports if r.country))
+        related = self._related(story_id, headline)
+        self.store.save_story(
+            StoryUpdate(
+                story_id=story_id,
+                headline=headline or "(untitled)",
+                dek=dek,
+                first_reported=min(a.published for a in articles),
+                last_reported=max(a.published for a in articles),
+                article_count=len(articles),
+                outlet_count=len(reports),
+                representative_article_id=representative.id,
+                outlets=tuple(r.outlet for r in reports),
+                countries=countries,
+                languages=story_languages([a.language for a in articles]),
+                sections=_aggregate_sections(articles),
+                places=_aggregate_places(articles),
+                score=importance.score,
+                score_explanation=importance.explanation,
+                breaking_since=flag.since if flag.is_breaking else None,
+                breaking_until=flag.until if flag.since is not None else None,
+                brief=brief,
+                related=related,
+            ),
+            now,
+        )
+
+    def _related(self, story_id: int, headline: str) -> tuple[int, ...]:
+        words = [w for w in headline.split() if len(w) > 3 and w[:1].isupper()][:4]
+        if not words:
+            return ()
+        found = self.store.search_stories(" ".join(words[:2]), 6)
+        return tuple(s.id for s in found if s.id != story_id)[:4]
+
+
+class TrendStage:
+    """Bursting terms over recent articles, written to the store every few minutes."""
+
+    def __init__(
+        self, settings: Settings, store: Store, clock: Callable[[], datetime] = _now
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self._last = 0.0
+
+    def step(self, every_s: float = 300.0, force: bool = False) -> int:
+        if not force and time.monotonic() - self._last < every_s:
+            return 0
+        self._last = time.monotonic()
+        now = self.clock()
+        articles = self.store.recent_articles(now - timedelta(hours=51), 20_000)
+        mentions = [
+            Mention(term, str(a.story_id), a.published)
+            for a in articles
+            if a.story_id is not None and a.duplicate_of is None
+            for term in extract_terms(a.title, a.text[:1500])
+        ]
+        trends = find_trends(mentions, now)
+        self.store.save_trends(
+            [
+                StoredTrend(t.term, t.score, tuple(int(s) for s in t.story_ids[:10]), now)
+                for t in trends
+            ]
+        )
+        return len(trends)

@@ -1,0 +1,169 @@
+"""Drive the stages in loops: embedded (`breakingon run`) or as a scale-out worker.
+
+One asyncio loop runs the feed checks and page fetches (network-bound); clustering,
+story signals, briefs and trends run one step at a time in a worker thread (CPU-bound,
+torch releases the GIL). `stop` ends the loops after the unit of work in hand, so a
+Ctrl-C finishes in-flight work; anything claimed and not finished is handed back when
+its lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from breakingon.crawl.netpolicy import Resolver
+from breakingon.pipeline.crawl import CrawlStage
+from breakingon.pipeline.process import ClusterStage, StoryStage, TrendStage
+from breakingon.settings import Settings
+from breakingon.store import Store
+
+log = logging.getLogger("breakingon.pipeline")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Progress:
+    """Counters of this process's work since start (for the status line)."""
+
+    feeds_checked: int = 0
+    articles_discovered: int = 0
+    articles_extracted: int = 0
+    articles_clustered: int = 0
+    stories_updated: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Pipeline:
+    """All stages for one worker process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        worker: str | None = None,
+        *,
+        resolver: Resolver | None = None,
+        clock: Callable[[], datetime] = _now,
+        crawl: bool = True,
+        process: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.worker = worker or worker_name()
+        self.clock = clock
+        self.do_crawl = crawl
+        self.do_process = process
+        self.progress = Progress()
+        self.crawl = CrawlStage(settings, store, self.worker, resolver=resolver, clock=clock)
+        self.cluster = ClusterStage(settings, store, self.worker, clock=clock)
+        self.stories = StoryStage(settings, store, self.worker, clock=clock)
+        self.trends = TrendStage(settings, store, clock=clock)
+
+    async def run(self, stop: asyncio.Event, *, once: bool = False) -> Progress:
+        """Run until `stop` is set (or, with `once`, until one pass has drained all work)."""
+        feeds_done = asyncio.Event()
+        pages_done = asyncio.Event()
+        async with self.crawl:
+            tasks = []
+            if self.do_crawl:
+                tasks.append(asyncio.create_task(self._feed_loop(stop, once, feeds_done)))
+                tasks.append(
+                    asyncio.create_task(self._page_loop(stop, once, feeds_done, pages_done))
+                )
+            else:
+                feeds_done.set()
+                pages_done.set()
+            if self.do_process:
+                tasks.append(asyncio.create_task(self._process_loop(stop, once, pages_done)))
+            try:
+                await asyncio.gather(*tasks)
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        return self.progress
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    async def _feed_loop(self, stop: asyncio.Event, once: bool, done: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    n = await self.crawl.check_due_feeds()
+                except Exception:
+                    log.exception("feed loop")
+                    n = 0
+                self.progress.feeds_checked += n
+                if once and n == 0:
+                    return
+                if n == 0:
+                    await self._idle(stop, 1.0)
+        finally:
+            done.set()
+
+    async def _page_loop(
+        self, stop: asyncio.Event, once: bool, feeds_done: asyncio.Event, done: asyncio.Event
+    ) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    n = await self.crawl.process_discovered()
+                except Exception:
+                    log.exception("page loop")
+                    n = 0
+                self.progress.articles_extracted += n
+                if n == 0:
+                    if once and feeds_done.is_set():
+                        if await asyncio.to_thread(self._backlog, "articles_discovered") == 0:
+                            return
+                    await self._idle(stop, 0.5)
+        finally:
+            done.set()
+
+    def _backlog(self, kind: str) -> int:
+        return self.store.backlog().get(kind, 0)
+
+    def process_step(self) -> int:
+        """One step of clustering, story updates and trends (blocking)."""
+        n = self.cluster.step()
+        self.progress.articles_clustered += n
+        m = self.stories.step()
+        self.progress.stories_updated += m
+        self.trends.step()
+        return n + m
+
+    async def _process_loop(
+        self, stop: asyncio.Event, once: bool, pages_done: asyncio.Event
+    ) -> None:
+        while not stop.is_set():
+            try:
+                n = await asyncio.to_thread(self.process_step)
+            except Exception:
+                log.exception("process loop")
+                n = 0
+            if n == 0:
+                if once and pages_done.is_set():
+                    backlog = await asyncio.to_thread(self.store.backlog)
+                    if backlog.get("articles_extracted", 0) == 0 and backlog["stories_dirty"] == 0:
+                        await asyncio.to_thread(self.trends.step, 0.0, True)
+                        return
+                await self._idle(stop, 0.5)
