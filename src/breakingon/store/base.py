@@ -184,6 +184,13 @@ class Store(Protocol):
         Items already stored (same feed and item key) are skipped. Returns new article ids."""
         ...
 
+    def save_archive_articles(
+        self, outlet: Outlet, articles: Sequence[Article], state: ArticleState
+    ) -> list[int]:
+        """Store articles that came from no feed (e.g. a WARC archive) under `outlet`;
+        an article already stored for that outlet (same item key) is skipped."""
+        ...
+
     def claim_articles(
         self, state: ArticleState, worker: str, now: datetime, limit: int, lease_s: int
     ) -> list[Article]: ...

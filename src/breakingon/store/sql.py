@@ -459,6 +459,41 @@ class SQLStore:
             conn.execute(f.update().where(f.c.id == feed_id).values(**values))
         return new_ids
 
+    def save_archive_articles(
+        self, outlet: Outlet, articles: Sequence[Article], state: ArticleState
+    ) -> list[int]:
+        a = self.t["articles"]
+        now = _now()
+        new_ids: list[int] = []
+        with self._write() as conn:
+            source_id = self._upsert_outlet(conn, outlet)
+            for art in articles:
+                key = clean_text(art.item_key, 1_000)
+                exists = conn.execute(
+                    sa.select(a.c.id).where(
+                        a.c.source_id == source_id, a.c.feed_id.is_(None), a.c.item_key == key
+                    )
+                ).first()
+                if exists is not None:
+                    continue
+                res = conn.execute(
+                    a.insert().values(
+                        feed_id=None,
+                        source_id=source_id,
+                        item_key=key,
+                        alias_key=clean_text(art.alias_key, 1_000),
+                        published=_utc(art.published),
+                        first_seen=_utc(art.first_seen or now),
+                        state=state,
+                        updated_at=now,
+                        **self._article_values(art),
+                    )
+                )
+                pk = res.inserted_primary_key
+                assert pk is not None
+                new_ids.append(int(pk[0]))
+        return new_ids
+
     def _article(self, r: Any) -> Article:
         return Article(
             id=r.id,
