@@ -7,7 +7,7 @@ import importlib
 from breakingon.cli.app import app
 
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("sources", "crawl", "stories", "briefs", "signals", "web", "serve")
+_COMMAND_MODULES = ("sources", "crawl", "stories", "briefs", "signals", "web", "serve", "ops")
 
 
 def main() -> None:
