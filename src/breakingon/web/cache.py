@@ -2,8 +2,10 @@
 
 Entries are keyed by the request path and query and are valid while the store's version
 (`store.last_change()`, polled at most once per `version_ttl_s`) is unchanged and the
-entry is younger than `ttl_s`. Regeneration is single-flight: concurrent requests for the
-same key wait for one render instead of stampeding the database (RELIABILITY G6). Each
+entry is younger than `ttl_s`. Regeneration is single-flight and stale-while-revalidate:
+concurrent requests for the same key share one render, and once a key has been rendered,
+readers get the previous body while a single background render replaces it, so they never
+queue behind the database (RELIABILITY G6). Each
 entry carries a strong ETag (a hash of the body) and a Last-Modified time (the store's
 version); `conditional` answers 304 when the client already has it.
 
@@ -80,26 +82,24 @@ class ResponseCache:
         self.renders = 0  # how many times a renderer ran (tests and metrics read it)
 
     async def version(self) -> datetime:
-        """The store's current version, refreshed at most every `version_ttl_s`."""
-        now = self.clock()
-        if now - self._version_at < self.version_ttl_s:
+        """The store's version as last seen, refreshed in the background at most every
+        `version_ttl_s` (only the very first call waits for the store)."""
+        if self.clock() - self._version_at < self.version_ttl_s:
             return self._version
         if self._version_task is None:
-            loop = asyncio.get_running_loop()
-            task: asyncio.Future[datetime] = loop.create_future()
-            self._version_task = task
-            try:
-                v = await run_in_threadpool(self.version_fn)
-                self._version = v if v is not None else _EPOCH
-                self._version_at = self.clock()
-                task.set_result(self._version)
-            except BaseException as exc:
-                task.set_exception(exc)
-                raise
-            finally:
-                self._version_task = None
+            self._version_task = asyncio.ensure_future(self._refresh_version())
+        if self._version_at < 0:  # never known yet: wait for it
+            return await asyncio.shield(self._version_task)
+        return self._version
+
+    async def _refresh_version(self) -> datetime:
+        try:
+            v = await run_in_threadpool(self.version_fn)
+            self._version = v if v is not None else _EPOCH
+            self._version_at = self.clock()
             return self._version
-        return await asyncio.shield(self._version_task)
+        finally:
+            self._version_task = None
 
     def invalidate(self) -> None:
         """Forget every entry and the version (after an admin write)."""
@@ -107,21 +107,30 @@ class ResponseCache:
         self._version_at = -1e18
 
     async def get(self, key: str, render: Callable[[], Rendered]) -> Entry:
-        """The cached entry for `key`, rendering it (once, for all waiters) when stale."""
+        """The entry for `key`. A fresh one is served from memory; a stale one is served
+        while one background render replaces it (stale-while-revalidate, so readers never
+        queue behind the database); a missing one is rendered once for all waiters."""
         version = await self.version()
         entry = self._entries.get(key)
-        if (
-            entry is not None
-            and entry.version == version
-            and self.clock() - entry.created < self.ttl_s
-        ):
+        if entry is not None:
             self._entries.move_to_end(key)
+            fresh = entry.version == version and self.clock() - entry.created < self.ttl_s
+            if not fresh and key not in self._inflight:
+                self._start_render(key, render, version).add_done_callback(_consume)
             return entry
         pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        fut: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
+        if pending is None:
+            pending = self._start_render(key, render, version)
+        return await asyncio.shield(pending)
+
+    def _start_render(
+        self, key: str, render: Callable[[], Rendered], version: datetime
+    ) -> asyncio.Future[Entry]:
+        fut = asyncio.ensure_future(self._render(key, render, version))
         self._inflight[key] = fut
+        return fut
+
+    async def _render(self, key: str, render: Callable[[], Rendered], version: datetime) -> Entry:
         try:
             rendered = await run_in_threadpool(render)
             self.renders += 1
@@ -131,14 +140,18 @@ class ResponseCache:
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
-            fut.set_result(entry)
+            else:
+                self._entries.pop(key, None)
             return entry
-        except BaseException as exc:
-            fut.set_exception(exc)
-            fut.exception()  # mark retrieved: waiters re-raise it, no "never retrieved" log
-            raise
         finally:
-            del self._inflight[key]
+            self._inflight.pop(key, None)
+
+
+def _consume(fut: asyncio.Future[Entry]) -> None:
+    """Retrieve a background render's exception so it is not logged as never retrieved;
+    the stale entry keeps being served and the next request tries again."""
+    if not fut.cancelled():
+        fut.exception()
 
 
 def make_entry(rendered: Rendered, version: datetime, created: float) -> Entry:

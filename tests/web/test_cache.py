@@ -1,0 +1,71 @@
+"""The response cache: single-flight renders, stale-while-revalidate, version changes."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import UTC, datetime
+
+from breakingon.web.cache import Rendered, ResponseCache
+
+
+def test_concurrent_requests_share_one_render() -> None:
+    calls = []
+    lock = threading.Lock()
+
+    def render() -> Rendered:
+        with lock:
+            calls.append(1)
+        time.sleep(0.05)
+        return Rendered(200, b"body", "text/plain")
+
+    async def main() -> None:
+        cache = ResponseCache(lambda: datetime(2026, 1, 1, tzinfo=UTC))
+        entries = await asyncio.gather(*(cache.get("/k", render) for _ in range(50)))
+        assert len({e.etag for e in entries}) == 1
+        assert cache.renders == 1
+
+    asyncio.run(main())
+    assert len(calls) == 1
+
+
+def test_new_store_version_is_rendered_while_readers_get_the_previous_body() -> None:
+    version = [datetime(2026, 1, 1, tzinfo=UTC)]
+    clock = [0.0]
+    bodies = iter([b"v1", b"v2", b"v3"])
+
+    def render() -> Rendered:
+        return Rendered(200, next(bodies), "text/plain")
+
+    async def main() -> None:
+        cache = ResponseCache(lambda: version[0], clock=lambda: clock[0], version_ttl_s=1.0)
+        assert (await cache.get("/k", render)).rendered.body == b"v1"
+        version[0] = datetime(2026, 1, 2, tzinfo=UTC)
+        clock[0] = 5.0  # the version is re-read in the background after version_ttl_s
+        assert (await cache.get("/k", render)).rendered.body == b"v1"
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        assert (await cache.get("/k", render)).rendered.body == b"v1"  # starts the re-render
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        entry = await cache.get("/k", render)
+        assert entry.rendered.body == b"v2"
+        assert entry.last_modified == "Fri, 02 Jan 2026 00:00:00 GMT"
+        assert cache.renders == 2
+
+    asyncio.run(main())
+
+
+def test_errors_are_not_cached() -> None:
+    statuses = iter([404, 200])
+
+    def render() -> Rendered:
+        return Rendered(next(statuses), b"x", "text/plain")
+
+    async def main() -> None:
+        cache = ResponseCache(lambda: None)
+        assert (await cache.get("/k", render)).rendered.status == 404
+        assert (await cache.get("/k", render)).rendered.status == 200
+
+    asyncio.run(main())
