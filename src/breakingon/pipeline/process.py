@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from breakingon.breaking import BreakingSettings, breaking_state
 from breakingon.cluster import ClusterSettings, StoryClusterer, WorkingSetState
+from breakingon.geotag import geotag
 from breakingon.lang import story_languages
 from breakingon.metrics import METRICS
 from breakingon.pipeline.statecodec import (
@@ -164,7 +165,10 @@ def _aggregate_places(articles: Sequence[Article], limit: int = 6) -> tuple[Plac
     weight: dict[int, float] = defaultdict(float)
     by_id: dict[int, Place] = {}
     for a in articles:
-        for p in a.places:
+        # Articles that did not come through the crawler's extraction step (archives)
+        # are tagged here.
+        places = a.places or geotag(a.title, a.text[:5000], hint_country=a.country)
+        for p in places:
             weight[p.geonameid] += p.score or 1.0
             by_id[p.geonameid] = p
     if not weight:

@@ -1,0 +1,151 @@
+"""Clustering leader, story signals and briefs over a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from breakingon.pipeline.process import ClusterStage, StoryStage, TrendStage
+from breakingon.records import Article, Feed
+from breakingon.settings import Settings
+from breakingon.sources import feed_url_key
+from breakingon.store import Store
+from breakingon.store.base import FeedUpdate, StoryQuery
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+QUAKE = [
+    (
+        "Daily Planet",
+        "US",
+        "Magnitude 6.4 earthquake strikes near Izmir, Turkey",
+        "A magnitude 6.4 earthquake struck near the Turkish city of Izmir on Tuesday, "
+        "killing at least 12 people and injuring more than 200, officials said. The quake "
+        "hit at 9:14 local time at a depth of 10 kilometres, according to the Turkish "
+        'disaster agency AFAD. Buildings collapsed in the Bayrakli district. "We are '
+        'searching every building," said Izmir governor Yavuz Selim Kosger. Rescue teams '
+        "will continue working through the night, and schools will stay closed on Wednesday.",
+    ),
+    (
+        "Le Quotidien",
+        "FR",
+        "Deadly earthquake in western Turkey: Izmir buildings collapse",
+        "At least 12 people were killed when a magnitude 6.4 earthquake shook Izmir in "
+        "western Turkey on Tuesday, according to the disaster agency AFAD. More than 200 "
+        "people were injured and several buildings collapsed in the Bayrakli district of "
+        "Izmir. Governor Yavuz Selim Kosger said rescuers were searching the rubble. "
+        "Aftershocks were felt across the Aegean coast, including on the Greek island of Samos.",
+    ),
+    (
+        "Rhein Zeitung",
+        "DE",
+        "Turkey quake: Izmir death toll rises as rescuers search rubble",
+        "Rescuers in Izmir searched collapsed buildings on Tuesday night after a magnitude "
+        "6.4 earthquake killed at least 12 people in western Turkey, AFAD said. The quake "
+        "struck at a depth of 10 kilometres. Izmir governor Yavuz Selim Kosger said more "
+        "than 200 people were injured. Schools in Izmir will remain closed on Wednesday.",
+    ),
+]
+TRIAL = (
+    "Daily Planet",
+    "US",
+    "Jury selection begins in Boston fraud trial of former bank executive",
+    "Jury selection began on Monday in the federal fraud trial of former Harbor Bank "
+    "executive Martin Hale in Boston, who is accused of hiding $40 million in losses from "
+    "regulators. Prosecutors expect the trial to last six weeks. Hale has pleaded not "
+    "guilty to all counts, and his lawyer said he will testify in his own defence.",
+)
+
+
+def _add(store: Store, outlet: str, country: str, title: str, text: str, at: datetime) -> int:
+    url = f"https://{outlet.lower().replace(' ', '')}.example/feed"
+    feed, _ = store.add_feed(Feed(url=url, outlet=outlet, country=country), feed_url_key(url))
+    assert feed.id is not None
+    art = Article(
+        url=f"https://{outlet.lower().replace(' ', '')}.example/{abs(hash(title))}",
+        title=title,
+        text=text,
+        published=at,
+        item_key=title,
+        language="en",
+        sections=("world",),
+    )
+    update = FeedUpdate(
+        checked_at=at,
+        next_check_at=at + timedelta(minutes=15),
+        interval_s=900,
+        error_count=0,
+        success=True,
+    )
+    [aid] = store.save_feed_check(feed.id, update, [art], "extracted")
+    return aid
+
+
+def _drain(stage: ClusterStage | StoryStage) -> int:
+    total = 0
+    while (n := stage.step()) > 0:
+        total += n
+    return total
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(lease_s=60)
+
+
+def test_stories_signals_and_briefs(store: Store, settings: Settings) -> None:
+    ids = [
+        _add(store, o, c, t, x, T0 + timedelta(minutes=10 * i))
+        for i, (o, c, t, x) in enumerate(QUAKE)
+    ]
+    trial_id = _add(store, *TRIAL, T0 + timedelta(minutes=5))
+    clock = lambda: T0 + timedelta(minutes=40)  # noqa: E731
+    cluster = ClusterStage(settings, store, "w1", clock=clock)
+    assert _drain(cluster) == 4
+    by_article = {a: store.get_article(a) for a in [*ids, trial_id]}
+    quake_story = {by_article[a].story_id for a in ids}  # type: ignore[union-attr]
+    assert len(quake_story) == 1, "one event in three wordings is one story"
+    assert by_article[trial_id].story_id not in quake_story  # type: ignore[union-attr]
+
+    stories = StoryStage(settings, store, "w1", clock=clock)
+    assert _drain(stories) == 2
+    [sid] = quake_story
+    assert sid is not None
+    story = store.get_story(sid)
+    assert story is not None
+    assert story.outlet_count == 3 and story.article_count == 3
+    assert set(story.countries) == {"US", "FR", "DE"}
+    assert "3 outlets" in story.score_explanation
+    assert story.breaking_until is not None  # 3 outlets within 30 minutes
+    listed = store.list_stories(StoryQuery(breaking_at=clock()))
+    assert [s.id for s in listed] == [sid]
+    assert any(p.country == "TR" for p in story.places)
+    brief = store.get_brief(sid)
+    assert brief is not None and brief.headline
+    cited = {c.article_id for s in brief.dek for c in s.citations}
+    cited |= {c.article_id for sec in brief.sections for s in sec.sentences for c in s.citations}
+    assert cited and cited <= {str(i) for i in ids}
+    single = store.get_story(by_article[trial_id].story_id)  # type: ignore[union-attr, arg-type]
+    assert single is not None and single.outlet_count == 1
+    assert store.get_brief(single.id) is None  # briefs need two independent outlets
+    assert TrendStage(settings, store, clock=clock).step(force=True) >= 0
+
+
+def test_new_leader_rebuilds_the_same_working_set(store: Store, settings: Settings) -> None:
+    first = _add(store, *QUAKE[0][:4], T0)
+    w1 = ClusterStage(settings, store, "w1", clock=lambda: T0)
+    assert _drain(w1) == 1
+    # w1 dies holding the lease; w2 cannot cluster until the lease expires
+    second = _add(store, *QUAKE[1][:4], T0 + timedelta(minutes=5))
+    later = T0 + timedelta(seconds=30)
+    w2 = ClusterStage(settings, store, "w2", clock=lambda: later)
+    assert w2.step() == 0
+    takeover = T0 + timedelta(minutes=20)
+    w2.clock = lambda: takeover
+    assert _drain(w2) == 1
+    a1, a2 = store.get_article(first), store.get_article(second)
+    assert a1 is not None and a2 is not None
+    assert a1.story_id == a2.story_id, "the new leader saw the story the old one made"
+    assert _drain(StoryStage(settings, store, "w2", clock=lambda: takeover)) == 1
+    assert store.stats()["stories"] == 1
