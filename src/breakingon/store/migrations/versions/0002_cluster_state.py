@@ -17,6 +17,9 @@ def upgrade() -> None:
     with op.batch_alter_table("articles") as batch:
         batch.add_column(sa.Column("cluster_member", sa.LargeBinary))
     op.create_index("ix_articles_alias", "articles", ["feed_id", "alias_key"])
+    # what the web layer asks most: the newest change (cache validators), breaking now
+    op.create_index("ix_stories_updated", "stories", ["updated_at"])
+    op.create_index("ix_stories_breaking", "stories", ["breaking_until"])
     op.create_table(
         "leases",
         sa.Column("name", sa.Text, primary_key=True),
