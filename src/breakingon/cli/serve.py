@@ -143,7 +143,7 @@ def run(
         stop = asyncio.Event()
         _install_stop(stop)
         health = Health()
-        pipeline = Pipeline(settings, store)
+        pipeline = Pipeline(settings, store, health=health)
         await asyncio.gather(
             pipeline.run(stop),
             _serve_web(settings, store, health, stop),

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from breakingon.crawl.netpolicy import Resolver
+from breakingon.ops import Health
 from breakingon.pipeline.crawl import CrawlStage
 from breakingon.pipeline.process import ClusterStage, StoryStage, TrendStage
+from breakingon.retention import RetentionStep
 from breakingon.settings import Settings
 from breakingon.store import Store
 
@@ -34,6 +36,22 @@ def worker_name() -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+_STORAGE_FAILURES = ("disk is full", "database or disk is full", "no space left", "read-only")
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """A short note when `exc` says the storage cannot take writes (RELIABILITY F2)."""
+    import sqlalchemy as sa
+
+    if not isinstance(exc, sa.exc.OperationalError | sa.exc.InternalError):
+        return None
+    msg = str(exc.orig if exc.orig is not None else exc).lower()
+    for needle in _STORAGE_FAILURES:
+        if needle in msg:
+            return msg.splitlines()[0][:200]
+    return None
 
 
 @dataclass(slots=True)
@@ -61,6 +79,7 @@ class Pipeline:
         clock: Callable[[], datetime] = _now,
         crawl: bool = True,
         process: bool = True,
+        health: Health | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -73,6 +92,18 @@ class Pipeline:
         self.cluster = ClusterStage(settings, store, self.worker, clock=clock)
         self.stories = StoryStage(settings, store, self.worker, clock=clock)
         self.trends = TrendStage(settings, store, clock=clock)
+        self.retention = RetentionStep(settings, store, self.worker, clock=clock)
+        self.health = health
+
+    def _failed(self, where: str, exc: BaseException) -> None:
+        log.error("%s: %s", where, exc, exc_info=exc)
+        note = storage_problem(exc)
+        if note is not None and self.health is not None:
+            self.health.problems["storage"] = note
+
+    def _wrote(self) -> None:
+        if self.health is not None:
+            self.health.problems.pop("storage", None)
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> Progress:
         """Run until `stop` is set (or, with `once`, until one pass has drained all work)."""
@@ -109,9 +140,12 @@ class Pipeline:
             while not stop.is_set():
                 try:
                     n = await self.crawl.check_due_feeds()
-                except Exception:
-                    log.exception("feed loop")
+                except Exception as exc:
+                    self._failed("feed loop", exc)
                     n = 0
+                else:
+                    if n:
+                        self._wrote()
                 self.progress.feeds_checked += n
                 if once and n == 0:
                     return
@@ -127,9 +161,12 @@ class Pipeline:
             while not stop.is_set():
                 try:
                     n = await self.crawl.process_discovered()
-                except Exception:
-                    log.exception("page loop")
+                except Exception as exc:
+                    self._failed("page loop", exc)
                     n = 0
+                else:
+                    if n:
+                        self._wrote()
                 self.progress.articles_extracted += n
                 if n == 0:
                     if once and feeds_done.is_set():
@@ -149,6 +186,7 @@ class Pipeline:
         m = self.stories.step()
         self.progress.stories_updated += m
         self.trends.step()
+        self.retention.step()  # no-op unless retention is on and its interval has passed
         return n + m
 
     async def _process_loop(
@@ -157,9 +195,12 @@ class Pipeline:
         while not stop.is_set():
             try:
                 n = await asyncio.to_thread(self.process_step)
-            except Exception:
-                log.exception("process loop")
+            except Exception as exc:
+                self._failed("process loop", exc)
                 n = 0
+            else:
+                if n:
+                    self._wrote()
             if n == 0:
                 if once and pages_done.is_set():
                     backlog = await asyncio.to_thread(self.store.backlog)
