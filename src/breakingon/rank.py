@@ -173,7 +173,10 @@ def _explain(
         text = f"{_plural(len(recent), 'outlet')}"
         if rc:
             text += f" in {_plural(len(rc), 'country')}"
-        text += f" in the last {window}, up from {earlier}" if earlier else f" in the last {window}"
+        text += f" in the last {window}"
+        if earlier:
+            # "up from" only when coverage grows; a story that is cooling says so plainly
+            text += f", up from {earlier}" if len(recent) > earlier else f", after {earlier} before"
         if earlier:
             total = _plural(len(reports), "outlet")
             text += f" ({total} in {_plural(len(countries), 'country')} in all)"

@@ -1,0 +1,161 @@
+"""Browser test on a database filled from the newsroom replay (not from fixtures).
+
+The newsroom simulator serves a subset of ../shared/data/stream/newsroom-dev.jsonl on
+loopback; the real pipeline (fetch, parse, extract, dedup, cluster, signals, briefs)
+fills a SQLite store; the real site is served by uvicorn; Debian's Chromium, driven by
+Playwright, opens the front page, a story with a brief, follows a citation to its source,
+then a section, a place, search and the status page, saving screenshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from breakingon.newsroom import Newsroom, load_stream
+from breakingon.pipeline import Pipeline
+from breakingon.pipeline.crawl import fetch_bytes
+from breakingon.settings import Settings
+from breakingon.sources import feed_url_key, parse_opml
+from breakingon.store import Store, open_store
+from breakingon.store.base import StoryQuery
+from breakingon.web import create_app
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+STREAM = ROOT.parent / "shared" / "data" / "stream" / "newsroom-dev.jsonl"
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts" / "browser-replay"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Replayed:
+    base: str
+    store: Store
+
+
+def _subset() -> list:  # type: ignore[type-arg]
+    """The articles of the 20 most covered stories (chosen with the stream's labels; the
+    pipeline never sees them)."""
+    articles = load_stream(STREAM)
+    sizes = Counter(a.story for a in articles)
+    keep = {s for s, _ in sizes.most_common(20)}
+    return [a for a in articles if a.story in keep]
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
+    if not STREAM.exists():
+        pytest.skip("../shared/data is not beside this checkout")
+    subset = _subset()
+    db = tmp_path_factory.mktemp("replay") / "r.sqlite"
+    settings = Settings(
+        database_url=f"sqlite:///{db}",
+        fetch_allow_networks=(ipaddress.ip_network("127.0.0.0/8"),),
+        per_host_delay_s=0.0,
+        public_base_url="http://127.0.0.1",
+        rate_limit_per_min=0,
+        site_name="Replay Wire",
+    )
+    store = open_store(settings.effective_database_url)
+    last = max(a.published for a in subset)
+    with Newsroom(subset, speed=0.0, start=last) as newsroom:
+        data, error = fetch_bytes(settings, newsroom.opml_url)
+        assert error is None, error
+        store.add_feeds([(f, feed_url_key(f.url), None) for f in parse_opml(data)])
+        pipeline = Pipeline(settings, store, clock=newsroom.clock.now)
+        asyncio.run(pipeline.run(asyncio.Event(), once=True))
+    assert store.stats()["articles"] == len(subset)
+    config = uvicorn.Config(
+        create_app(settings, store), host="127.0.0.1", port=0, log_level="warning",
+        access_log=False,
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Replayed(f"http://127.0.0.1:{port}", store)
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+        store.close()
+
+
+def test_reader_walks_the_replayed_site(replayed: Replayed) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    store = replayed.store
+    top = store.list_stories(StoryQuery(limit=50, min_outlets=2))
+    with_brief = [s for s in top if store.get_brief(s.id) is not None]
+    assert with_brief, "multi-outlet stories get briefs"
+    story = with_brief[0]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        problems: list[str] = []
+        page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+        page.goto(replayed.base + "/")
+        assert "Replay Wire" in page.content()
+        page.screenshot(path=str(ARTIFACTS / "front.png"), full_page=True)
+
+        page.goto(f"{replayed.base}/story/{story.id}")
+        assert story.headline[:30] in page.locator("h1").first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "story.png"), full_page=True)
+        marker = page.locator("a.cite").first
+        href = marker.get_attribute("href")
+        assert href and href.startswith("#src-")
+        marker.click()
+        source = page.locator(f"li{href} a.source-link")
+        link = source.get_attribute("href")
+        assert link and link.startswith("http://127.0.")
+        # the citation leads to the outlet's article page on the newsroom (now stopped),
+        # so check the link belongs to a stored article of this story
+        urls = {a.url for a in store.story_articles(story.id)}
+        assert link in urls
+        page.screenshot(path=str(ARTIFACTS / "citation.png"))
+
+        section = story.sections[0] if story.sections else "world"
+        place = next((pl for s in top for pl in s.places), None)
+        checks = [
+            ("section", f"/section/{section}"),
+            ("search", "/search?q=" + story.headline.split()[0]),
+            ("status", "/status"),
+        ]
+        if place is not None:
+            checks.append(("place", f"/place/{place.geonameid}"))
+        for name, path in checks:
+            resp = page.goto(replayed.base + path)
+            assert resp is not None and resp.status == 200, name
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        browser.close()
+    assert problems == []
+    (ARTIFACTS / "summary.json").write_text(
+        json.dumps({"stories": store.stats()["stories"], "story": story.id}), "utf-8"
+    )
