@@ -283,3 +283,65 @@ class Store(Protocol):
     def prune(self, cutoff: datetime, batch: int = 500) -> int:
         """Delete articles older than `cutoff` that no live story cites; bounded batches."""
         ...
+
+    # -- websub -------------------------------------------------------------------------
+    # WebSub subscriptions (breakingon.websub). Records: `WebSubSubscription` below.
+    def add_websub_subscription(
+        self, feed_id: int, hub: str, topic: str, token: str, secret: str, now: datetime
+    ) -> WebSubSubscription:
+        """Record a subscription we are about to request (state 'pending', due at `now`)."""
+        ...
+
+    def get_websub_subscription(self, token: str) -> WebSubSubscription | None:
+        """The subscription whose callback capability is `token`, or None."""
+        ...
+
+    def websub_subscriptions_for_feed(self, feed_id: int) -> list[WebSubSubscription]: ...
+
+    def save_websub_subscription(self, sub: WebSubSubscription) -> WebSubSubscription | None:
+        """Store `sub`'s state, lease_until, renew_at, last_error and updated_at, only if
+        the row is still at `sub.version` (optimistic concurrency). Returns the saved
+        subscription (version bumped), or None when the row changed or is gone."""
+        ...
+
+    def remove_websub_subscription(self, sub_id: int) -> None: ...
+
+    def websub_subscriptions_due(self, now: datetime, limit: int) -> list[WebSubSubscription]:
+        """Subscriptions whose `renew_at` has come, oldest first."""
+        ...
+
+    def save_pushed_articles(
+        self, feed_id: int, articles: Sequence[Article], state: ArticleState
+    ) -> list[int]:
+        """Store items a hub pushed for `feed_id` (skipping ones the feed already has),
+        leaving the feed's schedule, validators and lease untouched. Returns new ids."""
+        ...
+
+
+# -- websub ---------------------------------------------------------------------------
+WebSubState = Literal["pending", "active", "unsubscribing", "expired"]
+
+
+@dataclass(frozen=True, slots=True)
+class WebSubSubscription:
+    """One WebSub subscription of a feed at a hub (a row of `websub`).
+
+    pending: subscribe requested, not yet verified by the hub; active: verified, content
+    accepted until `lease_until`; unsubscribing: we asked the hub to stop (after a hub
+    switch); expired: the lease ended or the hub denied it. `renew_at` is when the next
+    (re-)subscribe request is due.
+    """
+
+    id: int
+    feed_id: int
+    hub: str
+    topic: str
+    token: str
+    secret: str
+    state: WebSubState
+    created_at: datetime
+    updated_at: datetime
+    lease_until: datetime | None = None
+    renew_at: datetime | None = None
+    last_error: str | None = None
+    version: int = 0  # bumped by every save (optimistic concurrency)

@@ -38,6 +38,7 @@ from breakingon.store.base import (
     StoryStateRow,
     StoryUpdate,
     Trend,
+    WebSubSubscription,
 )
 from breakingon.store.codec import (
     brief_from_dict,
@@ -64,6 +65,7 @@ _TABLES = (
     "runs",
     "meta",
     "leases",
+    "websub",
 )
 TEXT_CAP = 200_000
 TITLE_CAP = 1_000
@@ -1308,6 +1310,134 @@ class SQLStore:
                 )
             )
         return total
+
+    # -- websub ------------------------------------------------------------------------
+    # WebSub subscriptions (breakingon.websub) and pushed items. Owned by the WebSub
+    # subscriber; see `Store` for the contract.
+    def _websub(self, r: Any) -> WebSubSubscription:
+        return WebSubSubscription(
+            id=int(r.id),
+            feed_id=int(r.feed_id),
+            hub=r.hub,
+            topic=r.topic,
+            token=r.token,
+            secret=r.secret,
+            state=r.state,
+            created_at=_utc(r.created_at),
+            updated_at=_utc(r.updated_at),
+            lease_until=to_utc(r.lease_until),
+            renew_at=to_utc(r.renew_at),
+            last_error=r.last_error,
+            version=int(r.version),
+        )
+
+    def add_websub_subscription(
+        self, feed_id: int, hub: str, topic: str, token: str, secret: str, now: datetime
+    ) -> WebSubSubscription:
+        w = self.t["websub"]
+        with self._write() as conn:
+            res = conn.execute(
+                w.insert().values(
+                    feed_id=feed_id,
+                    hub=hub,
+                    topic=topic,
+                    token=token,
+                    secret=secret,
+                    state="pending",
+                    renew_at=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            pk = res.inserted_primary_key
+            assert pk is not None
+            row = conn.execute(sa.select(w).where(w.c.id == int(pk[0]))).one()
+        return self._websub(row)
+
+    def get_websub_subscription(self, token: str) -> WebSubSubscription | None:
+        w = self.t["websub"]
+        with self._read() as conn:
+            row = conn.execute(sa.select(w).where(w.c.token == token)).first()
+        return self._websub(row) if row is not None else None
+
+    def websub_subscriptions_for_feed(self, feed_id: int) -> list[WebSubSubscription]:
+        w = self.t["websub"]
+        with self._read() as conn:
+            rows = conn.execute(sa.select(w).where(w.c.feed_id == feed_id).order_by(w.c.id))
+            return [self._websub(r) for r in rows]
+
+    def save_websub_subscription(self, sub: WebSubSubscription) -> WebSubSubscription | None:
+        w = self.t["websub"]
+        with self._write() as conn:
+            res = conn.execute(
+                w.update()
+                .where(w.c.id == sub.id, w.c.version == sub.version)
+                .values(
+                    state=sub.state,
+                    lease_until=sub.lease_until,
+                    renew_at=sub.renew_at,
+                    last_error=clean_text(sub.last_error, 500) if sub.last_error else None,
+                    updated_at=sub.updated_at,
+                    version=w.c.version + 1,
+                )
+            )
+            if res.rowcount != 1:
+                return None
+            row = conn.execute(sa.select(w).where(w.c.id == sub.id)).one()
+        return self._websub(row)
+
+    def remove_websub_subscription(self, sub_id: int) -> None:
+        w = self.t["websub"]
+        with self._write() as conn:
+            conn.execute(w.delete().where(w.c.id == sub_id))
+
+    def websub_subscriptions_due(self, now: datetime, limit: int) -> list[WebSubSubscription]:
+        w = self.t["websub"]
+        q = (
+            sa.select(w)
+            .where(w.c.renew_at.is_not(None), w.c.renew_at <= now)
+            .order_by(w.c.renew_at, w.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [self._websub(r) for r in conn.execute(q)]
+
+    def save_pushed_articles(
+        self, feed_id: int, articles: Sequence[Article], state: ArticleState
+    ) -> list[int]:
+        f, a = self.t["feeds"], self.t["articles"]
+        new_ids: list[int] = []
+        now = _now()
+        with self._write() as conn:
+            feed = conn.execute(sa.select(f.c.source_id).where(f.c.id == feed_id)).first()
+            if feed is None:
+                return []
+            for art in articles:
+                key = clean_text(art.item_key, 1_000)
+                exists = conn.execute(
+                    sa.select(a.c.id).where(a.c.feed_id == feed_id, a.c.item_key == key)
+                ).first()
+                if exists is not None:
+                    continue
+                res = conn.execute(
+                    a.insert().values(
+                        feed_id=feed_id,
+                        source_id=feed.source_id,
+                        item_key=key,
+                        alias_key=clean_text(art.alias_key, 1_000),
+                        published=_utc(art.published),
+                        first_seen=_utc(art.first_seen or now),
+                        state=state,
+                        updated_at=now,
+                        **self._article_values(art),
+                    )
+                )
+                pk = res.inserted_primary_key
+                assert pk is not None
+                new_ids.append(int(pk[0]))
+        return new_ids
+
+    # -- end websub --------------------------------------------------------------------
 
 
 def _signed64(v: int) -> int:
