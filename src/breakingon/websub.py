@@ -85,7 +85,9 @@ def parse_link_header(values: Sequence[str]) -> list[tuple[str, frozenset[str]]]
     """(target, rels) of each link in RFC 8288 `Link` header values; rels lower-cased."""
     out: list[tuple[str, frozenset[str]]] = []
     for value in values:
-        for m in re.finditer(r"<([^>]*)>((?:\s*;\s*[^,;<]+(?:=(?:\"[^\"]*\"|[^,;]*))?)*)", value):
+        for m in re.finditer(
+            r"<([^>]*)>((?:\s*;\s*[^,;<=]+(?:=\s*(?:\"[^\"]*\"|[^,;]*))?)*)", value
+        ):
             rels: set[str] = set()
             for p in re.finditer(r";\s*([A-Za-z*]+)\s*=\s*(\"[^\"]*\"|[^,;\s]*)", m.group(2)):
                 if p.group(1).lower() == "rel":
@@ -517,7 +519,9 @@ class WebSubSubscriber:
         assert feed.id is not None
         if result.error is not None or result.status != 200:
             return await asyncio.to_thread(self.store.websub_subscriptions_for_feed, feed.id)
-        links = discover_hubs(result.body, result.headers, result.final_url)
+        links = await asyncio.to_thread(
+            discover_hubs, result.body, result.headers, result.final_url
+        )
         return await self.sync_feed(feed, links)
 
     async def subscribe(self, feed_id: int, hub: str, topic: str) -> WebSubSubscription:

@@ -130,6 +130,7 @@ class FakeHub:
     verifications: list[tuple[str, str, int, str]] = field(default_factory=list)
     advertise: str = "a"
     fail: bool = False
+    verify_first: bool = False  # verify before answering the request (synchronous hubs)
     base: str = ""
 
     def app(self) -> Starlette:
@@ -139,6 +140,9 @@ class FakeHub:
             self.requests.append(form)
             if self.fail:
                 return PlainTextResponse("hub broken", status_code=500)
+            if self.verify_first:
+                await self._verify(form)
+                return Response(status_code=202)
             return Response(status_code=202, background=BackgroundTask(self._verify, form))
 
         async def feed(request: Request) -> Response:
@@ -288,6 +292,10 @@ def test_discover_hubs_in_atom_rss_json_and_link_headers() -> None:
     headers = [("Link", '<https://h2.example/>; rel="hub", <https://news.example/s>; rel=self')]
     assert discover_hubs(rss, headers, base) == HubLinks(
         ("https://h2.example/",), "https://news.example/s"
+    )
+    quoted = [("link", '<https://q.example/>; title="a, b; c"; rel="hub self"')]
+    assert discover_hubs(b"", quoted, base) == HubLinks(
+        ("https://q.example/",), "https://q.example/"
     )
     jf = b'{"version": "https://jsonfeed.org/version/1.1", "feed_url": "https://n.example/f.json",'
     jf += b' "hubs": [{"type": "WebSub", "url": "https://hub.example/j"}], "items": []}'
@@ -582,3 +590,16 @@ def test_dead_hub_leaves_polling_alone(env: Env) -> None:
     (now,) = env.subs()
     assert (now.hub, now.state) == (env.hub_srv.url("/hub/a"), "active")
     assert urlsplit(env.hub.requests[0]["hub.callback"]).path == f"/websub/{now.token}"
+
+
+def test_hub_that_verifies_before_answering(env: Env) -> None:
+    # The verification GET arrives while our subscribe request is still waiting for its
+    # answer: the row exists already, and the lease the callback recorded is kept.
+    env.hub.verify_first = True
+    sub = env.subscriber_run(
+        lambda s, f: s.subscribe(env.feed.id or 0, env.hub_srv.url("/hub/a"), env.feed.url)
+    )
+    assert env.hub.verifications == [("a", "subscribe", 200, "challenge-0")]
+    assert sub.state == "active" and sub.last_error is None
+    assert sub.renew_at == renewal_time(T0, LEASE)
+    assert env.subs() == [sub]
