@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -41,6 +41,9 @@ PushIngest = Callable[[WebSubSubscription, bytes, Sequence[tuple[str, str]]], Aw
 """Stores a verified pushed body for a subscription (default: `store_push`)."""
 
 _ACCEPTING = frozenset({"active", "unsubscribing"})
+# Content a little past the lease end is still taken (hub and subscriber clocks differ);
+# later than this the lease is over even if `renew_due` has not marked it expired yet.
+LEASE_GRACE = timedelta(minutes=10)
 
 
 def _utcnow() -> datetime:
@@ -103,8 +106,10 @@ def websub_routes(
             return PlainTextResponse("gone", status_code=410)
         body = await request.body()
         accepted = PlainTextResponse("", status_code=202)
-        if sub.state not in _ACCEPTING:
-            log.info("websub content for %s dropped: subscription %s", sub.topic, sub.state)
+        lapsed = sub.lease_until is not None and clock() > sub.lease_until + LEASE_GRACE
+        if sub.state not in _ACCEPTING or lapsed:
+            why = "lease over" if lapsed else sub.state
+            log.info("websub content for %s dropped: subscription %s", sub.topic, why)
             return accepted
         verdict = check_signature(sub.secret, body, request.headers.get("x-hub-signature"))
         if verdict != "ok":

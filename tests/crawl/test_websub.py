@@ -35,7 +35,7 @@ from breakingon.extract import close_shared_pools
 from breakingon.records import Article, Feed
 from breakingon.settings import Settings
 from breakingon.store import Store, open_store
-from breakingon.store.base import FeedUpdate
+from breakingon.store.base import FeedUpdate, WebSubSubscription
 from breakingon.web.app import create_app
 from breakingon.web_websub import websub_routes
 from breakingon.websub import (
@@ -198,7 +198,7 @@ class Env:
 
         return asyncio.run(go())
 
-    def subs(self) -> list[Any]:
+    def subs(self) -> list[WebSubSubscription]:
         assert self.feed.id is not None
         return self.store.websub_subscriptions_for_feed(self.feed.id)
 
@@ -330,9 +330,7 @@ def test_signature_missing_malformed_unsupported() -> None:
     assert check_signature("k", b"x", "md5=" + "0" * 32) == "unsupported"
 
 
-def _sub(state: str, topic: str = "https://n.example/f") -> Any:
-    from breakingon.store.base import WebSubSubscription
-
+def _sub(state: str, topic: str = "https://n.example/f") -> WebSubSubscription:
     return WebSubSubscription(
         id=1,
         feed_id=1,
@@ -518,9 +516,13 @@ def test_renewal_before_lease_end_then_expiry_when_hub_breaks(env: Env) -> None:
     assert renewed.state == "active" and renewed.token == sub.token
     assert renewed.lease_until == env.clock.now + timedelta(seconds=LEASE)
 
-    # The hub breaks; the lease runs out: the subscription expires and content is dropped.
+    # The hub breaks; the lease runs out: content is dropped, the subscription expires.
     env.hub.fail = True
-    env.clock.now = renewed.lease_until + timedelta(seconds=1)
+    assert renewed.lease_until is not None
+    env.clock.now = renewed.lease_until + timedelta(minutes=11)
+    body = atom([("stale", "Past the lease")])
+    assert push(env, sub.token, body, sign(sub.secret, body)).status_code == 202
+    assert "Past the lease" not in {a.title for a in articles_of(env.store, env.feed.id or 0)}
     env.subscriber_run(lambda s, f: s.renew_due())
     (expired,) = env.subs()
     assert expired.state == "expired" and (expired.last_error or "").startswith("http_500")
