@@ -465,6 +465,16 @@ def test_subscribe_verify_and_signed_content(env: Env) -> None:
     # None of this moved the feed's polling schedule or validators.
     assert schedule_of(env.store.get_feed(feed_id)) == before
 
+    # The hub withdraws the subscription (hub.mode=denied): acknowledged, then expired.
+    denied = {"hub.mode": "denied", "hub.topic": sub.topic, "hub.reason": "over quota"}
+    assert httpx.get(cb, params=denied).status_code == 200
+    gone = env.store.get_websub_subscription(sub.token)
+    assert gone is not None and gone.state == "expired" and gone.renew_at is None
+    assert "over quota" in (gone.last_error or "")
+    final = atom([("seven", "After denial")])
+    assert push(env, sub.token, final, sign(sub.secret, final)).status_code == 202
+    assert "After denial" not in {a.title for a in articles_of(env.store, feed_id)}
+
 
 def test_hub_switch_resubscribes_and_unsubscribes_old(env: Env) -> None:
     async def poll_and_sync(s: WebSubSubscriber, f: Fetcher) -> Any:
