@@ -32,6 +32,7 @@ import logging
 import ssl
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,8 +184,9 @@ def _mapped_exceptions() -> Iterator[None]:
 
 
 class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: object) -> None:
+    def __init__(self, stream: object, on_close: Callable[[], None] | None = None) -> None:
         self._stream = stream
+        self._on_close = on_close
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _mapped_exceptions():
@@ -192,19 +194,61 @@ class _ResponseStream(httpx.AsyncByteStream):
                 yield part
 
     async def aclose(self) -> None:
-        close = getattr(self._stream, "aclose", None)
-        if close is not None:
-            with _mapped_exceptions():
-                await close()
+        on_close, self._on_close = self._on_close, None
+        try:
+            close = getattr(self._stream, "aclose", None)
+            if close is not None:
+                with _mapped_exceptions():
+                    await close()
+        finally:
+            if on_close is not None:
+                on_close()
 
 
 class _PinnedTransport(httpx.AsyncBaseTransport):
-    """httpx transport over an httpcore pool whose network backend is `_PinnedBackend`."""
+    """httpx transport over httpcore pools whose network backend is `_PinnedBackend`.
 
-    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
-        self._pool = pool
+    One small pool per origin: httpcore scans every pooled connection on each request
+    (liveness checks are syscalls), so one pool shared by hundreds of hosts made the
+    crawler's CPU grow with the number of hosts (profiled in bench/ingest). At most
+    `max_pools` idle origins keep their connections; the least recently used idle
+    pool is closed first, which bounds open sockets (G4).
+    """
+
+    def __init__(
+        self, make_pool: Callable[[], httpcore.AsyncConnectionPool], max_pools: int
+    ) -> None:
+        self._make_pool = make_pool
+        self._max_pools = max(1, max_pools)
+        self._pools: OrderedDict[tuple[bytes, bytes, int | None], httpcore.AsyncConnectionPool]
+        self._pools = OrderedDict()
+        self._active: dict[tuple[bytes, bytes, int | None], int] = {}
+
+    async def _pool_for(self, key: tuple[bytes, bytes, int | None]) -> httpcore.AsyncConnectionPool:
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = self._make_pool()
+        self._pools.move_to_end(key)
+        victims = []
+        for old in list(self._pools):  # no await in this loop: the dict stays consistent
+            if len(self._pools) <= self._max_pools:
+                break
+            if old != key and not self._active.get(old):
+                victims.append(self._pools.pop(old))
+        for victim in victims:
+            await victim.aclose()
+        return pool
+
+    def _done(self, key: tuple[bytes, bytes, int | None]) -> None:
+        left = self._active.get(key, 0) - 1
+        if left > 0:
+            self._active[key] = left
+        else:
+            self._active.pop(key, None)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
+        pool = await self._pool_for(key)
         req = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
@@ -217,17 +261,24 @@ class _PinnedTransport(httpx.AsyncBaseTransport):
             content=request.stream,  # type: ignore[arg-type]
             extensions=request.extensions,
         )
-        with _mapped_exceptions():
-            resp = await self._pool.handle_async_request(req)
+        self._active[key] = self._active.get(key, 0) + 1
+        try:
+            with _mapped_exceptions():
+                resp = await pool.handle_async_request(req)
+        except BaseException:
+            self._done(key)
+            raise
         return httpx.Response(
             status_code=resp.status,
             headers=resp.headers,
-            stream=_ResponseStream(resp.stream),
+            stream=_ResponseStream(resp.stream, lambda: self._done(key)),
             extensions=resp.extensions,
         )
 
     async def aclose(self) -> None:
-        await self._pool.aclose()
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.aclose()
 
 
 # --- bounded decoding ---------------------------------------------------------------
@@ -433,16 +484,21 @@ class Fetcher:
                 ctx = ssl.create_default_context()
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
-        pool = httpcore.AsyncConnectionPool(
-            ssl_context=ctx,
-            max_connections=s.max_connections,
-            max_keepalive_connections=s.max_connections,
-            keepalive_expiry=30.0,
-            network_backend=_PinnedBackend(self._pins, self._hook),
-        )
+        backend = _PinnedBackend(self._pins, self._hook)
+        per_origin = max(1, s.per_host_concurrency)
+
+        def make_pool() -> httpcore.AsyncConnectionPool:
+            return httpcore.AsyncConnectionPool(
+                ssl_context=ctx,
+                max_connections=per_origin,
+                max_keepalive_connections=per_origin,
+                keepalive_expiry=30.0,
+                network_backend=backend,
+            )
+
         jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._client = httpx.AsyncClient(
-            transport=_PinnedTransport(pool),
+            transport=_PinnedTransport(make_pool, max(1, s.max_connections // per_origin)),
             timeout=httpx.Timeout(
                 connect=s.connect_timeout,
                 read=s.read_timeout,

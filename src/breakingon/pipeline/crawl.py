@@ -1,9 +1,18 @@
 """Crawl stage: check due feeds, store their new items, fetch and extract article pages.
 
 Network I/O goes through `breakingon.crawl.http.Fetcher` (SSRF policy, caps, politeness);
-parsing and extraction run in worker processes with hard time budgets. A feed's new items
-and its new validators/schedule are committed in one transaction (RELIABILITY F1); a
-failed fetch or parse keeps the old validators (A7) and backs off (B3).
+all CPU work (feed parsing, extraction, language, hashes, section, places) runs in worker
+processes with hard time budgets (`breakingon.pagework` over `extract.HardTimeoutPool`),
+so the event loop only moves bytes. A feed's new items and its new validators/schedule
+are committed in one transaction (RELIABILITY F1); a failed fetch or parse keeps the old
+validators (A7) and backs off (B3).
+
+Feed checks and page fetches are pipelined, not batched: up to a bounded number are in
+flight at once and each call of `check_due_feeds`/`process_discovered` tops the set up,
+returns when some finished and commits those, so one slow host never holds the others
+back (G3). Finished pages are committed in batches (one transaction each).
+
+This module never opens sockets itself, holds no SQL, and reads no environment.
 """
 
 from __future__ import annotations
@@ -11,30 +20,53 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import replace
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from breakingon import __version__
-from breakingon.classify import classify
-from breakingon.crawl.feeds import ParseSettings, parse_feed_budgeted
+from breakingon.crawl.feeds import PARSE_ERROR, PARSE_TIMEOUT, ParseSettings
 from breakingon.crawl.http import Fetcher, FetchSettings
 from breakingon.crawl.netpolicy import NetPolicy, Resolver
-from breakingon.crawl.sanitize import html_to_text
 from breakingon.crawl.schedule import ScheduleSettings, next_check
-from breakingon.dedup import NearDuplicateIndex, content_hash, simhash64
-from breakingon.extract import ExtractorPool
-from breakingon.geotag import geotag
-from breakingon.lang import detect_language
+from breakingon.dedup import NearDuplicateIndex
+from breakingon.extract import HardTimeoutPool, WorkerTimeout
 from breakingon.metrics import METRICS
-from breakingon.records import Article, Feed, FeedItem, FetchResult
+from breakingon.pagework import (
+    MIN_EXTRACTED_CHARS,
+    FeedOutcome,
+    PageOutcome,
+    feed_job,
+    finish_fields,
+    item_to_article,
+    page_job,
+    warm,
+)
+from breakingon.records import Article, Feed, FetchResult
 from breakingon.settings import Settings
 from breakingon.store import Store
 from breakingon.store.base import FeedUpdate
 
-log = logging.getLogger("breakingon.crawl")
+__all__ = [
+    "MIN_EXTRACTED_CHARS",
+    "CrawlStage",
+    "StageCpu",
+    "fetch_bytes",
+    "fetch_settings",
+    "item_to_article",
+    "net_policy",
+    "schedule_settings",
+]
 
-MIN_EXTRACTED_CHARS = 200  # shorter extractions lose to the feed's own content
+log = logging.getLogger("breakingon.crawl")
+T = TypeVar("T")
+
+# Pages whose text is at most this long are not checked for exact copies in the store
+# (boilerplate one-liners would all "match" each other).
+_MIN_HASH_DEDUP_CHARS = 200
 
 
 def fetch_settings(settings: Settings) -> FetchSettings:
@@ -73,23 +105,29 @@ def fetch_bytes(settings: Settings, url: str) -> tuple[bytes, str | None]:
     return res.body, None
 
 
-def item_to_article(item: FeedItem, feed: Feed, now: datetime) -> Article:
-    text = html_to_text(item.content_html) if item.content_html else ""
-    return Article(
-        url=item.url,
-        title=item.title,
-        text=text if len(text) > len(item.summary) else item.summary,
-        summary=item.summary,
-        published=item.published,
-        authors=item.authors,
-        image=item.image,
-        item_key=item.item_key,
-        alias_key=item.alias_key,
-        sections=feed.sections,
-        first_seen=now,
-        language=feed.language,
-        extraction="",
-    )
+@dataclass(slots=True)
+class StageCpu:
+    """CPU seconds this stage spent, by step (for benchmarks and /metrics).
+
+    parse, extract and finish are measured inside the worker processes (process_time
+    around the call); dedup and store are thread CPU time of the calls in this process.
+    """
+
+    parse: float = 0.0
+    extract: float = 0.0
+    finish: float = 0.0
+    dedup: float = 0.0
+    store: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "parse": self.parse,
+            "extract": self.extract,
+            "finish": self.finish,
+            "dedup": self.dedup,
+            "store": self.store,
+        }
 
 
 class CrawlStage:
@@ -110,45 +148,136 @@ class CrawlStage:
         self.clock = clock
         self.schedule = schedule_settings(settings)
         self.parse_cfg = ParseSettings()
+        self.cpu = StageCpu()
         self._fetcher = Fetcher(fetch_settings(settings), net_policy(settings), resolver=resolver)
-        self._extractor: ExtractorPool | None = None
+        self._workers = max(1, settings.extract_workers)
+        self._pool: HardTimeoutPool | None = None
+        self._page_calls: ThreadPoolExecutor | None = None
+        self._feed_calls: ThreadPoolExecutor | None = None
         self._dedup: NearDuplicateIndex | None = None
         self._dedup_loaded_at: datetime | None = None
+        concurrency = max(1, settings.fetch_concurrency)
+        # Feeds: each holds a connection for at most the fetch deadline. Pages: most of
+        # an in-flight page's time is spent waiting for its host's turn (politeness), so
+        # many more may wait than fetch at once; the Fetcher's pool bounds the sockets.
+        self.feed_capacity = concurrency * 2
+        self.page_capacity = concurrency * 32
+        self._feed_tasks: set[asyncio.Task[int]] = set()
+        self._page_tasks: set[asyncio.Task[PageOutcome]] = set()
+        self._feeds_in_flight: set[int | None] = set()
+        self._pages_in_flight: set[int | None] = set()
 
     async def __aenter__(self) -> CrawlStage:
         await self._fetcher.__aenter__()
-        self._extractor = ExtractorPool(
-            workers=max(1, self.settings.extract_workers), timeout_s=self.settings.extract_timeout_s
-        )
+        self._pool = HardTimeoutPool(self._workers, preload=("breakingon.pagework",))
+        self._page_calls = ThreadPoolExecutor(self._workers * 2, thread_name_prefix="page")
+        self._feed_calls = ThreadPoolExecutor(self._workers, thread_name_prefix="parse")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._fetcher.__aexit__(None, None, None)
-        if self._extractor is not None:
-            await asyncio.to_thread(self._extractor.close)
-            self._extractor = None
+        try:
+            await self._drain()
+        finally:
+            await self._fetcher.__aexit__(None, None, None)
+            pool, self._pool = self._pool, None
+            for ex in (self._page_calls, self._feed_calls):
+                if ex is not None:
+                    ex.shutdown(wait=False, cancel_futures=True)
+            self._page_calls = self._feed_calls = None
+            if pool is not None:
+                await asyncio.to_thread(pool.close)
+
+    async def warm_up(self) -> None:
+        """Start every worker process and load its models now (otherwise the first
+        pages pay for it)."""
+        assert self._pool is not None and self._page_calls is not None
+        loop = asyncio.get_running_loop()
+        pool = self._pool
+        await asyncio.gather(
+            *(
+                loop.run_in_executor(self._page_calls, pool.call, warm, (), 120.0)
+                for _ in range(self._workers)
+            )
+        )
+
+    async def _drain(self) -> None:
+        """Finish what is in flight (bounded by the fetch and extraction budgets)."""
+        budget = self.settings.fetch_timeout_s + self.settings.extract_timeout_s + 5.0
+        tasks: set[asyncio.Task[Any]] = set(self._feed_tasks) | set(self._page_tasks)
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=budget)
+        for t in pending:  # their leases expire and another pass redoes them
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self._feed_tasks.clear()
+        pages = [t for t in self._page_tasks if t.done() and not t.cancelled()]
+        self._page_tasks.clear()
+        if pages:
+            await self._commit_pages([t.result() for t in pages])
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store call in a thread, counting its CPU time as `store`."""
+
+        def timed() -> T:
+            t0 = time.thread_time()
+            try:
+                return fn(*args)
+            finally:
+                self.cpu.store += time.thread_time() - t0
+
+        return await asyncio.to_thread(timed)
 
     # -- feeds ---------------------------------------------------------------------------
     async def check_due_feeds(self, limit: int = 50) -> int:
-        """Claim due feeds and check them concurrently; return how many were checked."""
-        now = self.clock()
-        feeds = await asyncio.to_thread(
-            self.store.claim_due_feeds, self.worker, now, limit, self.settings.lease_s
-        )
-        if not feeds:
+        """Claim due feeds and check them; return how many checks finished.
+
+        Up to `feed_capacity` checks run at once and carry over between calls; a call
+        returns as soon as some finished, and returns 0 only when nothing is due and
+        nothing is in flight.
+        """
+        room = min(limit, self.feed_capacity - len(self._feed_tasks))
+        if room > 0 and (room >= self.feed_capacity // 4 or not self._feed_tasks):
+            feeds = await self._db(
+                self.store.claim_due_feeds, self.worker, self.clock(), room, self.settings.lease_s
+            )
+            for feed in feeds:
+                if feed.id in self._feeds_in_flight:
+                    continue  # its lease ran out while we were still on it
+                self._feeds_in_flight.add(feed.id)
+                self._feed_tasks.add(asyncio.create_task(self._guarded_check(feed)))
+        if not self._feed_tasks:
             return 0
-        sem = asyncio.Semaphore(max(1, self.settings.fetch_concurrency))
+        done, _ = await asyncio.wait(self._feed_tasks, return_when=asyncio.FIRST_COMPLETED)
+        self._feed_tasks -= done
+        return len(done)
 
-        async def one(feed: Feed) -> None:
-            async with sem:
-                try:
-                    await self.check_feed(feed)
-                except Exception:  # one feed failing never fails the batch
-                    log.exception("feed check failed: %s", feed.url)
-                    METRICS.errors.labels(stage="feed").inc()
+    async def _guarded_check(self, feed: Feed) -> int:
+        try:
+            return await self.check_feed(feed)
+        except Exception:  # one feed failing never fails the others
+            log.exception("feed check failed: %s", feed.url)
+            METRICS.errors.labels(stage="feed").inc()
+            return 0
+        finally:
+            self._feeds_in_flight.discard(feed.id)
 
-        await asyncio.gather(*(one(f) for f in feeds))
-        return len(feeds)
+    async def _parse(self, body: bytes, res: FetchResult, now: datetime, feed: Feed) -> FeedOutcome:
+        assert self._pool is not None and self._feed_calls is not None
+        pool, cfg = self._pool, self.parse_cfg
+        args = (body, res.headers, res.final_url, now, cfg, feed)
+        loop = asyncio.get_running_loop()
+        try:
+            out = await loop.run_in_executor(
+                self._feed_calls, pool.call, feed_job, args, cfg.timeout_s
+            )
+        except WorkerTimeout:
+            return FeedOutcome(error=PARSE_TIMEOUT, bozo=f"parse over {cfg.timeout_s:g} s")
+        except Exception as exc:  # the worker died (memory, signal): typed, never raised
+            return FeedOutcome(error=PARSE_ERROR, bozo=f"{type(exc).__name__}: {exc}"[:300])
+        assert isinstance(out, FeedOutcome)
+        self.cpu.parse += out.cpu_s
+        return out
 
     async def check_feed(self, feed: Feed) -> int:
         """Fetch, parse and store one feed; return the number of new articles."""
@@ -159,15 +288,13 @@ class CrawlStage:
         )
         now = self.clock()
         METRICS.fetches.labels(kind="feed", outcome=res.error or str(res.status)).inc()
-        articles: list[Article] = []
+        articles: tuple[Article, ...] = ()
         body_hash: str | None = None
         outcome = res
         if res.error is None and res.status == 200:
             body_hash = hashlib.sha256(res.body).hexdigest()
             if body_hash != feed.body_hash:  # identical body: skip the parse (B1)
-                parsed = await asyncio.to_thread(
-                    parse_feed_budgeted, res.body, res.headers, res.final_url, now, self.parse_cfg
-                )
+                parsed = await self._parse(res.body, res, now, feed)
                 if parsed.error:
                     # Nothing from a broken or partial body is stored, validators kept (A7).
                     outcome = replace(res, error=parsed.error, detail=parsed.bozo)
@@ -175,12 +302,14 @@ class CrawlStage:
                 else:
                     if parsed.non_unique_guids:
                         log.info("feed %s repeats GUIDs; items kept by link/content", feed.url)
-                    articles = [item_to_article(i, feed, now) for i in parsed.items]
-        known = await asyncio.to_thread(
-            self.store.known_item_keys,
-            feed.id,
-            [(a.item_key, a.alias_key, a.title) for a in articles],
-        )
+                    articles = parsed.articles
+        known: set[str] = set()
+        if articles:
+            known = await self._db(
+                self.store.known_item_keys,
+                feed.id,
+                [(a.item_key, a.alias_key, a.title) for a in articles],
+            )
         fresh = [a for a in articles if a.item_key not in known]
         check = next_check(feed, outcome, len(fresh), now, self.schedule)
         ok = outcome.error is None
@@ -204,94 +333,146 @@ class CrawlStage:
         if outcome.error:
             log.warning("feed %s: %s %s", feed.url, outcome.error, outcome.detail[:200])
             METRICS.errors.labels(stage="feed").inc()
-        ids = await asyncio.to_thread(
-            self.store.save_feed_check, feed.id, update, fresh, "discovered"
-        )
+        ids = await self._db(self.store.save_feed_check, feed.id, update, fresh, "discovered")
         METRICS.articles_discovered.inc(len(ids))
         METRICS.stage_seconds.labels(stage="feed").observe((self.clock() - started).total_seconds())
         return len(ids)
 
     # -- pages ---------------------------------------------------------------------------
     async def process_discovered(self, limit: int = 32) -> int:
-        """Claim discovered articles, fetch and extract their pages, store the result."""
-        now = self.clock()
-        claimed = await asyncio.to_thread(
-            self.store.claim_articles, "discovered", self.worker, now, limit, self.settings.lease_s
-        )
-        if not claimed:
+        """Claim discovered articles, fetch and extract their pages, store the results.
+
+        Up to `page_capacity` pages are in flight and carry over between calls; a call
+        commits the pages that finished (one transaction) and returns how many, or 0
+        when nothing is claimable and nothing is in flight.
+        """
+        room = self.page_capacity - len(self._page_tasks)
+        if room >= max(1, min(limit, self.page_capacity // 4)) or not self._page_tasks:
+            now = self.clock()
+            claimed = await self._db(
+                self.store.claim_articles,
+                "discovered",
+                self.worker,
+                now,
+                max(1, room),
+                self.settings.lease_s,
+            )
+            if claimed:
+                await self._ensure_dedup(now)
+            for art in claimed:
+                if art.id in self._pages_in_flight:
+                    continue  # its lease ran out while we were still on it
+                self._pages_in_flight.add(art.id)
+                self._page_tasks.add(asyncio.create_task(self._guarded_page(art)))
+        if not self._page_tasks:
             return 0
-        await self._ensure_dedup(now)
-        sem = asyncio.Semaphore(max(1, self.settings.fetch_concurrency))
+        # Gather what finishes within a short window so commits come in batches.
+        done, _ = await asyncio.wait(self._page_tasks, timeout=0.1)
+        if not done:
+            done, _ = await asyncio.wait(self._page_tasks, return_when=asyncio.FIRST_COMPLETED)
+        self._page_tasks -= done
+        outcomes = [t.result() for t in done]
+        try:
+            await self._commit_pages(outcomes)
+        finally:
+            self._pages_in_flight.difference_update(o.article.id for o in outcomes)
+        METRICS.articles_extracted.inc(len(outcomes))
+        return len(outcomes)
 
-        async def one(a: Article) -> Article:
-            async with sem:
-                try:
-                    return await self.fetch_page(a)
-                except Exception as exc:
-                    log.exception("page failed: %s", a.url)
-                    METRICS.errors.labels(stage="page").inc()
-                    return replace(a, extraction=f"feed_fallback:error:{type(exc).__name__}")
+    async def _guarded_page(self, art: Article) -> PageOutcome:
+        try:
+            return await self._page(art)
+        except Exception as exc:
+            log.exception("page failed: %s", art.url)
+            METRICS.errors.labels(stage="page").inc()
+            return await self._finish_local(
+                replace(art, extraction=f"feed_fallback:error:{type(exc).__name__}")
+            )
 
-        fetched = await asyncio.gather(*(one(a) for a in claimed))
-        done = [self.finish_article(a) for a in fetched]
-        await asyncio.to_thread(self.store.save_extracted, done)
-        METRICS.articles_extracted.inc(len(done))
-        return len(done)
+    async def _finish_local(self, art: Article) -> PageOutcome:
+        out = await asyncio.to_thread(finish_fields, art)
+        self.cpu.finish += out.finish_cpu_s
+        return out
 
-    async def fetch_page(self, art: Article) -> Article:
-        """Fetch and extract one article page; fall back to the feed's text, saying why."""
-        assert self._extractor is not None
+    async def _page(self, art: Article) -> PageOutcome:
+        assert self._pool is not None and self._page_calls is not None
         if not art.url:
-            return replace(art, extraction="feed_fallback:no_link")
+            return await self._finish_local(replace(art, extraction="feed_fallback:no_link"))
         started = self.clock()
         res = await self._fetcher.fetch(art.url, kind="page")
         METRICS.fetches.labels(kind="page", outcome=res.error or str(res.status)).inc()
         if res.error or res.status != 200:
-            return replace(art, extraction=f"feed_fallback:{res.error or res.status}")
+            return await self._finish_local(
+                replace(art, extraction=f"feed_fallback:{res.error or res.status}")
+            )
         t0 = self.clock()
-        ex = await self._extractor.extract(res.body, res.final_url)
+        loop = asyncio.get_running_loop()
+        pool = self._pool
+        try:
+            out = await loop.run_in_executor(
+                self._page_calls,
+                pool.call,
+                page_job,
+                (res.body, res.final_url, art),
+                self.settings.extract_timeout_s,
+            )
+        except WorkerTimeout:
+            return await self._finish_local(
+                replace(art, extraction="feed_fallback:extract_timeout")
+            )
+        except Exception:  # the worker died: the feed's text stands, with the reason
+            return await self._finish_local(replace(art, extraction="feed_fallback:extract_error"))
+        assert isinstance(out, PageOutcome)
+        self.cpu.extract += out.extract_cpu_s
+        self.cpu.finish += out.finish_cpu_s
         METRICS.stage_seconds.labels(stage="extract").observe((self.clock() - t0).total_seconds())
         METRICS.stage_seconds.labels(stage="page").observe((self.clock() - started).total_seconds())
-        if ex.error:
-            return replace(art, extraction=f"feed_fallback:{ex.error}")
-        if len(ex.text) < max(MIN_EXTRACTED_CHARS, len(art.text) // 2):
-            return replace(art, extraction="feed_fallback:too_short")
-        return replace(
-            art,
-            title=art.title or ex.title,
-            text=ex.text,
-            authors=art.authors or ex.authors,
-            image=art.image or ex.image,
-            language=ex.language or art.language,
-            extraction="ok",
-        )
+        return out
+
+    async def fetch_page(self, art: Article) -> Article:
+        """Fetch and extract one article page (no duplicate check); fall back to the
+        feed's text, saying why in `extraction`."""
+        return (await self._guarded_page(art)).article
 
     def finish_article(self, art: Article) -> Article:
         """Language, hashes, syndicated-copy link, sections and places of one article."""
         assert art.id is not None and self._dedup is not None
-        text = art.text or art.summary
-        language = detect_language(f"{art.title}. {text[:2000]}") or art.language
-        chash = content_hash(text)
-        dup_key = self._dedup.add(str(art.id), text, art.published)
-        duplicate_of = int(dup_key) if dup_key is not None and dup_key != str(art.id) else None
-        if duplicate_of is None:
-            duplicate_of = (
-                self.store.find_by_content_hash(chash, art.id) if len(text) > 200 else None
-            )
-            if duplicate_of is not None and duplicate_of > art.id:
-                duplicate_of = None  # the first copy is the older row
-        section = classify(art.title, text, art.sections)
-        places = geotag(art.title, text[:5000], hint_country=art.country)
-        return replace(
-            art,
-            text=text,
-            language=language,
-            content_hash=chash,
-            simhash=simhash64(text),
-            duplicate_of=duplicate_of,
-            sections=section.labels,
-            places=places,
-        )
+        out = finish_fields(art)
+        return self._link_copies([out])[0]
+
+    async def _commit_pages(self, outcomes: Iterable[PageOutcome]) -> None:
+        done = sorted(outcomes, key=lambda o: o.article.id or 0)
+        if not done:
+            return
+
+        def commit() -> None:
+            t0 = time.thread_time()
+            linked = self._link_copies(done)
+            self.cpu.dedup += time.thread_time() - t0
+            t1 = time.thread_time()
+            try:
+                self.store.save_extracted(linked)
+            finally:
+                self.cpu.store += time.thread_time() - t1
+
+        await asyncio.to_thread(commit)
+
+    def _link_copies(self, done: list[PageOutcome]) -> list[Article]:
+        """Set `duplicate_of` to the first extracted copy of each text, in id order within
+        a batch (blocking: runs in a thread; one commit at a time touches the index)."""
+        assert self._dedup is not None
+        out: list[Article] = []
+        for o in done:
+            art = o.article
+            assert art.id is not None
+            text = art.text
+            key = self._dedup.add(str(art.id), text, art.published, o.signature or None)
+            first = int(key) if key is not None and key != str(art.id) else None
+            if first is None and len(text) > _MIN_HASH_DEDUP_CHARS:
+                found = self.store.find_by_content_hash(art.content_hash, art.id)
+                first = found if found is not None and found < art.id else None
+            out.append(replace(art, duplicate_of=first))
+        return out
 
     async def _ensure_dedup(self, now: datetime) -> None:
         # Each worker keeps its own near-duplicate index, rebuilt from the store now and
@@ -302,8 +483,9 @@ class CrawlStage:
             and now - self._dedup_loaded_at < timedelta(minutes=10)
         ):
             return
-        rows = await asyncio.to_thread(self.store.recent_texts, now - timedelta(days=3), 20_000)
-        self._dedup = await asyncio.to_thread(
+        rows = await self._db(self.store.recent_texts, now - timedelta(days=3), 20_000)
+        index = await asyncio.to_thread(
             NearDuplicateIndex.rebuild, [(str(i), t, at) for i, t, at in rows]
         )
+        self._dedup = index
         self._dedup_loaded_at = now
