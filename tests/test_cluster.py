@@ -172,17 +172,19 @@ def test_export_import_gives_identical_decisions(reps: dict[str, Representation]
 def test_repair_merges_into_the_older_id(reps: dict[str, Representation]) -> None:
     strict = ClusterSettings(join_threshold=0.99, join_floor=0.99)
     cl = StoryClusterer(strict)
-    d1 = cl.add(reps["a1"], T0)
-    d2 = cl.add(reps["a2"], T0 + timedelta(hours=1))
-    d3 = cl.add(reps["c1"], T0 + timedelta(hours=2))
-    assert len({d1.story_id, d2.story_id, d3.story_id}) == 3
-    # The repair pass runs with the production merge threshold.
-    state = cl.export_state()
-    fixer = StoryClusterer(ClusterSettings(), state=state)
+    order = ["a1", "c1", "b1", "a2", "c2", "a3"]
+    ids = {k: cl.add(reps[k], T0 + timedelta(hours=i)).story_id for i, k in enumerate(order)}
+    assert len(set(ids.values())) == 6  # every article started its own story
+    # Two single-article stories of one event score ~0.52 as a pair with these short
+    # texts; the merge mechanics are tested with a threshold that admits them.
+    fixer = StoryClusterer(ClusterSettings(merge_threshold=0.5), state=cl.export_state())
     result = fixer.repair()
-    assert result.merges == ((d2.story_id, d1.story_id),)
-    assert fixer.story_of("a2") == d1.story_id
-    assert fixer.story_of("c1") == d3.story_id
+    assert sorted(result.merges) == sorted(
+        [(ids["a2"], ids["a1"]), (ids["a3"], ids["a1"]), (ids["c2"], ids["c1"])]
+    )
+    assert {fixer.story_of(k) for k in ("a1", "a2", "a3")} == {ids["a1"]}
+    assert {fixer.story_of(k) for k in ("c1", "c2")} == {ids["c1"]}
+    assert fixer.story_of("b1") == ids["b1"]
     assert fixer.repair().merges == ()  # stable: nothing left to merge
 
 

@@ -43,17 +43,22 @@ class ClusterSettings:
     Chosen by a grid search on the three shared dev sets (see docs/clustering.md).
     """
 
-    w_embed: float = 0.50
-    w_lexical: float = 0.20
+    w_embed: float = 0.40
+    w_lexical: float = 0.30
     w_entity: float = 0.30
-    join_threshold: float = 0.40  # a sure join
-    join_floor: float = 0.38  # a join when the best story is clearly ahead of the rest:
-    join_margin: float = 0.10  # best - runner-up >= margin
-    merge_threshold: float = 0.55
+    join_threshold: float = 0.38  # a sure join
+    join_floor: float = 0.28  # a join when the best story is clearly ahead of the rest:
+    join_margin: float = 0.12  # best - runner-up >= margin,
+    margin_min_stories: int = 10  # among at least this many other stories (evidence)
+    merge_threshold: float = 0.60
     split_threshold: float = 0.25  # a drifted part is split off when its link falls below
     window_days: float = 7.0  # stories idle longer than this are evicted
     grace_days: float = 1.0  # no time penalty within this gap
     decay_per_day: float = 0.03  # score penalty per day of gap beyond the grace
+    # The same opening words in this many articles that are not marked as syndicated
+    # copies: template text (crawl notices, consent walls), not news; such an article
+    # starts its own story instead of gluing unrelated stories together.
+    boilerplate_repeats: int = 3
     top_k: int = 24  # candidates by embedding cosine that get the full score
     max_stories: int = 50_000  # hard bound of the working set (undated streams)
     max_story_terms: int = 300
@@ -89,6 +94,7 @@ class StoryState:
     members: tuple[str, ...]  # member keys still inside the window
     term_norm: float = 0.0
     entity_norm: float = 0.0
+    norm_docs: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +121,7 @@ class WorkingSetState:
     newest: datetime | None
     added: int = 0
     dirty: tuple[int, ...] = ()  # stories changed since the last repair pass
+    leads: tuple[tuple[str, int], ...] = ()  # lead fingerprint -> articles seen with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +158,7 @@ class _Story:
     members: dict[str, None] = field(default_factory=dict)
     term_norm: float = 0.0  # IDF-weighted norms, computed when the story last changed
     entity_norm: float = 0.0
+    norm_docs: int = 0  # documents seen when the norms were computed
 
 
 @lru_cache(maxsize=1)
@@ -216,6 +224,7 @@ class StoryClusterer:
         self._slot_story = np.full(64, -1, dtype=np.int64)
         self._free: list[int] = list(range(63, -1, -1))
         self._dirty: set[int] = set()  # stories changed since the last repair pass
+        self._leads: Counter[str] = Counter()
         if state is not None:
             self._load(state)
 
@@ -259,11 +268,21 @@ class StoryClusterer:
             self._join(sid, rep, when, outlet)
             return Decision(rep.key, sid, False, 1.0, f"joined: syndicated copy of {duplicate_of}")
 
+        seen = self._count_lead(rep.lead)
+        if seen >= s.boilerplate_repeats:
+            sid = self._new_story(rep, when, outlet)
+            reason = f"new: template text (same opening seen {seen} times), kept apart"
+            return Decision(rep.key, sid, True, 0.0, reason)
+
         best, runner_up = self._best_candidate(rep, when)
         if best is not None:
             score, sid, emb, lex, ent, shared = best
             sure = score >= s.join_threshold
-            clear = score >= s.join_floor and score - runner_up >= s.join_margin
+            clear = (
+                score >= s.join_floor
+                and score - runner_up >= s.join_margin
+                and len(self._stories) > s.margin_min_stories
+            )
             if sure or clear:
                 self._join(sid, rep, when, outlet)
                 names = ", ".join(shared) if shared else "none"
@@ -314,6 +333,7 @@ class StoryClusterer:
                 members=tuple(st.members),
                 term_norm=st.term_norm,
                 entity_norm=st.entity_norm,
+                norm_docs=st.norm_docs,
             )
             for st in sorted(self._stories.values(), key=lambda x: x.id)
         )
@@ -337,11 +357,21 @@ class StoryClusterer:
             newest=self._newest,
             added=self._added,
             dirty=tuple(sorted(self._dirty)),
+            leads=tuple(sorted(self._leads.items())),
         )
 
     # ----- scoring ----------------------------------------------------------------
     def _idf(self, term: str) -> float:
         return math.log((1.0 + self._n_docs) / (1.0 + self._df.get(term, 0))) + 1.0
+
+    def _count_lead(self, lead: str) -> int:
+        if not lead:
+            return 0
+        self._leads[lead] += 1
+        if len(self._leads) > self.settings.max_vocabulary:
+            for k in [k for k, c in self._leads.items() if c <= 1]:
+                del self._leads[k]
+        return self._leads[lead]
 
     def _count_doc(self, rep: Representation) -> None:
         self._n_docs += 1
@@ -401,6 +431,10 @@ class StoryClusterer:
         for slot in order:
             sid = int(self._slot_story[slot])
             st = self._stories[sid]
+            if st.norm_docs * 1.1 < self._n_docs:
+                # The IDF moved >10% in document count since the norms were computed:
+                # refresh (amortized O(log N) times per story, so cost stays flat).
+                self._refresh_norms(st)
             emb = float(cos[slot])
             lex = self._cosine(a_terms, st.terms, st.term_norm)
             ent = self._cosine(a_ents, st.entities, st.entity_norm)
@@ -428,8 +462,12 @@ class StoryClusterer:
 
     def _refresh_row(self, st: _Story) -> None:
         self._unit_rows[st.slot] = _unit(st.vector_sum)
+        self._refresh_norms(st)
+
+    def _refresh_norms(self, st: _Story) -> None:
         st.term_norm = self._norm(st.terms)
         st.entity_norm = self._norm(st.entities)
+        st.norm_docs = self._n_docs
 
     def _add_stats(self, st: _Story, m: _Member, sign: float = 1.0) -> None:
         st.vector_sum = (st.vector_sum + sign * m.vector).astype(np.float32)
@@ -520,6 +558,7 @@ class StoryClusterer:
         self._newest = state.newest
         self._added = state.added
         self._dirty = set(state.dirty)
+        self._leads = Counter(dict(state.leads))
         for ss in state.stories:
             st = _Story(
                 ss.id,
@@ -534,6 +573,7 @@ class StoryClusterer:
                 dict.fromkeys(ss.members),
                 ss.term_norm,
                 ss.entity_norm,
+                ss.norm_docs,
             )
             self._stories[st.id] = st
             self._slot_story[st.slot] = st.id
@@ -607,7 +647,15 @@ class StoryClusterer:
             keep, gone = (a, b) if self._age_key(a) <= self._age_key(b) else (b, a)
             self._absorb(keep, gone)
             merges.append((gone.id, keep.id))
-        return tuple(merges)
+        # Report each merged id with its final destination (no chains for readers).
+        into = dict(merges)
+
+        def final(sid: int) -> int:
+            while sid in into:
+                sid = into[sid]
+            return sid
+
+        return tuple((gone, final(keep)) for gone, keep in merges)
 
     def _absorb(self, keep: _Story, gone: _Story) -> None:
         keep.vector_sum = (keep.vector_sum + gone.vector_sum).astype(np.float32)

@@ -11,6 +11,7 @@ Pure stage: no store, no network, no web; the embedding model ships in a package
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -144,6 +145,7 @@ class Representation:
     vector: npt.NDArray[np.float32]
     terms: tuple[tuple[str, int], ...]  # content-word counts, most frequent first
     entities: tuple[str, ...]  # distinct entity keys, first mention first
+    lead: str = ""  # fingerprint of the first words of the text ("" when too short)
 
 
 def input_from_article(article: Article) -> ClusterInput:
@@ -159,6 +161,18 @@ def input_from_article(article: Article) -> ClusterInput:
         outlet=article.outlet,
         duplicate_of=dup,
     )
+
+
+def lead_fingerprint(text: str, words: int = 40) -> str:
+    """A stable fingerprint of the first words of a text (case and spacing ignored).
+
+    Lets the clusterer notice template text (crawl notices, consent walls, error pages)
+    that many unrelated articles share. "" for texts shorter than 20 words.
+    """
+    head = text.lower().split()[:words]
+    if len(head) < 20:
+        return ""
+    return hashlib.blake2b(" ".join(head).encode("utf-8"), digest_size=8).hexdigest()
 
 
 def _lead(text: str, words: int) -> str:
@@ -230,6 +244,8 @@ def extract_entities(title: str, text: str) -> tuple[str, ...]:
                 lw = word.lower().replace("\u2019", "'").removesuffix("'s")
                 if len(lw) < 2 or lw in _FUNCTION:
                     continue
+                if word.isupper() and len(word) > 5:
+                    continue  # shouting, not a name (acronyms are short)
                 if len(words) == 1 and lw in _NOT_ENTITY:
                     continue
                 if i == 0 and sentence_initial and lw in _STOP:
@@ -263,6 +279,7 @@ def represent(items: Sequence[ClusterInput], batch_size: int = 32) -> list[Repre
                 vector=v,
                 terms=extract_terms(item.title, item.text),
                 entities=extract_entities(item.title, item.text),
+                lead=lead_fingerprint(item.text),
             )
         )
     return out
