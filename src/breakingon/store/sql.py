@@ -853,7 +853,10 @@ class SQLStore:
                     self._skip_locked(
                         sa.select(st.c.id)
                         .where(
-                            st.c.dirty == 1,
+                            # 1: dirty; 2: claimed, not yet saved. A claim whose worker
+                            # died (lease expired, dirty still 2) is taken again, so a
+                            # SIGKILL never leaves a half-written story behind.
+                            st.c.dirty >= 1,
                             st.c.merged_into.is_(None),
                             sa.or_(st.c.lease_until.is_(None), st.c.lease_until < now),
                         )
@@ -863,11 +866,27 @@ class SQLStore:
                 )
             ]
             if ids:
+                a = self.t["articles"]
+                has_articles = sa.exists().where(a.c.story_id == st.c.id)
+                # A story left without articles (all moved away) has nothing to compute.
                 conn.execute(
                     st.update()
-                    .where(st.c.id.in_(ids))
-                    .values(lease_owner=worker, lease_until=until, dirty=0)
+                    .where(st.c.id.in_(ids), ~has_articles)
+                    .values(lease_owner=None, lease_until=None, dirty=0)
                 )
+                conn.execute(
+                    st.update()
+                    .where(st.c.id.in_(ids), has_articles)
+                    .values(lease_owner=worker, lease_until=until, dirty=2)
+                )
+                ids = [
+                    int(r.id)
+                    for r in conn.execute(
+                        sa.select(st.c.id)
+                        .where(st.c.id.in_(ids), st.c.dirty == 2)
+                        .order_by(st.c.id)
+                    )
+                ]
             return ids
 
     def story_articles(self, story_id: int, limit: int = 500) -> list[Article]:
@@ -931,6 +950,8 @@ class SQLStore:
                     updated_at=now,
                     lease_owner=None,
                     lease_until=None,
+                    # done, unless clustering marked it dirty again meanwhile (1 stays)
+                    dirty=sa.case((st.c.dirty == 2, 0), else_=st.c.dirty),
                 )
             )
             self._clear_story_index(conn, update.story_id)
@@ -1203,7 +1224,7 @@ class SQLStore:
             }
             out["stories_dirty"] = int(
                 conn.execute(
-                    sa.select(sa.func.count()).select_from(st).where(st.c.dirty == 1)
+                    sa.select(sa.func.count()).select_from(st).where(st.c.dirty >= 1)
                 ).scalar_one()
             )
             out["feeds_due"] = int(
