@@ -1,0 +1,328 @@
+"""Sentence-level text rules for briefs: splitting, clean-up, quotes, numbers, plans.
+
+Everything here is a pure function over strings. The clean-up only *removes* text
+(datelines, bylines, photo captions, "Read more" noise) and never rewrites it, so every
+sentence it returns is still a substring of its source once whitespace is normalised:
+that is what makes a brief traceable line by line. This module must not touch the
+store, the network, the web layer or the embedder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "Quote",
+    "SourceSentence",
+    "find_quote",
+    "is_forward_looking",
+    "normalize_space",
+    "number_facts",
+    "number_tokens",
+    "proper_names",
+    "split_sentences",
+    "strip_dateline",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSentence:
+    """One cleaned sentence of one document, with where it came from."""
+
+    text: str
+    doc: int  # index of the document in the input sequence
+    position: int  # index of the sentence among the document's kept sentences
+    paragraph: int  # index of the paragraph it came from
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A direct quote with the speaker named in the same sentence."""
+
+    speaker: str
+    quote: str
+
+
+_WS = re.compile(r"\s+")
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of whitespace to one space and trim (the traceability normal form)."""
+    return _WS.sub(" ", text).strip()
+
+
+# --- clean-up rules -----------------------------------------------------------------
+
+# "WASHINGTON (AP) — ", "LONDON (Reuters) - ", "(CNN) — ", "Washington (CNN) ",
+# "NEW YORK, March 3 (Reuters) - ". Removed from the start of a sentence only.
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Za-z.'\-]*(?:[ ,]+[A-Z][A-Za-z.'\-]*){0,4}"
+    r"(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*)?"
+    r"\((?:AP|Reuters|CNN|AFP|UPI|Bloomberg|dpa|The Associated Press|CNN Money|"
+    r"KABC|WABC|AP Photo|TheWrap|Variety|Xinhua|ANSA|EFE)\)\s*(?:[-—–:]+\s*)?"
+    # any parenthesised outlet tag followed by a dash: "(KOIN) — ", "(WFAA) - "
+    r"|^\([A-Z][A-Za-z0-9 .&]{1,24}\)\s*[-—–]+\s*"
+)
+# All-caps place datelines without an agency: "BEIJING — ", "KABUL, Afghanistan — ".
+_CAPS_DATELINE = re.compile(r"^[A-Z][A-Z .'\-]{2,30}(?:,\s*[A-Z][A-Za-z .]{2,30})?\s+[—–-]{1,2}\s+")
+_BYLINE = re.compile(
+    r"^(?:By|BY|Written by|Story by)\s+[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){0,3}"
+    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){0,3})*"
+    r"(?:\s*[,|]\s*[A-Z][\w ]{2,40})?\s*(?:\n|$)"
+)
+# Whole paragraphs or sentences that are page furniture, not reporting.
+_NOISE = re.compile(
+    r"(?ix)^(?:"
+    r"advertisement|ad\b|sponsored|read\s+more|continue\s+reading|click\s+here|"
+    r"sign\s+up|subscribe|share\s+(?:this|on)|follow\s+(?:us|me|@)|related\b|see\s+also|"
+    r"watch\b|video\b|photo\b|photos\b|image\b|images\b|enlarge\s+this\s+image|"
+    r"toggle\s+caption|hide\s+caption|caption\b|file\s*[-—–]|copyright|©|all\s+rights|"
+    r"this\s+(?:article|story|post)\s+(?:was|has\s+been|originally)|"
+    r"(?:get|download)\s+(?:our|the)\s+app|comments?\b|email\b|print\b|"
+    r"we\s+(?:use|value)\s+cookies|by\s+clicking|log\s*in|loading\b|trending\b|"
+    r"more\s*>>|local\s+news|read\s+also|for\s+more\s+(?:on|about|information)|"
+    r"(?:head|go)\s+over\s+to|(?:published|updated|posted)\s*[:(]?\s*(?:\w+day|\d)"
+    r")"
+)
+_NOISE_ANYWHERE = re.compile(
+    r"(?i)(?:click\s+here|sign\s+up\s+for|subscribe\s+(?:to|now)|getty\s+images|"
+    r"/\s*(?:AP|AFP|Reuters|Getty)\b|\(photo\b|\bphoto\s*:|\bphoto\s+by\b|"
+    r"file\s+photo|image\s+copyright|\(associated\s+press\)\s*$|"
+    r"https?://|www\.|@\w{2,}|\bjavascript\b|cookies?\s+policy|newsletter|"
+    r"\(published\s|all\s+rights\s+reserved|\|\s*[A-Z]{2,}\s*$)"
+)
+
+_ABBREV = (
+    "Mr Mrs Ms Dr Prof Sr Jr St Gen Gov Sen Rep Lt Col Capt Sgt Maj Adm Cmdr Rev Hon Pres "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec Mt Ft No vs etc Inc Corp Co Ltd Bros "
+    "Ave Blvd Rd Dept Univ Gov't approx est"
+).split()
+_ABBREV_RE = "|".join(sorted(_ABBREV, key=len, reverse=True))
+# A sentence ends at . ! ? (optionally followed by a closing quote/bracket) and whitespace,
+# then an upper-case letter, digit or opening quote; not after a known abbreviation,
+# an initial ("J. Smith") or "U.S."-style acronym followed by a lower-case word.
+_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_ABBREV_END = re.compile(r"\b(?:" + _ABBREV_RE + r")\.$")
+_INITIAL_END = re.compile(r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,})$")
+_ACRONYMS = ("U.S.", "U.K.", "U.N.", "D.C.", "E.U.")
+_STARTERS = frozenset(
+    "The A An He She It They We I But And In On At This That These Those His Her Their "
+    "Its There After When While Officials Police".split()
+)
+_PARA = re.compile(r"\n\s*\n|\n(?=\s*[\"“A-Z])")
+
+
+def strip_dateline(sentence: str) -> str:
+    """Remove a leading dateline or agency tag ("LONDON (Reuters) - "), keep the rest."""
+    out = _DATELINE.sub("", sentence, count=1)
+    if out == sentence:
+        out = _CAPS_DATELINE.sub("", sentence, count=1)
+    return out.strip()
+
+
+def _is_noise(sentence: str) -> bool:
+    if _NOISE.match(sentence) or _NOISE_ANYWHERE.search(sentence):
+        return True
+    letters = [c for c in sentence if c.isalpha()]
+    if not letters:
+        return True
+    upper = sum(1 for c in letters if c.isupper())
+    # Shouted lines ("OF COURSE SHE WOULD HAVE.") and headline fragments.
+    return len(letters) > 12 and upper / len(letters) > 0.6
+
+
+def _split_paragraph(paragraph: str) -> list[str]:
+    pieces: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(paragraph):
+        head = paragraph[start : m.start()]
+        if _ABBREV_END.search(head):
+            continue
+        if _INITIAL_END.search(head) and len(head) > 2:
+            # "U.S. officials" is split only if the next word starts a sentence; an initial
+            # followed by a capitalised word is usually a name ("John F. Kennedy").
+            nxt = paragraph[m.end() : m.end() + 20].split(" ", 1)[0]
+            if not head.endswith(_ACRONYMS) or nxt.strip("\"'“‘(") not in _STARTERS:
+                continue
+        pieces.append(head)
+        start = m.end()
+    pieces.append(paragraph[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[SourceSentence]:
+    """Split a document into cleaned sentences, dropping page furniture.
+
+    Paragraphs that are captions, bylines or navigation are dropped whole; sentences
+    lose a leading dateline. Sentences shorter than `min_words` words are dropped.
+    """
+    out: list[SourceSentence] = []
+    for p_index, raw_para in enumerate(_PARA.split(text)):
+        para = normalize_space(raw_para)
+        if not para:
+            continue
+        para = _BYLINE.sub("", para).strip()
+        if not para or (_is_noise(para[:80]) and len(para.split()) < 40):
+            continue
+        for raw in _split_paragraph(para):
+            sent = strip_dateline(raw)
+            if len(sent.split()) < min_words or _is_noise(sent):
+                continue
+            if not sent[:1].isalnum() and sent[:1] not in "\"'“‘(":
+                continue
+            # A sentence that does not end like one is a fragment (a caption, a cut teaser).
+            if not re.search(r"[.!?][\"'”’)]*$", sent) or sent.endswith("..."):
+                continue
+            out.append(SourceSentence(text=sent, doc=doc, position=len(out), paragraph=p_index))
+    return out
+
+
+# --- quotes -------------------------------------------------------------------------
+
+_TITLE = r"(?:(?:Sen|Rep|Gov|Dr|Mr|Mrs|Ms|Gen|Prof|Pres|Lt|Col|Capt|Sgt|Rev)\.\s+)?"
+_NAME = _TITLE + r"(?:[A-Z][\w'’\-]+|[A-Z]\.)(?:\s+(?:[A-Z][\w'’\-]+|[A-Z]\.|de|van|von|al|bin))*"
+_SAY = r"(?:said|says|told|added|wrote|stated|explained|declared|noted|tweeted|insisted)"
+_PRONOUNS = {"He", "She", "They", "It", "We", "I", "You", "This", "That", "The"}
+_QUOTE_AFTER = re.compile(
+    r"[\"“](?P<quote>[^\"“”]{12,})[\"”][,.]?\s*(?:" + _SAY + r"\s+(?P<s1>" + _NAME + r")"
+    r"|(?P<s2>" + _NAME + r")\s+" + _SAY + r")"
+)
+_QUOTE_BEFORE = re.compile(
+    r"(?P<s>" + _NAME + r")(?:,[^,\"“]{3,80},)?\s+" + _SAY + r"(?:\s+[\w ]{0,40}?)?[:,]?\s*"
+    r"[\"“](?P<quote>[^\"“”]{12,})[\"”]"
+)
+
+
+def find_quote(sentence: str) -> Quote | None:
+    """A direct quote with a named speaker in `sentence`, or None.
+
+    Recognises `"...," said X`, `"...," X said` and `X said: "..."`. Pronoun speakers
+    ("he said") do not count: a reader must see who spoke.
+    """
+    for m in _QUOTE_AFTER.finditer(sentence):
+        speaker = m.group("s1") or m.group("s2") or ""
+        if speaker and speaker.split()[0] not in _PRONOUNS:
+            return Quote(speaker=speaker, quote=m.group("quote").strip(" ,"))
+    for m in _QUOTE_BEFORE.finditer(sentence):
+        speaker = m.group("s")
+        if speaker.split()[0] not in _PRONOUNS:
+            return Quote(speaker=speaker, quote=m.group("quote").strip(" ,"))
+    return None
+
+
+# --- plans and scheduled events ------------------------------------------------------
+
+_FUTURE = re.compile(
+    r"(?i)\b(?:will\s+(?!not\s+say)\w+|plans?\s+to|planning\s+to|is\s+expected\s+to|"
+    r"are\s+expected\s+to|(?:is|are|was)\s+scheduled|scheduled\s+(?:to|for)|"
+    r"next\s+(?:week|month|year|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"is\s+set\s+to|are\s+set\s+to|(?:is|are)\s+due\s+to|intends?\s+to|"
+    r"later\s+this\s+(?:week|month|year)|upcoming|in\s+the\s+coming\s+(?:days|weeks|months))\b"
+)
+
+
+def is_forward_looking(sentence: str) -> bool:
+    """True when a sentence states a plan or a scheduled event (not a quote about one)."""
+    return bool(_FUTURE.search(sentence))
+
+
+# --- numbers and names (for multi-source agreement and contradictions) --------------
+
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "dozen": 12,
+    "twenty": 20,
+    "hundred": 100,
+}
+_NUM = re.compile(
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<scale>\s*(?:million|billion|trillion|thousand|percent|%))?"
+    r"(?P<unit>(?:\s+(?:[a-z][\w\-]*)){1,3})?"
+)
+_UNIT_STOP = {
+    "and",
+    "or",
+    "of",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "to",
+    "for",
+    "from",
+    "by",
+    "with",
+    "were",
+    "was",
+    "are",
+    "is",
+    "had",
+    "have",
+    "has",
+    "more",
+    "than",
+    "least",
+    "about",
+    "who",
+    "that",
+}
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+
+
+def number_facts(sentence: str) -> dict[str, str]:
+    """Numbers in a sentence keyed by the word they count: {"people": "12", ...}.
+
+    Years (1800-2099) are skipped. The key is the first content word after the number
+    ("12 people were killed" -> "people"); numbers with no such word use "#<n>" so they
+    still take part in agreement checks without being compared as a quantity.
+    """
+    facts: dict[str, str] = {}
+    for i, m in enumerate(_NUM.finditer(sentence)):
+        num = m.group("num").replace(",", "")
+        if _YEAR.match(num):
+            continue
+        scale = (m.group("scale") or "").strip().lower()
+        value = num + (" " + scale if scale else "")
+        unit = ""
+        for word in (m.group("unit") or "").split():
+            w = word.lower().strip("-")
+            if w not in _UNIT_STOP:
+                unit = w
+                break
+        facts[unit or f"#{i}"] = value
+    return facts
+
+
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z][\w'’\-]+(?:\s+[A-Z][a-z][\w'’\-]+)*")
+
+
+def proper_names(sentence: str) -> set[str]:
+    """Capitalised words not at the start of a sentence (a cheap name detector)."""
+    names: set[str] = set()
+    for m in _PROPER.finditer(sentence):
+        for word in m.group(0).split():
+            names.add(word.strip("'’").lower())
+    return names
+
+
+def number_tokens(sentence: str) -> set[str]:
+    """Every number in a sentence, normalised ("1,087" -> "1087"), word numbers included."""
+    out = {m.group("num").replace(",", "") for m in _NUM.finditer(sentence)}
+    for word in re.findall(r"[a-z]+", sentence.lower()):
+        if word in _NUMBER_WORDS:
+            out.add(str(_NUMBER_WORDS[word]))
+    return out
