@@ -169,7 +169,7 @@ class CrawlStage:
 
     async def __aenter__(self) -> CrawlStage:
         await self._fetcher.__aenter__()
-        self._pool = HardTimeoutPool(self._workers, preload=("breakingon.pagework",))
+        self._pool = HardTimeoutPool(self._workers, preload=("breakingon.pagework_preload",))
         self._page_calls = ThreadPoolExecutor(self._workers * 2, thread_name_prefix="page")
         self._feed_calls = ThreadPoolExecutor(self._workers, thread_name_prefix="parse")
         return self
