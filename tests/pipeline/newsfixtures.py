@@ -46,4 +46,5 @@ def make_stream(outlets: int, per_outlet: int, prefix: str = "o") -> list[Stream
 
 def after(rows: list[StreamArticle]) -> datetime:
     """A simulated time at which every row is published."""
-    return max(r.published for r in rows) + timedelta(seconds=1)
+    last: datetime = max(r.published for r in rows)
+    return last + timedelta(seconds=1)

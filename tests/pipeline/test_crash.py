@@ -93,7 +93,8 @@ def test_kill9_mid_ingest_loses_nothing_and_duplicates_nothing(
     total = len(expected_urls)
 
     def extracted() -> int:
-        return int(_query(db, "SELECT count(*) FROM articles WHERE state = 'extracted'")[0][0])
+        row = _query(db, "SELECT count(*) FROM articles WHERE state = 'extracted'")[0]
+        return int(str(row[0]))
 
     first = _spawn(url)
     try:

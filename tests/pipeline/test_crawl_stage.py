@@ -175,7 +175,7 @@ def _article_rows(db: Path) -> dict[str, tuple[Any, ...]]:
         con.close()
 
 
-class _StrictRobots(Newsroom):
+class _StrictRobots(Newsroom):  # type: ignore[misc]
     """A newsroom where one outlet's robots.txt disallows its article pages."""
 
     disallow_host = ""
@@ -185,8 +185,10 @@ class _StrictRobots(Newsroom):
             target = "/robots-strict.txt"
             writer = rest[-1]
             body = b"User-agent: *\nDisallow: /20\n"
-            return await self._send(writer, 200, {"content-type": "text/plain"}, body)
-        return await super()._route(local, method, target, *rest)
+            sent: bool = await self._send(writer, 200, {"content-type": "text/plain"}, body)
+            return sent
+        routed: bool = await super()._route(local, method, target, *rest)
+        return routed
 
 
 def test_robots_disallowed_page_keeps_feed_text(tmp_path: Path, store: Store) -> None:
