@@ -43,3 +43,11 @@ def ops_routes(store: Store, health: Health | None = None) -> list[BaseRoute]:
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return [Route("/healthz", healthz), Route("/metrics", metrics)]
+
+
+def service_routes(store: Store, health: Health | None = None) -> list[BaseRoute]:
+    """Everything a web process serves beside the site: /healthz, /metrics and the
+    WebSub callbacks (/websub/<token>)."""
+    from breakingon.web_websub import websub_routes
+
+    return [*ops_routes(store, health), *websub_routes(store)]

@@ -95,10 +95,10 @@ async def _status_loop(store: Store, stop: asyncio.Event, live: bool) -> None:
 async def _serve_web(settings: Settings, store: Store, health: Any, stop: asyncio.Event) -> None:
     import uvicorn
 
-    from breakingon.ops import ops_routes
+    from breakingon.ops import service_routes
     from breakingon.web.app import create_app
 
-    web = create_app(settings, store, extra_routes=ops_routes(store, health))
+    web = create_app(settings, store, extra_routes=service_routes(store, health))
     config = uvicorn.Config(
         web,
         host=settings.host,

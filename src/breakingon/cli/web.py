@@ -23,12 +23,12 @@ def web(
     """Serve the site, the JSON API (/api, /openapi.json) and the feeds out."""
     import uvicorn
 
-    from breakingon.ops import ops_routes
+    from breakingon.ops import service_routes
     from breakingon.web import create_app
 
     settings = load()
     store = open_configured_store(settings)
-    application = create_app(settings, store, extra_routes=ops_routes(store))
+    application = create_app(settings, store, extra_routes=service_routes(store))
     try:
         uvicorn.run(
             application,
