@@ -39,7 +39,7 @@ class Settings:
     admin_token: str = ""  # "" disables the admin API
     fetch_allow_networks: tuple[Network, ...] = ()
     fetch_concurrency: int = 16
-    per_host_concurrency: int = 2
+    per_host_concurrency: int = 1  # one request at a time per host, spaced (B4)
     per_host_delay_s: float = 1.0
     min_poll_interval_s: int = 120
     max_poll_interval_s: int = 21600
@@ -51,6 +51,7 @@ class Settings:
     retention_days: int = 0  # 0 keeps everything
     breaking_min_outlets: int = 3
     breaking_window_min: int = 30
+    websub: bool = False  # subscribe to hubs; needs a public_base_url the hubs can reach
     llm_url: str = ""  # OpenAI-compatible endpoint for the optional abstractive writer
     llm_model: str = ""
     llm_api_key: str = ""

@@ -42,7 +42,7 @@ from breakingon.crawl.feeds import ParseSettings, parse_feed_budgeted
 from breakingon.crawl.http import Fetcher, parse_retry_after
 from breakingon.crawl.netpolicy import BlockedAddress, DnsError, check_url, parse_ip_literal
 from breakingon.metrics import METRICS
-from breakingon.pipeline.crawl import item_to_article
+from breakingon.pagework import item_to_article
 from breakingon.records import Feed, FetchResult
 from breakingon.settings import Settings
 from breakingon.store.base import Store, WebSubState, WebSubSubscription

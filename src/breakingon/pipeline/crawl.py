@@ -49,6 +49,7 @@ from breakingon.records import Article, Feed, FetchResult
 from breakingon.settings import Settings
 from breakingon.store import Store
 from breakingon.store.base import FeedUpdate
+from breakingon.websub import WebSubSubscriber
 
 __all__ = [
     "MIN_EXTRACTED_CHARS",
@@ -150,6 +151,11 @@ class CrawlStage:
         self.parse_cfg = ParseSettings()
         self.cpu = StageCpu()
         self._fetcher = Fetcher(fetch_settings(settings), net_policy(settings), resolver=resolver)
+        self.websub: WebSubSubscriber | None = (
+            WebSubSubscriber(settings, store, self._fetcher, clock=clock)
+            if settings.websub
+            else None
+        )
         self._workers = max(1, settings.extract_workers)
         self._pool: HardTimeoutPool | None = None
         self._page_calls: ThreadPoolExecutor | None = None
@@ -334,6 +340,11 @@ class CrawlStage:
             log.warning("feed %s: %s %s", feed.url, outcome.error, outcome.detail[:200])
             METRICS.errors.labels(stage="feed").inc()
         ids = await self._db(self.store.save_feed_check, feed.id, update, fresh, "discovered")
+        if self.websub is not None and ok and res.status == 200:
+            try:  # hubs the feed advertises; a dead hub never stops polling (B6)
+                await self.websub.sync_from_fetch(feed, res)
+            except Exception:
+                log.exception("websub sync failed for %s", feed.url)
         METRICS.articles_discovered.inc(len(ids))
         METRICS.stage_seconds.labels(stage="feed").observe((self.clock() - started).total_seconds())
         return len(ids)

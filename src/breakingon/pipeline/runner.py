@@ -92,6 +92,7 @@ class Pipeline:
         self.cluster = ClusterStage(settings, store, self.worker, clock=clock)
         self.stories = StoryStage(settings, store, self.worker, clock=clock)
         self.trends = TrendStage(settings, store, clock=clock)
+        self._websub_renewed = 0.0
         self.retention = RetentionStep(settings, store, self.worker, clock=clock)
         self.health = health
 
@@ -147,12 +148,23 @@ class Pipeline:
                     if n:
                         self._wrote()
                 self.progress.feeds_checked += n
+                await self._renew_websub()
                 if once and n == 0:
                     return
                 if n == 0:
                     await self._idle(stop, 1.0)
         finally:
             done.set()
+
+    async def _renew_websub(self) -> None:
+        websub = self.crawl.websub
+        if websub is None or time.monotonic() - self._websub_renewed < 600:
+            return
+        self._websub_renewed = time.monotonic()
+        try:
+            await websub.renew_due()
+        except Exception:
+            log.exception("websub renewal")
 
     async def _page_loop(
         self, stop: asyncio.Event, once: bool, feeds_done: asyncio.Event, done: asyncio.Event
