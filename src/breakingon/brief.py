@@ -80,6 +80,8 @@ class BriefSettings:
     position_scale: float = 3.0
     long_sentence_words: int = 40  # sentences longer than this are penalised ...
     long_sentence_penalty: float = 1.0  # ... by this much (they eat the budget)
+    off_topic_similarity: float = 0.4  # article mean vs the other articles' mean
+    off_topic_penalty: float = 1.0
     redundant_similarity: float = 0.75  # never take two sentences closer than this
     same_fact_similarity: float = 0.80  # cite another outlet's sentence at or above this
     contradiction_similarity: float = 0.70  # same fact, different number: report both
@@ -215,14 +217,27 @@ def _same_fact(pool: _Pool, i: int, j: int, threshold: float) -> bool:
 def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
     docs = np.array([s.doc for s in pool.sents])
     n = len(pool.sents)
-    doc_means = [pool.emb[docs == d].mean(axis=0) for d in sorted(set(docs.tolist()))]
-    centroid = np.mean(doc_means, axis=0)
+    doc_ids = sorted(set(docs.tolist()))
+    means = np.stack([pool.emb[docs == d].mean(axis=0) for d in doc_ids])
+    means /= np.linalg.norm(means, axis=1, keepdims=True) + 1e-9
+    # An article far from all the others (a misclustered page, a paywall or archive
+    # notice) is off topic: it does not shape the centroid and its sentences lose points.
+    off_topic: set[int] = set()
+    if len(doc_ids) >= 2:
+        for k, d in enumerate(doc_ids):
+            rest = np.delete(means, k, axis=0).mean(axis=0)
+            rest /= float(np.linalg.norm(rest)) or 1.0
+            if float(means[k] @ rest) < cfg.off_topic_similarity:
+                off_topic.add(d)
+    keep = [k for k, d in enumerate(doc_ids) if d not in off_topic] or list(range(len(doc_ids)))
+    centroid = means[keep].mean(axis=0)
     centroid /= float(np.linalg.norm(centroid)) or 1.0
     cent = pool.emb @ centroid
     support = np.zeros(n)
     keys = np.array([pool.outlet_of_doc[d] for d in docs])
+    on_topic = np.array([d not in off_topic for d in docs])
     for i in range(n):
-        other = keys != keys[i]
+        other = (keys != keys[i]) & on_topic
         if other.any():
             support[i] = float(pool.sim[i, other].max())
     pos = np.array([s.position for s in pool.sents], dtype=np.float64)
@@ -232,6 +247,7 @@ def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
         + cfg.w_support * support
         + cfg.w_position / (1.0 + pos / cfg.position_scale)
         - cfg.long_sentence_penalty * (lens > cfg.long_sentence_words)
+        - cfg.off_topic_penalty * ~on_topic
     )
     return np.asarray(score, dtype=np.float64)
 

@@ -29,7 +29,7 @@ def _sources(line: dict[str, Any], story_id: str) -> list[Any]:
         if not isinstance(doc, dict) or not isinstance(doc.get("text", ""), str):
             raise ValueError(f"document {k} must be an object with a text")
         url = str(doc.get("url") or "")
-        outlet = str(doc.get("source") or "") or (urlsplit(url).hostname or "")
+        outlet = str(doc.get("source") or "") or (urlsplit(url).hostname or "") or f"Source {k + 1}"
         out.append(
             BriefSource(
                 id=str(doc.get("id") or f"{story_id}#{k + 1}"),
