@@ -149,3 +149,16 @@ def test_new_leader_rebuilds_the_same_working_set(store: Store, settings: Settin
     assert a1.story_id == a2.story_id, "the new leader saw the story the old one made"
     assert _drain(StoryStage(settings, store, "w2", clock=lambda: takeover)) == 1
     assert store.stats()["stories"] == 1
+
+
+def test_stalled_leader_cannot_commit_after_takeover(store: Store, settings: Settings) -> None:
+    _add(store, *QUAKE[0][:4], T0)
+    w1 = ClusterStage(settings, store, "w1", clock=lambda: T0)
+    assert store.try_lease("cluster-leader", "w1", T0, 60)[0]
+    # w1 stalls; its lease expires and w2 takes the lead
+    assert store.try_lease("cluster-leader", "w2", T0 + timedelta(seconds=90), 60)[0]
+    w1.clock = lambda: T0 + timedelta(seconds=30)  # w1 still believes it is in time
+    w1._clusterer = None
+    # w1's renewal fails (w2 holds the lease), so it does nothing
+    assert w1.step() == 0
+    assert store.backlog().get("articles_extracted") == 1

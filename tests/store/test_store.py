@@ -323,3 +323,33 @@ def test_cluster_members_round_trip(store: Store) -> None:
     assert store.load_cluster_members(ids) == [(ids[0], b"member")]
     story = store.get_story(sid)
     assert story is not None and story.first_reported == T0
+
+
+def test_clustering_commit_is_fenced_by_the_lease(store: Store) -> None:
+    from breakingon.store.base import LeaseLost
+
+    feed = _feed(store)
+    assert feed.id is not None
+    ids = store.save_feed_check(feed.id, _update(T0), [_article("a")], "extracted")
+    sid = store.new_story_id(T0)
+    assert store.try_lease("cluster-leader", "w1", T0, 60)[0]
+    assert store.try_lease("cluster-leader", "w2", T0 + timedelta(seconds=61), 60)[0]
+    with pytest.raises(LeaseLost):
+        store.save_clustering(
+            [Membership(ids[0], sid)],
+            [],
+            [],
+            T0 + timedelta(seconds=62),
+            lease=("cluster-leader", "w1"),
+        )
+    art = store.get_article(ids[0])
+    assert art is not None and art.story_id is None  # nothing of w1's batch was written
+    store.save_clustering(
+        [Membership(ids[0], sid)],
+        [],
+        [],
+        T0 + timedelta(seconds=62),
+        lease=("cluster-leader", "w2"),
+    )
+    art = store.get_article(ids[0])
+    assert art is not None and art.story_id == sid

@@ -34,7 +34,7 @@ from breakingon.records import Article, Brief, Outlet, Place
 from breakingon.represent import input_from_article, represent
 from breakingon.settings import Settings
 from breakingon.store import Store
-from breakingon.store.base import Membership, StoryStateRow, StoryUpdate
+from breakingon.store.base import LeaseLost, Membership, StoryStateRow, StoryUpdate
 from breakingon.store.base import Trend as StoredTrend
 from breakingon.trends import Mention, extract_terms, find_trends
 
@@ -91,12 +91,14 @@ class ClusterStage:
         self._clusterer = StoryClusterer(self.cfg, allocate_id=self._allocate, state=state)
         log.info("clusterer loaded: %d stories, %d members", len(stories), len(members))
 
+    def release(self) -> None:
+        """Hand the leader lease back (clean shutdown), so another worker takes over now."""
+        self.store.release_lease(CLUSTER_LEASE, self.worker)
+
     def step(self, limit: int = 64) -> int:
         """Cluster one batch; return how many articles were assigned (0: idle or not leader)."""
         now = self.clock()
-        held, fresh = self.store.try_lease(
-            CLUSTER_LEASE, self.worker, now, max(self.settings.lease_s, 60)
-        )
+        held, fresh = self.store.try_lease(CLUSTER_LEASE, self.worker, now, self.settings.lease_s)
         if not held:
             return 0
         if fresh or self._clusterer is None:
@@ -144,7 +146,21 @@ class ClusterStage:
             for m in state.members
             if m.key.isdigit() and int(m.key) in new_keys
         ]
-        self.store.save_clustering(memberships, rows, merges, now, members=member_rows)
+        try:
+            self.store.save_clustering(
+                memberships,
+                rows,
+                merges,
+                self.clock(),
+                members=member_rows,
+                lease=(CLUSTER_LEASE, self.worker),
+            )
+        except LeaseLost:
+            # Another worker took over while this batch ran: its working set is the
+            # truth now. Drop ours; the articles' leases expire and they are redone.
+            log.warning("clustering lease lost mid-batch; discarding %d decisions", len(articles))
+            self._clusterer = None
+            return 0
         self._batches += 1
         if self._batches % 20 == 1:
             self.store.set_meta(DF_META, df_to_text(state.doc_freq, state.n_docs))

@@ -128,6 +128,11 @@ class Pipeline:
                 for t in tasks:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                if self.do_process:
+                    try:
+                        await asyncio.to_thread(self.cluster.release)
+                    except Exception:
+                        log.exception("releasing the clustering lease")
         return self.progress
 
     async def _idle(self, stop: asyncio.Event, seconds: float) -> None:

@@ -22,6 +22,10 @@ class StoreError(RuntimeError):
     """A storage failure with a message fit for an operator."""
 
 
+class LeaseLost(StoreError):
+    """A named lease expired or was taken over before the holder committed."""
+
+
 class SchemaTooNew(StoreError):
     """The database was written by a newer BreakingOn."""
 
@@ -224,10 +228,13 @@ class Store(Protocol):
         merges: Sequence[tuple[int, int]],
         now: datetime,
         members: Sequence[tuple[int, bytes]] = (),
+        lease: tuple[str, str] | None = None,
     ) -> None:
         """Assign articles to stories, store the clusterer's story states and the
         per-article member states, apply merges (from_id -> into_id), mark the touched
-        stories dirty: one transaction. Story rows are created here, never before."""
+        stories dirty: one transaction. Story rows are created here, never before.
+        With `lease` (name, worker), the commit happens only if `worker` still holds
+        that lease (else LeaseLost)."""
         ...
 
     def load_cluster_members(self, article_ids: Sequence[int]) -> list[tuple[int, bytes]]: ...

@@ -30,6 +30,7 @@ from breakingon.store.base import (
     ArticleState,
     BriefVersion,
     FeedUpdate,
+    LeaseLost,
     Membership,
     Run,
     SchemaTooNew,
@@ -689,10 +690,21 @@ class SQLStore:
         merges: Sequence[tuple[int, int]],
         now: datetime,
         members: Sequence[tuple[int, bytes]] = (),
+        lease: tuple[str, str] | None = None,
     ) -> None:
         a, st, m = self.t["articles"], self.t["stories"], self.t["story_members"]
         touched: set[int] = set()
         with self._write() as conn:
+            if lease is not None:
+                # Fencing: only the current holder of the named lease may commit, so a
+                # leader that stalled past its lease cannot overwrite its successor's work.
+                lt = self.t["leases"]
+                q = sa.select(lt.c.owner, lt.c.until).where(lt.c.name == lease[0])
+                if self.dialect == "postgresql":
+                    q = q.with_for_update()
+                held = conn.execute(q).first()
+                if held is None or held.owner != lease[1] or _utc(held.until) < now:
+                    raise LeaseLost(f"lease {lease[0]!r} is no longer held by {lease[1]}")
             for row in states:
                 exists = conn.execute(sa.select(st.c.id).where(st.c.id == row.story_id)).first()
                 first = row.first or now
