@@ -225,10 +225,13 @@ class _PinnedTransport(httpx.AsyncBaseTransport):
         self._active: dict[tuple[bytes, bytes, int | None], int] = {}
 
     async def _pool_for(self, key: tuple[bytes, bytes, int | None]) -> httpcore.AsyncConnectionPool:
+        """The pool for `key`, counted as active at once (before any await), so a
+        concurrent caller evicting idle pools can never close the one handed out here."""
         pool = self._pools.get(key)
         if pool is None:
             pool = self._pools[key] = self._make_pool()
         self._pools.move_to_end(key)
+        self._active[key] = self._active.get(key, 0) + 1
         victims = []
         for old in list(self._pools):  # no await in this loop: the dict stays consistent
             if len(self._pools) <= self._max_pools:
@@ -248,7 +251,11 @@ class _PinnedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
-        pool = await self._pool_for(key)
+        try:
+            pool = await self._pool_for(key)
+        except BaseException:
+            self._done(key)
+            raise
         req = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
@@ -261,7 +268,6 @@ class _PinnedTransport(httpx.AsyncBaseTransport):
             content=request.stream,  # type: ignore[arg-type]
             extensions=request.extensions,
         )
-        self._active[key] = self._active.get(key, 0) + 1
         try:
             with _mapped_exceptions():
                 resp = await pool.handle_async_request(req)
