@@ -102,7 +102,12 @@ _ABBREV_RE = "|".join(sorted(_ABBREV, key=len, reverse=True))
 # A sentence ends at . ! ? (optionally followed by a closing quote/bracket) and whitespace,
 # then an upper-case letter, digit or opening quote; not after a known abbreviation,
 # an initial ("J. Smith") or "U.S."-style acronym followed by a lower-case word.
-_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_BOUNDARY = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])"
+    # sentences glued by a lost space ("...from Brussels.The CDC says"): a lower-case word
+    # of 3+ letters, a stop, then a capitalised word
+    r"|(?<=[a-z]{3}[.!?])(?=[A-Z][a-z])"
+)
 _ABBREV_END = re.compile(r"\b(?:" + _ABBREV_RE + r")\.$")
 _INITIAL_END = re.compile(r"(?:\b[A-Z]\.|\b(?:[A-Z]\.){2,})$")
 _ACRONYMS = ("U.S.", "U.K.", "U.N.", "D.C.", "E.U.")
