@@ -191,12 +191,12 @@ def _aggregate_places(articles: Sequence[Article], limit: int = 6) -> tuple[Plac
         return ()
     n = max(1, len(articles))
     ranked = sorted(weight, key=lambda g: (-weight[g], g))
-    # Two places of one name (Vancouver, BC and Vancouver, WA): keep the one the
-    # coverage weighs most; the other is an ambiguity, not a second place.
+    # Two places of one name (Vancouver the city and the island, or BC and WA): keep the
+    # one the coverage weighs most; the other is an ambiguity, not a second place.
     seen_names: set[tuple[str, str]] = set()
     unique = []
     for g in ranked:
-        name = (by_id[g].name.casefold(), by_id[g].kind)
+        name = (by_id[g].name.casefold(), "")
         if name not in seen_names:
             seen_names.add(name)
             unique.append(g)
