@@ -353,3 +353,36 @@ def _country_place_cached(iso: str) -> Place | None:
 
 def _country_place(gaz: _Gazetteer, iso: str) -> Place | None:
     return _country_place_cached(iso)
+
+
+def find_places(name: str, limit: int = 5) -> tuple[Place, ...]:
+    """Places a reader may mean by `name` ("Vancouver", "Texas", "France"), best first.
+
+    Offline lookup in the same gazetteer `geotag` uses (names, aliases and the alternate
+    names of large cities, case-insensitive). Exact names come first; when none matches,
+    names starting with the text do ("Vanc" -> Vancouver). Within each group places rank
+    by log10(population) + the kind prior (country > region > city), so "Paris" gives
+    Paris, France before Paris, Texas. Each place's `score` is that rank, so a caller can
+    tell a clear first choice from a close call. At most `limit` places, none twice.
+    """
+    key = " ".join(name.split()).casefold().strip(" ,.")
+    if not key or limit <= 0:
+        return ()
+    gaz = _gazetteer()
+    cands = list(gaz.names.get(key, ()))
+    if not cands and len(key) >= 3:
+        cands = [c for k, group in gaz.names.items() if k.startswith(key) for c in group]
+
+    def rank(c: Candidate) -> float:
+        return math.log10(c.population + 1) + KIND_PRIOR[c.place.kind]
+
+    out: list[Place] = []
+    seen: set[int] = set()
+    for c in sorted(cands, key=lambda c: (-rank(c), c.place.name, c.place.geonameid)):
+        if c.place.geonameid not in seen:
+            seen.add(c.place.geonameid)
+            p = c.place
+            out.append(Place(p.geonameid, p.name, p.country, p.kind, p.lat, p.lon, rank(c)))
+        if len(out) >= limit:
+            break
+    return tuple(out)

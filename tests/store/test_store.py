@@ -353,3 +353,27 @@ def test_clustering_commit_is_fenced_by_the_lease(store: Store) -> None:
     )
     art = store.get_article(ids[0])
     assert art is not None and art.story_id == sid
+
+
+def test_top_places_counts_live_stories(store: Store) -> None:
+    feed = _feed(store)
+    assert feed.id is not None
+    ids = store.save_feed_check(
+        feed.id, _update(T0), [_article("a"), _article("b"), _article("c")], "extracted"
+    )
+    sids = [store.new_story_id(T0) for _ in ids]
+    store.save_clustering([Membership(a, s) for a, s in zip(ids, sids, strict=True)], [], [], T0)
+    paris = Place(2988507, "Paris", "FR", "city", 48.85, 2.35)
+    tokyo = Place(1850147, "Tokyo", "JP", "city", 35.7, 139.7)
+    store.save_story(_story_update(sids[0], None, places=(paris, tokyo)), T0)
+    store.save_story(_story_update(sids[1], None, places=(paris,)), T0)
+    store.save_story(_story_update(sids[2], None, places=(tokyo,)), T0)
+    top = store.top_places(10)
+    assert [(p.geonameid, p.name, p.country, p.kind, n) for p, n in top] == [
+        (2988507, "Paris", "FR", "city", 2),
+        (1850147, "Tokyo", "JP", "city", 2),
+    ]
+    store.save_clustering([], [], [(sids[2], sids[0])], T0)  # merged stories do not count
+    assert [(p.name, n) for p, n in store.top_places(10)] == [("Paris", 2), ("Tokyo", 1)]
+    assert [p.name for p, _ in store.top_places(1)] == ["Paris"]
+    assert store.top_places(0) == []

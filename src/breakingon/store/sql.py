@@ -25,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from breakingon.records import Article, Brief, Feed, FeedStatus, Outlet, Story
+from breakingon.records import Article, Brief, Feed, FeedStatus, Outlet, Place, Story
 from breakingon.store.base import (
     ArticleState,
     BriefVersion,
@@ -1203,6 +1203,31 @@ class SQLStore:
                     computed_at=_utc(r.computed_at),
                 )
                 for r in rows
+            ]
+
+    def top_places(self, limit: int = 20) -> list[tuple[Place, int]]:
+        """Places that live (unmerged) stories are about, with their story counts, most
+        stories first (ties by name). Read-only; `lat`/`lon` are 0 (not stored here)."""
+        sp, st = self.t["story_places"], self.t["stories"]
+        n = sa.func.count(sa.distinct(sp.c.story_id)).label("n")
+        stmt = (
+            sa.select(
+                sp.c.geonameid,
+                sa.func.max(sp.c.name),
+                sa.func.max(sp.c.country),
+                sa.func.max(sp.c.kind),
+                n,
+            )
+            .join(st, st.c.id == sp.c.story_id)
+            .where(st.c.merged_into.is_(None))
+            .group_by(sp.c.geonameid)
+            .order_by(n.desc(), sa.func.max(sp.c.name), sp.c.geonameid)
+            .limit(max(0, limit))
+        )
+        with self._read() as conn:
+            return [
+                (Place(int(gid), str(name), str(cc or ""), kind, 0.0, 0.0), int(count))
+                for gid, name, cc, kind, count in conn.execute(stmt)
             ]
 
     def stats(self) -> dict[str, int]:

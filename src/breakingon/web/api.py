@@ -37,7 +37,7 @@ from breakingon.sources import (
     validate_feed_url,
 )
 from breakingon.store.base import Store, StoryQuery, Trend
-from breakingon.web.cache import Rendered, ResponseCache, conditional
+from breakingon.web.cache import Rendered, ResponseCache, cached_response
 from breakingon.web.security import admin_denial
 
 SECTIONS = (
@@ -353,9 +353,7 @@ def _now(request: Request) -> datetime:
 
 async def _cached(request: Request, render: Any) -> Response:
     _, cache, _ = _ctx(request)
-    key = request.url.path + "?" + request.url.query
-    entry = await cache.get(key, render)
-    return conditional(request, entry)
+    return await cached_response(request, cache, render)
 
 
 async def list_stories(request: Request) -> Response:

