@@ -69,3 +69,53 @@ def test_errors_are_not_cached() -> None:
         assert (await cache.get("/k", render)).rendered.status == 200
 
     asyncio.run(main())
+
+
+def test_fast_path_answers_fresh_entries_only() -> None:
+    version = [datetime(2026, 1, 1, tzinfo=UTC)]
+    clock = [0.0]
+    extra = ((b"x-content-type-options", b"nosniff"),)
+
+    def render() -> Rendered:
+        return Rendered(200, b"page", "text/html; charset=utf-8")
+
+    async def main() -> None:
+        cache = ResponseCache(
+            lambda: version[0], clock=lambda: clock[0], ttl_s=10.0, fast_headers=extra
+        )
+        assert cache.lookup("/k?", "GET", []) is None  # nothing rendered yet
+        entry = await cache.get("/k?", render)
+        cache.remember("/k?", entry, "public, max-age=10")
+        hit = cache.lookup("/k?", "GET", [])
+        assert hit is not None and hit[0] == 200 and hit[2] == b"page"
+        headers = dict(hit[1])
+        assert headers[b"etag"] == entry.etag.encode()
+        assert headers[b"content-length"] == b"4"
+        assert headers[b"x-content-type-options"] == b"nosniff"
+        head = cache.lookup("/k?", "HEAD", [])
+        assert head is not None and head[2] == b"" and dict(head[1])[b"content-length"] == b"4"
+        revalidated = cache.lookup("/k?", "GET", [(b"if-none-match", entry.etag.encode())])
+        assert revalidated is not None and revalidated[0] == 304 and revalidated[2] == b""
+        assert cache.lookup("/k?", "GET", [(b"if-none-match", b'"other"')])[0] == 200  # type: ignore[index]
+        assert cache.lookup("/k?", "POST", []) is None
+        assert cache.lookup("/k?", "GET", [(b"if-modified-since", b"x")]) is None
+        clock[0] = 2.0  # the store's version is due for a check: the normal path answers
+        assert cache.lookup("/k?", "GET", []) is None
+        await cache.version()
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+        assert cache.lookup("/k?", "GET", []) is not None
+        version[0] = datetime(2026, 1, 2, tzinfo=UTC)  # new version seen: entry is stale
+        clock[0] = 4.0
+        await cache.version()
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+        assert cache.lookup("/k?", "GET", []) is None
+        cache.invalidate()
+        assert cache.lookup("/k?", "GET", []) is None
+        errors = ResponseCache(lambda: version[0])
+        bad = await errors.get("/e?", lambda: Rendered(404, b"no", "text/plain"))
+        errors.remember("/e?", bad, "public")
+        assert errors.lookup("/e?", "GET", []) is None  # errors never take the fast path
+
+    asyncio.run(main())

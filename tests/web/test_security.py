@@ -224,3 +224,19 @@ def test_admin_denial(header: str | None, token: str, expected: tuple[int, str] 
 )
 def test_safe_next(target: str | None, expected: str) -> None:
     assert safe_next(target) == expected
+
+
+def test_fast_path_answers_carry_the_security_headers(client: TestClient) -> None:
+    first = client.get("/about")
+    cache = client.app.state.cache  # type: ignore[attr-defined]
+    hit = cache.lookup("/about?", "GET", [])
+    assert hit is not None and hit[2] == first.content  # now answered before routing
+    again = client.get("/about")
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    for r in (again, client.get("/about", headers={"If-None-Match": first.headers["etag"]})):
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        assert "unsafe-inline" not in r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+    assert client.get("/about", headers={"If-None-Match": first.headers["etag"]}).status_code == 304

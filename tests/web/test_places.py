@@ -1,0 +1,103 @@
+"""Local news by place name: the offline lookup, the chooser, places in the news, and the
+reader-facing wording (plurals, ages, whole headlines, no repeated place names)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from starlette.testclient import TestClient
+from webfill import Filled
+
+from breakingon.geotag import find_places
+from breakingon.web.pages import _age, choose_place, dek_after, full_headline
+
+
+def test_find_places_ranks_by_kind_and_population() -> None:
+    assert [(p.name, p.kind, p.country) for p in find_places("France")] == [
+        ("France", "country", "FR")
+    ]
+    assert find_places("texas")[0].geonameid == 4736286  # the US state
+    paris = find_places("Paris")
+    assert (paris[0].country, paris[1].country) == ("FR", "US")  # Paris, Texas second
+    vancouver = find_places("  vancouver ")
+    assert {p.country for p in vancouver} >= {"CA", "US"}
+    assert all(p.name == "Vancouver" for p in vancouver)
+    assert find_places("Vancou")[0].name == "Vancouver"  # prefix when no exact name
+    assert find_places("Qwzxq") == () and find_places("") == ()
+    assert len(find_places("Springfield", limit=3)) == 3  # several US cities, capped
+
+
+def test_choose_place_only_when_the_name_is_clear() -> None:
+    assert choose_place(find_places("Paris")) is not None
+    assert choose_place(find_places("Texas")) is not None
+    assert choose_place(find_places("Vancouver")) is None  # Canada or Washington
+    assert choose_place(()) is None
+
+
+def test_local_by_name_redirects_relative_or_offers_a_choice(client: TestClient) -> None:
+    r = client.get("/local", params={"q": "France"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/place/3017382"
+    r = client.get("/local", params={"q": "Vancouver"}, follow_redirects=False)
+    assert r.status_code == 200
+    assert 'href="/place/6173331"' in r.text and 'href="/place/5814616"' in r.text
+    assert "Canada" in r.text and "United States" in r.text
+    r = client.get("/local", params={"q": "Qwzxq"}, follow_redirects=False)
+    assert r.status_code == 404 and "No place called" in r.text
+    r = client.get("/local", params={"q": "<script>x</script>"}, follow_redirects=False)
+    assert "<script>x" not in r.text
+    assert client.get("/local", params={"q": "x" * 600}).status_code == 422
+    # followed through: the place page of the chosen place
+    r = client.get("/local", params={"q": "Tokyo"})
+    assert r.status_code == 200 and "Local news: Tokyo" in r.text
+
+
+def test_front_page_takes_a_place_name_and_lists_places_in_the_news(
+    client: TestClient, filled: Filled
+) -> None:
+    html = client.get("/").text
+    local = html[html.index('id="local-h"') : html.index("</section>", html.index('id="local-h"'))]
+    assert 'action="/local"' in local and 'name="q"' in local
+    assert "GeoNames" not in html
+    assert 'href="/place/2988507">Paris</a>' in local and 'href="/place/1850147">Tokyo</a>' in local
+    assert "1 outlets" not in html and "1 stories" not in html
+
+
+def test_plurals_and_ages_read_well() -> None:
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert _age(now - timedelta(seconds=20), now) == "just now"
+    assert _age(now - timedelta(minutes=5), now) == "5 min ago"
+    assert _age(now - timedelta(hours=1), now) == "1 hour ago"
+    assert _age(now - timedelta(hours=3), now) == "3 hours ago"
+    assert _age(now - timedelta(hours=30), now) == "yesterday"
+    assert _age(now - timedelta(days=4), now) == "4 days ago"
+    assert _age(datetime(2026, 1, 5, 9, 0, tzinfo=UTC), now) == "5 Jan"
+    assert _age(datetime(2012, 12, 14, 9, 0, tzinfo=UTC), now) == "14 Dec 2012"
+
+
+def test_cut_headlines_are_made_whole_from_the_dek() -> None:
+    cut = "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth Avenue,…"
+    dek = (
+        "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth "
+        "Avenue , where a man had confronted the crowd. Two people were hurt."
+    )
+    whole = full_headline(cut, dek)
+    assert whole == (
+        "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth "
+        "Avenue, where a man had confronted the crowd."
+    )
+    assert dek_after(dek, whole) == "Two people were hurt."
+    assert dek_after(whole, whole) == ""
+    assert full_headline("Quake hits Tokyo", dek) == "Quake hits Tokyo"
+    assert full_headline("Something else entirely was said…", dek) == (
+        "Something else entirely was said…"
+    )
+    assert full_headline(cut, dek.replace(".", "", 1) + " x" * 200) == cut  # too long: kept
+
+
+def test_story_coverage_names_each_place_once(client: TestClient, filled: Filled) -> None:
+    html = client.get(f"/story/{filled.stories['paris']}").text
+    cov = html[
+        html.index('id="coverage-h"') : html.index("</aside>", html.index('id="coverage-h"'))
+    ]
+    places = cov[cov.index("<dt>Places</dt>") :]
+    assert places.count(">Paris</a>") == 1
