@@ -10,11 +10,15 @@ coverage, importance, breaking flag, sections, places, languages and brief.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
 
 from breakingon.breaking import BreakingSettings, breaking_state
 from breakingon.cluster import ClusterSettings, StoryClusterer, WorkingSetState
@@ -231,27 +235,78 @@ def _first_sentence(text: str, limit: int = 300) -> str:
     return text[:limit].rsplit(" ", 1)[0] + ("…" if len(text) > limit else "")
 
 
-def write_story_brief(articles: Sequence[Article]) -> Brief | None:
-    """The brief of a story with at least two independent outlets (else None)."""
-    from breakingon.brief import BriefSource, write_brief
+class SentenceCache:
+    """Embeddings of sentences already seen, so a developing story's brief re-embeds
+    only its new articles' sentences (an LRU bounded by `size` sentences)."""
 
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        from breakingon.embed import DIM, embed_texts
+
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        fresh = embed_texts(missing) if missing else np.zeros((0, DIM), dtype=np.float32)
+        with self._lock:
+            for t, v in zip(missing, fresh, strict=True):
+                self._vectors[t] = v
+            out = np.zeros((len(texts), DIM), dtype=np.float32)
+            for i, t in enumerate(texts):
+                v = self._vectors.get(t)
+                if v is None:  # evicted between the two locks: embed it alone
+                    v = embed_texts([t])[0]
+                else:
+                    self._vectors.move_to_end(t)
+                out[i] = v
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return out
+
+
+MAX_BRIEF_DOCS = 12  # the brief reads the first reports and the latest ones, not all 200
+
+
+def brief_documents(articles: Sequence[Article]) -> list[Article]:
+    """The articles a brief draws on: independent reports first (one per outlet, the
+    earliest and the latest), syndicated copies only when nothing else says it."""
+    independent = [a for a in articles if a.duplicate_of is None and (a.text or a.title)]
+    by_outlet: dict[str, Article] = {}
+    for a in sorted(independent, key=lambda a: (a.published, a.id or 0)):
+        by_outlet.setdefault(a.outlet, a)
+    firsts = list(by_outlet.values())
+    if len(firsts) <= MAX_BRIEF_DOCS:
+        return firsts
+    half = MAX_BRIEF_DOCS // 2
+    return firsts[:half] + firsts[-(MAX_BRIEF_DOCS - half) :]
+
+
+def write_story_brief(
+    articles: Sequence[Article], embedder: SentenceCache | None = None
+) -> Brief | None:
+    """The brief of a story with at least two independent outlets (else None)."""
+    from breakingon.brief import BriefSettings, BriefSource, write_brief
+
+    chosen = brief_documents(articles)
+    if len({a.outlet for a in chosen}) < 2:
+        return None
     docs = [
         BriefSource(
             id=str(a.id),
             title=a.title,
-            text=a.text,
+            text=a.text[:20_000],
             outlet=a.outlet,
             url=a.url,
             published=a.published,
             authors=a.authors,
-            duplicate_of=None if a.duplicate_of is None else str(a.duplicate_of),
+            duplicate_of=None,
         )
-        for a in articles
-        if a.text or a.title
+        for a in chosen
     ]
-    if len({d.outlet for d in docs if d.duplicate_of is None}) < 2:
-        return None
-    brief: Brief = write_brief(docs)
+    cfg = BriefSettings(embedder=embedder) if embedder is not None else BriefSettings()
+    brief: Brief = write_brief(docs, cfg)
     return brief
 
 
@@ -273,6 +328,7 @@ class StoryStage:
         )
         self._outlets: dict[str, Outlet] = {}
         self._outlets_at = 0.0
+        self.sentences = SentenceCache()
 
     def _outlet_map(self) -> dict[str, Outlet]:
         if time.monotonic() - self._outlets_at > 60 or not self._outlets:
@@ -303,7 +359,7 @@ class StoryStage:
         reports = independent_reports(coverage)
         importance = score_story(coverage, now, self.signals.rank)
         flag = breaking_state(coverage, now, self.signals.breaking)
-        brief = write_story_brief(articles)
+        brief = write_story_brief(articles, self.sentences)
         independent = [a for a in articles if a.duplicate_of is None] or list(articles)
         representative = max(
             independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
