@@ -86,7 +86,10 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
         asyncio.run(pipeline.run(asyncio.Event(), once=True))
     assert store.stats()["articles"] == len(subset)
     config = uvicorn.Config(
-        create_app(settings, store), host="127.0.0.1", port=0, log_level="warning",
+        create_app(settings, store),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
         access_log=False,
     )
     srv = uvicorn.Server(config)
