@@ -142,6 +142,30 @@ def test_syndicated_copy_joins_the_original(reps: dict[str, Representation]) -> 
     assert "syndicated copy of c1" in d.reason
 
 
+def test_template_text_stories_attract_no_joins_and_no_merges() -> None:
+    notice = (
+        "Starting in 1996, Alexa Internet has been donating their crawl data to the Internet "
+        "Archive. Flowing in every day, these data are added to the Wayback Machine after an "
+        "embargo period."
+    )
+    items = [ClusterInput(f"t{i}", "", notice) for i in range(5)]
+    tpl = {r.key: r for r in represent(items)}
+    cl = StoryClusterer(ClusterSettings(boilerplate_repeats=3))
+    decisions = [cl.add(tpl[f"t{i}"]) for i in range(5)]
+    # The first two copies look like one story; from the third on it is template text.
+    assert decisions[1].story_id == decisions[0].story_id
+    assert [d.is_new for d in decisions[2:]] == [True, True, True]
+    assert all(d.reason.startswith("new: template text") for d in decisions[2:])
+    assert len({d.story_id for d in decisions[2:]}) == 3
+    state = cl.export_state()
+    flagged = {st.id for st in state.stories if st.template}
+    assert flagged == {d.story_id for d in decisions[2:]}
+    # Identical texts score ~1.0 as story pairs, yet template stories are never merged.
+    fixer = StoryClusterer(ClusterSettings(merge_threshold=0.5), state=state)
+    assert fixer.repair().merges == ()
+    assert fixer.story_count == 4
+
+
 def test_ids_come_from_the_injected_allocator(reps: dict[str, Representation]) -> None:
     issued = iter([101, 205, 333])
     cl = StoryClusterer(allocate_id=lambda: next(issued))

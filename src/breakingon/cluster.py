@@ -95,6 +95,7 @@ class StoryState:
     term_norm: float = 0.0
     entity_norm: float = 0.0
     norm_docs: int = 0
+    template: bool = False  # opened by template text: never a candidate, never merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ class _Story:
     term_norm: float = 0.0  # IDF-weighted norms, computed when the story last changed
     entity_norm: float = 0.0
     norm_docs: int = 0  # documents seen when the norms were computed
+    template: bool = False  # opened by template text: kept out of joins and merges
 
 
 @lru_cache(maxsize=1)
@@ -271,6 +273,7 @@ class StoryClusterer:
         seen = self._count_lead(rep.lead)
         if seen >= s.boilerplate_repeats:
             sid = self._new_story(rep, when, outlet)
+            self._stories[sid].template = True
             reason = f"new: template text (same opening seen {seen} times), kept apart"
             return Decision(rep.key, sid, True, 0.0, reason)
 
@@ -334,6 +337,7 @@ class StoryClusterer:
                 term_norm=st.term_norm,
                 entity_norm=st.entity_norm,
                 norm_docs=st.norm_docs,
+                template=st.template,
             )
             for st in sorted(self._stories.values(), key=lambda x: x.id)
         )
@@ -431,6 +435,8 @@ class StoryClusterer:
         for slot in order:
             sid = int(self._slot_story[slot])
             st = self._stories[sid]
+            if st.template:
+                continue  # template text is not news: nothing joins it
             if st.norm_docs * 1.1 < self._n_docs:
                 # The IDF moved >10% in document count since the norms were computed:
                 # refresh (amortized O(log N) times per story, so cost stays flat).
@@ -574,6 +580,7 @@ class StoryClusterer:
                 ss.term_norm,
                 ss.entity_norm,
                 ss.norm_docs,
+                ss.template,
             )
             self._stories[st.id] = st
             self._slot_story[st.slot] = st.id
@@ -635,6 +642,8 @@ class StoryClusterer:
                         continue
                     seen.add(pair)
                     a, b = self._stories[pair[0]], self._stories[pair[1]]
+                    if a.template or b.template:
+                        continue
                     score = self._story_pair_score(a, b, emb)
                     if score >= s.merge_threshold:
                         pairs.append((score, pair[0], pair[1]))

@@ -48,6 +48,7 @@ def story_to_bytes(s: StoryState) -> bytes:
             "members": list(s.members),
             "tn": s.term_norm,
             "en": s.entity_norm,
+            "tpl": s.template,
         }
     )
 
@@ -66,6 +67,7 @@ def story_from_bytes(blob: bytes) -> StoryState:
         members=tuple(d["members"]),
         term_norm=float(d["tn"]),
         entity_norm=float(d["en"]),
+        template=bool(d.get("tpl", False)),  # absent in blobs written before it existed
     )
 
 
