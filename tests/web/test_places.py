@@ -3,13 +3,16 @@ reader-facing wording (plurals, ages, whole headlines, no repeated place names).
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from starlette.testclient import TestClient
 from webfill import Filled
 
 from breakingon.geotag import find_places
-from breakingon.web.pages import _age, choose_place, dek_after, full_headline
+from breakingon.store import Store
+from breakingon.web.pages import _age, choose_place, dek_after, full_headline, whole_headlines
 
 
 def test_find_places_ranks_by_kind_and_population() -> None:
@@ -101,3 +104,30 @@ def test_story_coverage_names_each_place_once(client: TestClient, filled: Filled
     ]
     places = cov[cov.index("<dt>Places</dt>") :]
     assert places.count(">Paris</a>") == 1
+
+
+def test_cut_headline_made_whole_from_the_representative_article(
+    filled_store: tuple[Store, Filled],
+) -> None:
+    store, filled = filled_store
+    story = store.get_story(filled.stories["quake"])
+    assert story is not None and story.representative_article_id is not None
+    article = store.get_article(story.representative_article_id)
+    assert article is not None
+    words = article.text.split()
+    cut = replace(story, headline=" ".join(words[:5]) + "…", dek="")
+    (whole,) = whole_headlines(store, [cut])
+    assert not whole.headline.endswith("…") and len(whole.headline) > len(cut.headline)
+    assert article.text.startswith(whole.headline)
+    (kept,) = whole_headlines(store, [story])
+    assert kept is story  # whole headlines are left alone
+
+
+def test_story_dek_does_not_repeat_the_headline(client: TestClient, filled: Filled) -> None:
+    for sid in filled.stories.values():
+        html = client.get(f"/story/{sid}").text
+        if 'id="headline"' not in html:
+            continue
+        h1 = html.split('id="headline">', 1)[1].split("</h1>", 1)[0]
+        for dek in re.findall(r'<p class="dek">(.*?)</p>', html, flags=re.S):
+            assert not re.sub(r"<.*?>", "", dek).strip().startswith(h1)

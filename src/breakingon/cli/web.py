@@ -7,9 +7,18 @@ web logic or read the environment itself.
 
 from __future__ import annotations
 
+import gc
+from typing import TYPE_CHECKING, Any
+
 import typer
 
 from breakingon.cli.app import app, load, open_configured_store
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from breakingon.settings import Settings
+    from breakingon.store.base import Store
 
 
 @app.command("web")
@@ -19,36 +28,50 @@ def web(
     access_log: bool = typer.Option(
         False, "--access-log/--no-access-log", help="Log every request."
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Server processes sharing the port."
+    ),
 ) -> None:
     """Serve the site, the JSON API (/api, /openapi.json) and the feeds out."""
-    import gc
-
     import uvicorn
 
+    settings = load()
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "access_log": access_log,
+        "log_level": settings.log_level.lower(),
+        "server_header": False,
+        "date_header": False,
+        "proxy_headers": False,
+        "loop": "uvloop",
+        "http": "httptools",
+        "backlog": 4096,
+    }
+    if workers > 1:  # each process opens its own store and cache
+        uvicorn.run("breakingon.cli.web:make_app", factory=True, workers=workers, **options)
+        return
+    store = open_configured_store(settings)
+    try:
+        uvicorn.run(_build(settings, store), **options)
+    finally:
+        store.close()
+
+
+def make_app() -> Starlette:
+    """The app of one server process (`uvicorn --factory`, used by `--workers N`)."""
+    settings = load()
+    return _build(settings, open_configured_store(settings))
+
+
+def _build(settings: Settings, store: Store) -> Starlette:
     from breakingon.ops import service_routes
     from breakingon.web import create_app
 
-    settings = load()
-    store = open_configured_store(settings)
     application = create_app(settings, store, extra_routes=service_routes(store))
     # Tail latency: start-up objects leave the collector's view and young collections run
-    # less often (requests allocate little that lives, cached pages are reused bytes).
+    # less often (requests allocate little that lives; cached pages are reused bytes).
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
-    try:
-        uvicorn.run(
-            application,
-            host=host or settings.host,
-            port=port or settings.port,
-            access_log=access_log,
-            log_level=settings.log_level.lower(),
-            server_header=False,
-            date_header=False,
-            proxy_headers=False,
-            loop="uvloop",
-            http="httptools",
-            backlog=4096,
-        )
-    finally:
-        store.close()
+    return application

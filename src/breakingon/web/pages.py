@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,25 @@ def dek_after(dek: str, headline: str) -> str:
     if head and text.casefold().startswith(head.casefold()):
         return text[len(head) :].lstrip(" .,;:") if not headline.endswith(_ELLIPSIS) else dek
     return dek
+
+
+def whole_headlines(store: Store, stories: Sequence[Story]) -> list[Story]:
+    """The stories with cut headlines ("…") made whole where the dek or the representative
+    article's text begins with them (see `full_headline`); others unchanged."""
+    out = []
+    for s in stories:
+        headline = full_headline(s.headline, s.dek)
+        if headline.endswith(_ELLIPSIS) and s.representative_article_id is not None:
+            a = store.get_article(s.representative_article_id)
+            if a is not None:
+                headline = full_headline(headline, a.text[:2000])
+        if headline.endswith(_ELLIPSIS):  # the headline came from another member article
+            for a in store.story_articles(s.id, limit=50):
+                headline = full_headline(headline, a.text[:2000])
+                if not headline.endswith(_ELLIPSIS):
+                    break
+        out.append(s if headline == s.headline else replace(s, headline=headline))
+    return out
 
 
 def _unique_places(places: Sequence[Place]) -> list[Place]:
@@ -241,8 +260,10 @@ async def front(request: Request) -> Response:
 
     def render() -> Rendered:
         store = c.store
-        top = store.list_stories(StoryQuery(limit=20))
-        breaking = store.list_stories(StoryQuery(breaking_at=c.now, limit=5))
+        top = whole_headlines(store, store.list_stories(StoryQuery(limit=20)))
+        breaking = whole_headlines(
+            store, store.list_stories(StoryQuery(breaking_at=c.now, limit=5))
+        )
         blocks = [(s, store.list_stories(StoryQuery(section=s, limit=5))) for s in SECTIONS]
         local_place = _find_place(store, place_id) if place_id is not None else None
         local = store.list_stories(_place_query(local_place, 10)) if local_place else []
@@ -363,11 +384,19 @@ async def story(request: Request) -> Response:
         timeline.sort(key=lambda t: t[0])
         related = [r for r in (store.get_story(i) for i in related_ids(s)[:6]) if r is not None]
         updated = s.extra.get("updated_at")
+        title = (
+            whole_headlines(
+                store,
+                [replace(s, headline=brief.headline if brief and brief.headline else s.headline)],
+            )[0].headline
+            or "Story"
+        )
+        dek = [x for x in brief.dek if _norm(x.text) != _norm(title)] if brief else []
         return _page(
             c,
             "story.html",
-            title=full_headline((brief.headline if brief and brief.headline else s.headline), s.dek)
-            or "Story",
+            dek=dek,
+            title=title,
             places=_unique_places(s.places),
             canonical=f"{c.base}/story/{s.id}",
             story=s,
@@ -440,7 +469,7 @@ def _listing(
         "listing.html",
         title=title,
         heading=heading,
-        stories=stories,
+        stories=whole_headlines(c.store, stories),
         canonical=canonical,
         feeds=feeds,
         **extra,
@@ -483,14 +512,18 @@ async def place(request: Request) -> Response:
                 c, "error.html", 404, title="Not found", message="Unknown place", canonical=""
             )
         stories = c.store.list_stories(_place_query(p, limit, offset))
-        label = f"{p.name} ({p.kind}, {p.country})" if p.country else p.name
+        country = _country_names().get(p.country, p.country)
+        kind = {"city": "City", "region": "Region", "country": "Country"}.get(p.kind, p.kind)
+        where = kind if p.kind == "country" or not country else f"{kind} in {country}"
         return _listing(
             c,
             p.name,
-            f"Local news: {label}",
+            f"Local news: {p.name}",
             stories,
             f"{c.base}/place/{gid}",
             _feed_links(c.base, f"/place/{gid}/feed"),
+            subtitle=where,
+            place_form=True,
         )
 
     return await _cached(request, render)
@@ -516,7 +549,7 @@ async def outlet(request: Request) -> Response:
             canonical=f"{c.base}/outlet/{oid}",
             outlet=o,
             outlet_feeds=feeds,
-            stories=stories,
+            stories=whole_headlines(c.store, stories),
         )
 
     return await _cached(request, render)
@@ -538,7 +571,7 @@ async def search(request: Request) -> Response:
             title=f"Search: {q}" if q else "Search",
             canonical=f"{c.base}/search",
             q=q,
-            stories=stories,
+            stories=whole_headlines(c.store, stories),
             articles=articles,
             feeds=_feed_links(c.base, "/search/feed", urlencode({"q": q})) if q else None,
         )
