@@ -367,12 +367,14 @@ def test_top_places_counts_live_stories(store: Store) -> None:
     tokyo = Place(1850147, "Tokyo", "JP", "city", 35.7, 139.7)
     store.save_story(_story_update(sids[0], None, places=(paris, tokyo)), T0)
     store.save_story(_story_update(sids[1], None, places=(paris,)), T0)
-    store.save_story(_story_update(sids[2], None, places=(tokyo,)), T0)
+    later = T0 + timedelta(hours=3)
+    store.save_story(_story_update(sids[2], None, places=(tokyo,), last_reported=later), T0)
     top = store.top_places(10)
     assert [(p.geonameid, p.name, p.country, p.kind, n) for p, n in top] == [
         (2988507, "Paris", "FR", "city", 2),
         (1850147, "Tokyo", "JP", "city", 2),
     ]
+    assert [(p.name, n) for p, n in store.top_places(10, recent=1)] == [("Tokyo", 1)]
     store.save_clustering([], [], [(sids[2], sids[0])], T0)  # merged stories do not count
     assert [(p.name, n) for p, n in store.top_places(10)] == [("Paris", 2), ("Tokyo", 1)]
     assert [p.name for p, _ in store.top_places(1)] == ["Paris"]

@@ -110,7 +110,24 @@ def test_fast_path_answers_fresh_entries_only() -> None:
         await cache.version()
         for _ in range(10):
             await asyncio.sleep(0.01)
-        assert cache.lookup("/k?", "GET", []) is None
+        assert cache.lookup("/k?", "GET", []) is None  # stale, no re-render started yet
+        gate = threading.Event()
+
+        def slow_render() -> Rendered:
+            gate.wait(5)
+            return Rendered(200, b"page v2", "text/html; charset=utf-8")
+
+        assert (await cache.get("/k?", slow_render)).rendered.body == b"page"  # starts it
+        during = cache.lookup("/k?", "GET", [])  # re-render under way: stale body, fast
+        assert during is not None and during[2] == b"page"
+        gate.set()
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+        assert cache.lookup("/k?", "GET", []) is None  # new entry: the handler remembers it
+        fresh = await cache.get("/k?", render)
+        assert fresh.rendered.body == b"page v2"
+        cache.remember("/k?", fresh, "public, max-age=10")
+        assert cache.lookup("/k?", "GET", [])[2] == b"page v2"  # type: ignore[index]
         cache.invalidate()
         assert cache.lookup("/k?", "GET", []) is None
         errors = ResponseCache(lambda: version[0])

@@ -1205,10 +1205,17 @@ class SQLStore:
                 for r in rows
             ]
 
-    def top_places(self, limit: int = 20) -> list[tuple[Place, int]]:
-        """Places that live (unmerged) stories are about, with their story counts, most
-        stories first (ties by name). Read-only; `lat`/`lon` are 0 (not stored here)."""
+    def top_places(self, limit: int = 20, recent: int = 2000) -> list[tuple[Place, int]]:
+        """Places that the `recent` most recently reported live (unmerged) stories are
+        about, with their story counts, most stories first (ties by name). Read-only;
+        `lat`/`lon` are 0 (not stored here). The bound keeps it fast on a large archive."""
         sp, st = self.t["story_places"], self.t["stories"]
+        live = (
+            sa.select(st.c.id)
+            .where(st.c.merged_into.is_(None))
+            .order_by(st.c.last_reported.desc())
+            .limit(max(0, recent))
+        )
         n = sa.func.count(sa.distinct(sp.c.story_id)).label("n")
         stmt = (
             sa.select(
@@ -1218,8 +1225,7 @@ class SQLStore:
                 sa.func.max(sp.c.kind),
                 n,
             )
-            .join(st, st.c.id == sp.c.story_id)
-            .where(st.c.merged_into.is_(None))
+            .where(sp.c.story_id.in_(live.scalar_subquery()))
             .group_by(sp.c.geonameid)
             .order_by(n.desc(), sa.func.max(sp.c.name), sp.c.geonameid)
             .limit(max(0, limit))

@@ -60,6 +60,11 @@ _RFC3339 = re.compile(
 )
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+# A query needs one character that is neither white space nor a control character. The
+# same class in Python and in ECMA-262 (the OpenAPI pattern): Python's \s adds \x1c-\x1f
+# and \x85 (excluded as controls here) and lacks \ufeff (excluded explicitly).
+QUERY_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f\ufeff]"
+_HAS_TEXT = re.compile(QUERY_PATTERN)
 _CTRL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -167,7 +172,7 @@ def parse_section(raw: str | None) -> str | None:
 
 def parse_query_text(raw: str | None, required: bool = True) -> str:
     """A search query: at most 500 characters, control characters dropped."""
-    if raw is None or not raw.strip():
+    if raw is None or not _HAS_TEXT.search(raw):
         if required:
             raise ParamError("q", "a search query is required")
         return ""
@@ -858,7 +863,12 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
         "name": "q",
         "in": "query",
         "required": True,
-        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY, "pattern": r"\S"},
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_QUERY,
+            "pattern": QUERY_PATTERN,
+        },
     }
     admin_security: list[dict[str, list[str]]] = [{"bearer": []}]
     return {

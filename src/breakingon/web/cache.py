@@ -11,9 +11,10 @@ version); `conditional` answers 304 when the client already has it.
 
 Fast path: once a handler has answered from a fresh entry it calls `remember`, and
 `lookup` then answers the same key straight from pre-encoded bytes and headers (200 or
-304), before routing, with no store call and no per-request rendering; anything it is
-not sure about (stale entry, version due for a check, If-Modified-Since) returns None so
-the normal path answers.
+304), before routing, with no store call and no per-request rendering. A stale entry is
+served there only while its re-render (or the version check) is already under way;
+otherwise, and for If-Modified-Since, it returns None so the normal path answers (and
+starts the refresh).
 
 This module must not touch templates or SQL: it calls the functions it is handed (the
 version function and the renderers run in a worker thread because they may block).
@@ -151,20 +152,25 @@ class ResponseCache:
     def lookup(
         self, key: str, method: str, headers: Sequence[tuple[bytes, bytes]]
     ) -> tuple[int, Headers, bytes] | None:
-        """The fast path: (status, headers, body) for a GET/HEAD of a fresh cached page,
-        a 304 when the client's validators match; None when the normal path must answer
-        (unknown or stale entry, store version due for a check, any other method)."""
-        if method not in ("GET", "HEAD") or self.clock() - self._version_at >= self.version_ttl_s:
+        """The fast path: (status, headers, body) for a GET/HEAD of a cached page, a 304
+        when the client's validators match; None when the normal path must answer (unknown
+        entry, a version check or re-render due but not yet started, any other method)."""
+        if method not in ("GET", "HEAD"):
             return None
         item = self._fast.get(key)
         if item is None:
             return None
         entry, full, not_modified = item
-        if (
-            self._entries.get(key) is not entry
-            or entry.version != self._version
-            or self.clock() - entry.created >= self.ttl_s
-        ):
+        if self._entries.get(key) is not entry:
+            return None
+        now = self.clock()
+        # Due for a version check or a re-render: the normal path starts it (and serves the
+        # stale body meanwhile, like `get`); once it is under way, the fast path serves the
+        # stale body too, so readers never queue behind a render.
+        if now - self._version_at >= self.version_ttl_s and self._version_task is None:
+            return None
+        fresh = entry.version == self._version and now - entry.created < self.ttl_s
+        if not fresh and key not in self._inflight:
             return None
         for name, value in headers:
             if name == b"if-none-match":
