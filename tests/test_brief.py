@@ -295,3 +295,11 @@ def test_summarize_file_cli(tmp_path: Path) -> None:
     for sec in first["sections"]:
         for s in sec["sentences"]:
             assert s["citations"]
+
+
+def test_times_of_day_are_not_quantities() -> None:
+    from breakingon.brief_text import number_facts
+
+    assert number_facts("The gunman entered about 4 p.m. on Friday.") == {}
+    assert number_facts("He gave himself up just after 6:00 p.m.") == {}
+    assert number_facts("Police said 12 people were hurt at 9 am.") == {"people": "12"}

@@ -288,6 +288,16 @@ _UNIT_STOP = {
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 
 
+_CLOCK_AFTER = re.compile(r"(?::\d\d)|\s*(?:[ap]\.\s?m\b|[ap]m\b|o['’]clock\b|h\d\d\b)", re.I)
+
+
+def _is_clock_time(sentence: str, start: int, end: int) -> bool:
+    """A time of day ("4 p.m.", "6:00", "18h30") is when, not how many."""
+    if start > 0 and sentence[start - 1] == ":":
+        return True
+    return _CLOCK_AFTER.match(sentence, end) is not None
+
+
 def number_facts(sentence: str) -> dict[str, str]:
     """Numbers in a sentence keyed by the word they count: {"people": "12", ...}.
 
@@ -298,7 +308,7 @@ def number_facts(sentence: str) -> dict[str, str]:
     facts: dict[str, str] = {}
     for i, m in enumerate(_NUM.finditer(sentence)):
         num = m.group("num").replace(",", "")
-        if _YEAR.match(num):
+        if _YEAR.match(num) or _is_clock_time(sentence, m.start("num"), m.end("num")):
             continue
         scale = (m.group("scale") or "").strip().lower()
         value = num + (" " + scale if scale else "")
