@@ -35,7 +35,7 @@ from breakingon.pipeline.statecodec import (
 )
 from breakingon.rank import Coverage, RankSettings, independent_reports, score_story
 from breakingon.records import Article, Brief, Outlet, Place
-from breakingon.represent import input_from_article, represent
+from breakingon.represent import ClusterInput, Representation, input_from_article, represent
 from breakingon.settings import Settings
 from breakingon.store import Store
 from breakingon.store.base import LeaseLost, Membership, StoryStateRow, StoryUpdate
@@ -71,6 +71,7 @@ class ClusterStage:
         self._clusterer: StoryClusterer | None = None
         self._since_repair = 0
         self._batches = 0
+        self._rate = 16.0  # articles/s the embedding step managed lately
 
     def _allocate(self) -> int:
         return self.store.new_story_id(self.clock())
@@ -100,16 +101,22 @@ class ClusterStage:
         self.store.release_lease(CLUSTER_LEASE, self.worker)
 
     def step(self, limit: int = 64) -> int:
-        """Cluster one batch; return how many articles were assigned (0: idle or not leader)."""
+        """Cluster one batch; return how many articles were assigned (0: idle or not leader).
+
+        The slow part (embedding the batch) runs before the decisions; the lease is
+        renewed between the two, the batch is sized to take a fraction of the lease,
+        and the commit is fenced by the lease, so a slow leader never commits over a
+        successor's work.
+        """
         now = self.clock()
         held, fresh = self.store.try_lease(CLUSTER_LEASE, self.worker, now, self.settings.lease_s)
         if not held:
             return 0
         if fresh or self._clusterer is None:
             self.load()
-        assert self._clusterer is not None
+        batch = max(4, min(limit, int(self._rate * self.settings.lease_s / 3)))
         articles = self.store.claim_articles(
-            "extracted", self.worker, now, limit, self.settings.lease_s
+            "extracted", self.worker, now, batch, self.settings.lease_s
         )
         if not articles:
             return 0
@@ -117,7 +124,31 @@ class ClusterStage:
         articles.sort(key=lambda a: (a.published, a.id or 0))
         inputs = [input_from_article(a) for a in articles]
         reps = represent(inputs)
+        took = max(1e-3, time.perf_counter() - started)
+        self._rate = 0.5 * self._rate + 0.5 * (len(inputs) / took)
+        held, fresh = self.store.try_lease(
+            CLUSTER_LEASE, self.worker, self.clock(), self.settings.lease_s
+        )
+        if not held:
+            self._clusterer = None
+            return 0
+        if fresh or self._clusterer is None:
+            self.load()  # someone else may have led meanwhile: decide on the stored truth
+        try:
+            return self._decide_and_commit(articles, inputs, reps, started)
+        except Exception:
+            self._clusterer = None  # memory may be ahead of the store: rebuild next time
+            raise
+
+    def _decide_and_commit(
+        self,
+        articles: list[Article],
+        inputs: list[ClusterInput],
+        reps: list[Representation],
+        started: float,
+    ) -> int:
         cl = self._clusterer
+        assert cl is not None
         memberships: list[Membership] = []
         touched: set[int] = set()
         for item, rep in zip(inputs, reps, strict=True):
