@@ -128,7 +128,7 @@ def test_section_place_outlet_search_about_status_pages(client: TestClient, fill
     assert client.get("/search", params={"q": "x" * 501}).status_code == 422
     assert "Test Wire gathers reporting" in client.get("/about").text
     status = client.get("/status").text
-    for needle in ("stories_dirty", "feeds_failing", "worker-2", "timeout", "Recent runs"):
+    for needle in ("Stories dirty", "Feeds failing", "worker-2", "timeout", "Recent runs"):
         assert needle in status
 
 

@@ -158,6 +158,7 @@ def make_environment() -> Environment:
     env.filters["href"] = safe_url
     env.filters["urlpart"] = lambda s: quote(str(s), safe="")
     env.filters["count"] = _plural
+    env.filters["label"] = lambda s: str(s).replace("_", " ").capitalize()
     env.filters["full_headline"] = full_headline
     env.filters["dek_after"] = dek_after
     return env
@@ -319,12 +320,17 @@ def _sources(brief: Brief | None, articles: Sequence[Article]) -> list[_Source]:
             for cit in sent.citations:
                 a = by_id.get(cit.article_id)
                 if a is not None:
-                    add(cit.article_id, a.title, a.outlet, a.url, a.published)
+                    add(cit.article_id, _whole_title(a), a.outlet, a.url, a.published)
                 else:
                     add(cit.article_id, cit.outlet or cit.url, cit.outlet, cit.url, None)
     for a in articles:
-        add(str(a.id), a.title, a.outlet, a.url, a.published)
+        add(str(a.id), _whole_title(a), a.outlet, a.url, a.published)
     return out
+
+
+def _whole_title(a: Article) -> str:
+    """An article's title, made whole from its own text when it was cut with "…"."""
+    return full_headline(a.title, a.text[:2000])
 
 
 def _coverage(store: Store, articles: Sequence[Article]) -> dict[str, Any]:
@@ -369,7 +375,12 @@ async def story(request: Request) -> Response:
         sources = _sources(brief, articles)
         numbers = {src.key: src.n for src in sources}
         timeline: list[tuple[datetime, str, str, str]] = [
-            (a.published, "article", f"{a.outlet}: {a.title}", f"#src-{numbers[str(a.id)]}")
+            (
+                a.published,
+                "article",
+                f"{a.outlet}: {_whole_title(a)}",
+                f"#src-{numbers[str(a.id)]}",
+            )
             for a in articles
         ]
         for v in versions:
@@ -564,7 +575,8 @@ async def search(request: Request) -> Response:
 
     def render() -> Rendered:
         stories = c.store.search_stories(q, limit=limit, offset=offset) if q else []
-        articles = c.store.search_articles(q, limit=limit, offset=offset) if q else []
+        found = c.store.search_articles(q, limit=limit, offset=offset) if q else []
+        articles = [replace(a, title=_whole_title(a)) for a in found]
         return _page(
             c,
             "search.html",
