@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,10 +21,12 @@ from breakingon.cli.app import app
 from breakingon.cluster import (
     ClusterSettings,
     StoryClusterer,
+    StoryState,
     bcubed,
     cluster_inputs,
     order_inputs,
 )
+from breakingon.pipeline.statecodec import story_from_bytes, story_to_bytes
 from breakingon.represent import ClusterInput, Representation, represent
 
 T0 = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
@@ -164,6 +168,27 @@ def test_template_text_stories_attract_no_joins_and_no_merges() -> None:
     fixer = StoryClusterer(ClusterSettings(merge_threshold=0.5), state=state)
     assert fixer.repair().merges == ()
     assert fixer.story_count == 4
+
+
+def test_template_flag_survives_the_state_codec_and_old_blobs_read_as_false() -> None:
+    story = StoryState(
+        id=7,
+        vector_sum=np.ones(384, dtype="<f4").tobytes(),
+        count=3,
+        first=T0,
+        last=T0,
+        terms=(("notice", 3.0),),
+        entities=(("e:alexa", 3.0),),
+        outlets=(),
+        members=("t1", "t2", "t3"),
+        template=True,
+    )
+    assert story_from_bytes(story_to_bytes(story)) == story
+    # A blob written before the flag existed has no "tpl" key: it reads as False.
+    old = json.loads(zlib.decompress(story_to_bytes(story)))
+    del old["tpl"]
+    blob = zlib.compress(json.dumps(old).encode("utf-8"))
+    assert story_from_bytes(blob) == replace(story, template=False)
 
 
 def test_ids_come_from_the_injected_allocator(reps: dict[str, Representation]) -> None:
