@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STREAM = ROOT.parent / "shared" / "data" / "stream" / "newsroom-dev.jsonl"
 N_ARTICLES = 150
 SPEED = 4000.0  # 150 articles span ~11 simulated hours: all published within ~10 s
-DRAIN_TIMEOUT_S = 150.0
+DRAIN_TIMEOUT_S = 240.0  # generous: CI machines are shared and slow at times
 
 
 def _root_conftest():  # type: ignore[no-untyped-def]
@@ -109,7 +109,7 @@ def _claims_by_worker(engine: sa.Engine) -> dict[str, int]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(540)
 def test_three_workers_one_killed_everything_once_and_whole(pg_url: str, tmp_path: Path) -> None:
     stream = _subset(tmp_path)
     env = _env(pg_url, tmp_path)
@@ -182,6 +182,7 @@ def test_three_workers_one_killed_everything_once_and_whole(pg_url: str, tmp_pat
             assert final.get("clustered", 0) == final["total"] >= N_ARTICLES, (
                 f"not drained in {DRAIN_TIMEOUT_S}s: {final} (at kill: {killed_at})"
             )
+            assert final["dirty"] == 0, f"stories still waiting for an update: {final}"
 
             with engine.connect() as conn:
                 urls = [str(r[0]) for r in conn.execute(sa.text("SELECT url FROM articles")).all()]
