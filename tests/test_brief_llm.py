@@ -161,3 +161,40 @@ def test_disabled_or_failing_endpoint_uses_extractive(fake_llm: tuple[str, _Fake
     outcome = rewrite_brief(DOCS, extractive, _settings(url), {})
     assert not outcome.accepted and outcome.reason.startswith("http:")
     assert outcome.brief is extractive
+
+
+def test_story_stage_uses_the_configured_writer(fake_llm: tuple[str, _Fake]) -> None:
+    """The pipeline's brief step calls the operator's endpoint and keeps a supported answer."""
+    from datetime import UTC, datetime
+
+    from breakingon.pipeline.process import llm_settings, write_story_brief
+    from breakingon.records import Article
+    from breakingon.settings import Settings
+
+    url, fake = fake_llm
+    answer = _answer(
+        "Flash floods drove about 3,000 people from their homes in Valencia on Tuesday.",
+        "Rivers rose two metres in four hours, emergency services said.",
+    )
+    for part in [answer["dek"], *(s["sentences"] for s in answer["sections"])]:
+        for sentence in part:
+            sentence["sources"] = [{"r1": "1", "e1": "2"}[x] for x in sentence["sources"]]
+    fake.answer = answer
+    when = datetime(2026, 11, 20, tzinfo=UTC)
+    articles = [
+        Article(
+            id=int(i),
+            url=f"https://{d.outlet.replace(' ', '')}.example/a",
+            title=d.title,
+            text=d.text,
+            published=when,
+            outlet=d.outlet,
+        )
+        for i, d in zip(("1", "2"), DOCS, strict=True)
+    ]
+    assert llm_settings(Settings()) is None  # off by default
+    llm = llm_settings(Settings(llm_url=url, llm_model="fake-1"))
+    brief = write_story_brief(articles, llm=llm, api_key="k-9")
+    assert brief is not None and brief.writer == "llm:fake-1"
+    assert fake.requests[0][1]["Authorization"] == "Bearer k-9"
+    assert write_story_brief(articles) is not None  # extractive without the setting

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from breakingon.breaking import BreakingSettings, breaking_state
+from breakingon.brief_llm import LLMSettings
 from breakingon.cluster import ClusterSettings, StoryClusterer, WorkingSetState
 from breakingon.geotag import geotag
 from breakingon.lang import story_languages
@@ -314,10 +315,24 @@ def brief_documents(articles: Sequence[Article]) -> list[Article]:
     return firsts[:half] + firsts[-(MAX_BRIEF_DOCS - half) :]
 
 
+def llm_settings(settings: Settings) -> LLMSettings | None:
+    """The optional abstractive writer, on when the operator set BREAKINGON_LLM_URL."""
+    if not settings.llm_url:
+        return None
+    return LLMSettings(enabled=True, endpoint=settings.llm_url, model=settings.llm_model)
+
+
 def write_story_brief(
-    articles: Sequence[Article], embedder: SentenceCache | None = None
+    articles: Sequence[Article],
+    embedder: SentenceCache | None = None,
+    llm: LLMSettings | None = None,
+    api_key: str = "",
 ) -> Brief | None:
-    """The brief of a story with at least two independent outlets (else None)."""
+    """The brief of a story with at least two independent outlets (else None).
+
+    The extractive brief is always written; with `llm`, the abstractive rewrite replaces
+    it only when every sentence is supported by the sources it cites.
+    """
     from breakingon.brief import BriefSettings, BriefSource, write_brief
 
     chosen = brief_documents(articles)
@@ -338,6 +353,13 @@ def write_story_brief(
     ]
     cfg = BriefSettings(embedder=embedder) if embedder is not None else BriefSettings()
     brief: Brief = write_brief(docs, cfg)
+    if llm is not None and llm.enabled:
+        from breakingon.brief_llm import rewrite_brief
+
+        outcome = rewrite_brief(docs, brief, llm, {llm.api_key_env: api_key}, cfg)
+        if not outcome.accepted:
+            log.info("abstractive brief refused: %s", outcome.reason)
+        brief = outcome.brief
     return brief
 
 
@@ -360,6 +382,7 @@ class StoryStage:
         self._outlets: dict[str, Outlet] = {}
         self._outlets_at = 0.0
         self.sentences = SentenceCache()
+        self.llm = llm_settings(settings)
 
     def _outlet_map(self) -> dict[str, Outlet]:
         if time.monotonic() - self._outlets_at > 60 or not self._outlets:
@@ -390,7 +413,7 @@ class StoryStage:
         reports = independent_reports(coverage)
         importance = score_story(coverage, now, self.signals.rank)
         flag = breaking_state(coverage, now, self.signals.breaking)
-        brief = write_story_brief(articles, self.sentences)
+        brief = write_story_brief(articles, self.sentences, self.llm, self.settings.llm_api_key)
         independent = [a for a in articles if a.duplicate_of is None] or list(articles)
         representative = max(
             independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
