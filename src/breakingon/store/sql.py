@@ -399,39 +399,56 @@ class SQLStore:
             "sections": dumps(list(a.sections)),
         }
 
+    def _insert_new(
+        self,
+        conn: Connection,
+        feed_id: int | None,
+        source_id: int,
+        articles: Sequence[Article],
+        state: ArticleState,
+        now: datetime,
+    ) -> list[int]:
+        """Insert the articles not stored yet for this feed (or, with no feed, for this
+        source) by item key; return the new ids. Runs inside the caller's transaction."""
+        a = self.t["articles"]
+        same_feed = a.c.feed_id.is_(None) if feed_id is None else a.c.feed_id == feed_id
+        new_ids: list[int] = []
+        for art in articles:
+            key = clean_text(art.item_key, 1_000)
+            where = [same_feed, a.c.item_key == key]
+            if feed_id is None:
+                where.append(a.c.source_id == source_id)
+            if conn.execute(sa.select(a.c.id).where(*where)).first() is not None:
+                continue
+            res = conn.execute(
+                a.insert().values(
+                    feed_id=feed_id,
+                    source_id=source_id,
+                    item_key=key,
+                    alias_key=clean_text(art.alias_key, 1_000),
+                    published=_utc(art.published),
+                    first_seen=_utc(art.first_seen or now),
+                    state=state,
+                    updated_at=now,
+                    **self._article_values(art),
+                )
+            )
+            pk = res.inserted_primary_key
+            assert pk is not None
+            new_ids.append(int(pk[0]))
+        return new_ids
+
     def save_feed_check(
         self, feed_id: int, update: FeedUpdate, articles: Sequence[Article], state: ArticleState
     ) -> list[int]:
-        f, a = self.t["feeds"], self.t["articles"]
+        f = self.t["feeds"]
         new_ids: list[int] = []
         now = _now()
         with self._write() as conn:
             feed = conn.execute(sa.select(f.c.source_id).where(f.c.id == feed_id)).first()
             if feed is None:
                 return []
-            for art in articles:
-                key = clean_text(art.item_key, 1_000)
-                exists = conn.execute(
-                    sa.select(a.c.id).where(a.c.feed_id == feed_id, a.c.item_key == key)
-                ).first()
-                if exists is not None:
-                    continue
-                res = conn.execute(
-                    a.insert().values(
-                        feed_id=feed_id,
-                        source_id=feed.source_id,
-                        item_key=key,
-                        alias_key=clean_text(art.alias_key, 1_000),
-                        published=_utc(art.published),
-                        first_seen=_utc(art.first_seen or now),
-                        state=state,
-                        updated_at=now,
-                        **self._article_values(art),
-                    )
-                )
-                pk = res.inserted_primary_key
-                assert pk is not None
-                new_ids.append(int(pk[0]))
+            new_ids.extend(self._insert_new(conn, feed_id, feed.source_id, articles, state, now))
             values: dict[str, Any] = {
                 "last_checked_at": update.checked_at,
                 "next_check_at": update.next_check_at,
@@ -465,36 +482,11 @@ class SQLStore:
     def save_archive_articles(
         self, outlet: Outlet, articles: Sequence[Article], state: ArticleState
     ) -> list[int]:
-        a = self.t["articles"]
         now = _now()
         new_ids: list[int] = []
         with self._write() as conn:
             source_id = self._upsert_outlet(conn, outlet)
-            for art in articles:
-                key = clean_text(art.item_key, 1_000)
-                exists = conn.execute(
-                    sa.select(a.c.id).where(
-                        a.c.source_id == source_id, a.c.feed_id.is_(None), a.c.item_key == key
-                    )
-                ).first()
-                if exists is not None:
-                    continue
-                res = conn.execute(
-                    a.insert().values(
-                        feed_id=None,
-                        source_id=source_id,
-                        item_key=key,
-                        alias_key=clean_text(art.alias_key, 1_000),
-                        published=_utc(art.published),
-                        first_seen=_utc(art.first_seen or now),
-                        state=state,
-                        updated_at=now,
-                        **self._article_values(art),
-                    )
-                )
-                pk = res.inserted_primary_key
-                assert pk is not None
-                new_ids.append(int(pk[0]))
+            new_ids.extend(self._insert_new(conn, None, source_id, articles, state, now))
         return new_ids
 
     def _article(self, r: Any) -> Article:
@@ -1469,36 +1461,14 @@ class SQLStore:
     def save_pushed_articles(
         self, feed_id: int, articles: Sequence[Article], state: ArticleState
     ) -> list[int]:
-        f, a = self.t["feeds"], self.t["articles"]
+        f = self.t["feeds"]
         new_ids: list[int] = []
         now = _now()
         with self._write() as conn:
             feed = conn.execute(sa.select(f.c.source_id).where(f.c.id == feed_id)).first()
             if feed is None:
                 return []
-            for art in articles:
-                key = clean_text(art.item_key, 1_000)
-                exists = conn.execute(
-                    sa.select(a.c.id).where(a.c.feed_id == feed_id, a.c.item_key == key)
-                ).first()
-                if exists is not None:
-                    continue
-                res = conn.execute(
-                    a.insert().values(
-                        feed_id=feed_id,
-                        source_id=feed.source_id,
-                        item_key=key,
-                        alias_key=clean_text(art.alias_key, 1_000),
-                        published=_utc(art.published),
-                        first_seen=_utc(art.first_seen or now),
-                        state=state,
-                        updated_at=now,
-                        **self._article_values(art),
-                    )
-                )
-                pk = res.inserted_primary_key
-                assert pk is not None
-                new_ids.append(int(pk[0]))
+            new_ids.extend(self._insert_new(conn, feed_id, feed.source_id, articles, state, now))
         return new_ids
 
     # -- end websub --------------------------------------------------------------------

@@ -26,8 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from breakingon.classify import SECTIONS as TAXONOMY
 from breakingon.crawl.netpolicy import BlockedAddress, DnsError, NetPolicy, Resolver
-from breakingon.records import Article, Brief, BriefSentence, Feed, Place, Story
+from breakingon.records import Article, Brief, Feed, Place, Story
 from breakingon.sources import (
     MAX_OPML_BYTES,
     SourceError,
@@ -37,19 +38,11 @@ from breakingon.sources import (
     validate_feed_url,
 )
 from breakingon.store.base import Store, StoryQuery, Trend
+from breakingon.store.codec import brief_to_dict
 from breakingon.web.cache import Rendered, ResponseCache, cached_response
 from breakingon.web.security import admin_denial
 
-SECTIONS = (
-    "world",
-    "politics",
-    "business",
-    "technology",
-    "science",
-    "health",
-    "sports",
-    "entertainment",
-)
+SECTIONS = TAXONOMY  # the classifier's fixed taxonomy is the API's too
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
 MAX_QUERY = 500
@@ -270,27 +263,13 @@ def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def _sentence_json(s: BriefSentence) -> dict[str, Any]:
-    return {
-        "text": s.text,
-        "citations": [
-            {"article_id": c.article_id, "outlet": c.outlet, "url": safe_url(c.url)}
-            for c in s.citations
-        ],
-    }
-
-
 def brief_json(b: Brief) -> dict[str, Any]:
-    return {
-        "headline": b.headline,
-        "dek": [_sentence_json(s) for s in b.dek],
-        "sections": [
-            {"heading": sec.heading, "sentences": [_sentence_json(s) for s in sec.sentences]}
-            for sec in b.sections
-        ],
-        "credits": list(b.credits),
-        "writer": b.writer,
-    }
+    """The stored brief shape, with every citation URL passed through `safe_url` (D2)."""
+    out = brief_to_dict(b)
+    for sentence in [*out["dek"], *(x for sec in out["sections"] for x in sec["sentences"])]:
+        for c in sentence["citations"]:
+            c["url"] = safe_url(c["url"])
+    return out
 
 
 def article_json(a: Article) -> dict[str, Any]:
