@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import functools
 import http.cookiejar
 import logging
 import ssl
@@ -431,6 +432,12 @@ class _HostSlot:
                 await asyncio.sleep(wait)
             self.next_start = loop.time() + gap
 
+    def mark_sent(self, gap: float) -> None:
+        """The request left now: the next one to this host waits `gap` from here, so
+        event-loop lag between the turn and the send never shortens the spacing."""
+        loop = asyncio.get_running_loop()
+        self.next_start = max(self.next_start, loop.time() + gap)
+
 
 @dataclass(slots=True)
 class _Hop:
@@ -636,7 +643,15 @@ class Fetcher:
                 t0 = loop.time()
                 try:
                     async with asyncio.timeout(budget):
-                        hop = await self._hop(url, current, extra_headers, accept, limit, truncate)
+                        hop = await self._hop(
+                            url,
+                            current,
+                            extra_headers,
+                            accept,
+                            limit,
+                            truncate,
+                            on_send=functools.partial(slot.mark_sent, gap),
+                        )
                 except TimeoutError:
                     return self._fail(
                         url,
@@ -682,6 +697,7 @@ class Fetcher:
         accept: str,
         limit: int,
         truncate: bool,
+        on_send: Callable[[], None] | None = None,
     ) -> _Hop:
         assert self._client is not None, "use `async with Fetcher(...)`"
         target = httpx.URL(current)
@@ -710,8 +726,15 @@ class Fetcher:
             ("Accept-Encoding", "gzip, deflate"),
             *extra_headers,
         ]
+
+        async def trace(event: str, info: dict[str, object]) -> None:
+            if on_send is not None and event == "http11.send_request_headers.started":
+                on_send()
+
         try:
-            async with self._client.stream("GET", target, headers=headers) as resp:
+            async with self._client.stream(
+                "GET", target, headers=headers, extensions={"trace": trace}
+            ) as resp:
                 return await self._handle(url, current, resp, limit, truncate)
         except _Abort as exc:
             return _Hop(FetchResult(url=url, final_url=current, error=exc.code, detail=exc.detail))
