@@ -190,6 +190,26 @@ class SQLStore:
         with self._read() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    def _claimable_ids(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        conditions: Sequence[Any],
+        order_by: Sequence[Any],
+        limit: int,
+        now: datetime,
+    ) -> list[int]:
+        """Ids of rows matching `conditions` that no live lease holds, locked against
+        other claimers (SKIP LOCKED on PostgreSQL; the write lock on SQLite). The caller
+        leases them in the same transaction."""
+        stmt = (
+            sa.select(table.c.id)
+            .where(*conditions, sa.or_(table.c.lease_until.is_(None), table.c.lease_until < now))
+            .order_by(*order_by)
+            .limit(limit)
+        )
+        return [int(r.id) for r in conn.execute(self._skip_locked(stmt))]
+
     def _skip_locked(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
         if self.dialect == "postgresql":
             return stmt.with_for_update(skip_locked=True)
@@ -360,21 +380,17 @@ class SQLStore:
         f = self.t["feeds"]
         until = now + timedelta(seconds=lease_s)
         with self._write() as conn:
-            ids = [
-                r.id
-                for r in conn.execute(
-                    self._skip_locked(
-                        sa.select(f.c.id)
-                        .where(
-                            f.c.status == "active",
-                            sa.or_(f.c.next_check_at.is_(None), f.c.next_check_at <= now),
-                            sa.or_(f.c.lease_until.is_(None), f.c.lease_until < now),
-                        )
-                        .order_by(f.c.next_check_at.is_(None).desc(), f.c.next_check_at)
-                        .limit(limit)
-                    )
-                )
-            ]
+            ids = self._claimable_ids(
+                conn,
+                f,
+                [
+                    f.c.status == "active",
+                    sa.or_(f.c.next_check_at.is_(None), f.c.next_check_at <= now),
+                ],
+                [f.c.next_check_at.is_(None).desc(), f.c.next_check_at],
+                limit,
+                now,
+            )
             if not ids:
                 return []
             conn.execute(
@@ -528,20 +544,7 @@ class SQLStore:
         a = self.t["articles"]
         until = now + timedelta(seconds=lease_s)
         with self._write() as conn:
-            ids = [
-                r.id
-                for r in conn.execute(
-                    self._skip_locked(
-                        sa.select(a.c.id)
-                        .where(
-                            a.c.state == state,
-                            sa.or_(a.c.lease_until.is_(None), a.c.lease_until < now),
-                        )
-                        .order_by(a.c.id)
-                        .limit(limit)
-                    )
-                )
-            ]
+            ids = self._claimable_ids(conn, a, [a.c.state == state], [a.c.id], limit, now)
             if not ids:
                 return []
             conn.execute(
@@ -851,24 +854,12 @@ class SQLStore:
         st = self.t["stories"]
         until = now + timedelta(seconds=lease_s)
         with self._write() as conn:
-            ids = [
-                int(r.id)
-                for r in conn.execute(
-                    self._skip_locked(
-                        sa.select(st.c.id)
-                        .where(
-                            # 1: dirty; 2: claimed, not yet saved. A claim whose worker
-                            # died (lease expired, dirty still 2) is taken again, so a
-                            # SIGKILL never leaves a half-written story behind.
-                            st.c.dirty >= 1,
-                            st.c.merged_into.is_(None),
-                            sa.or_(st.c.lease_until.is_(None), st.c.lease_until < now),
-                        )
-                        .order_by(st.c.id)
-                        .limit(limit)
-                    )
-                )
-            ]
+            # dirty 1: to update; 2: claimed, not yet saved. A claim whose worker died
+            # (lease expired, dirty still 2) is taken again, so a SIGKILL never leaves a
+            # half-written story behind.
+            ids = self._claimable_ids(
+                conn, st, [st.c.dirty >= 1, st.c.merged_into.is_(None)], [st.c.id], limit, now
+            )
             if ids:
                 a = self.t["articles"]
                 has_articles = sa.exists().where(a.c.story_id == st.c.id)
