@@ -9,14 +9,11 @@ saves screenshots under test-artifacts/ (gitignored).
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from webfill import Filled, fill_store, make_settings
+from webfill import Filled, fill_store, make_settings, serve_app
 
 from breakingon.store import open_store
 from breakingon.web import create_app
@@ -39,26 +36,12 @@ ARGS = [
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Filled]]:
     store = open_store(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'b.sqlite'}")
     filled = fill_store(store)
-    config = uvicorn.Config(
-        create_app(make_settings(public_base_url="http://127.0.0.1"), store),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        access_log=False,
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = srv.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}", filled
+        with serve_app(
+            create_app(make_settings(public_base_url="http://127.0.0.1"), store)
+        ) as base:
+            yield base, filled
     finally:
-        srv.should_exit = True
-        thread.join(10)
         store.close()
 
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
+from webfill import serve_app
 
 from breakingon.newsroom import Newsroom, load_stream
 from breakingon.pipeline import Pipeline
@@ -85,26 +83,10 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
         pipeline = Pipeline(settings, store, clock=newsroom.clock.now)
         asyncio.run(pipeline.run(asyncio.Event(), once=True))
     assert store.stats()["articles"] == len(subset)
-    config = uvicorn.Config(
-        create_app(settings, store),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        access_log=False,
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = srv.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Replayed(f"http://127.0.0.1:{port}", store)
+        with serve_app(create_app(settings, store)) as base:
+            yield Replayed(base, store)
     finally:
-        srv.should_exit = True
-        thread.join(10)
         store.close()
 
 

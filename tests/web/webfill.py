@@ -7,6 +7,10 @@ story whose every field carries hostile markup (RELIABILITY D3).
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -401,3 +405,31 @@ class FakeResolver:
     async def resolve(self, host: str, port: int) -> list[str]:
         self.lookups.append(host)
         return self.table.get(host, ["93.184.215.14"])
+
+
+@contextmanager
+def serve_app(app: object) -> Iterator[str]:
+    """Serve an ASGI app with a real uvicorn on 127.0.0.1 (port 0) in a thread; yield
+    its base URL and stop the server afterwards."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
