@@ -87,7 +87,7 @@ def _tokens(text: str) -> list[str]:
 
 def lexicon_scores(title: str, text: str) -> dict[str, float]:
     """Weighted keyword hits per section (title hits count `TITLE_WEIGHT` times)."""
-    exact, prefixes = _lexicon()
+    exact = _lexicon()[0]
     hits = dict.fromkeys(SECTIONS, 0.0)
     for block, w in ((title, TITLE_WEIGHT), (" ".join(text.split()[:MAX_WORDS]), 1.0)):
         toks = _tokens(block)
@@ -98,10 +98,19 @@ def lexicon_scores(title: str, text: str) -> dict[str, float]:
                     break
                 for label in exact.get(gram, {}):
                     hits[label] += w
-            for pre, label in prefixes.get(tok[:1], ()):
-                if tok.startswith(pre) and tok + "" not in exact:
-                    hits[label] += w
+            for label in _prefix_labels(tok):
+                hits[label] += w
     return hits
+
+
+@lru_cache(maxsize=100_000)
+def _prefix_labels(tok: str) -> tuple[str, ...]:
+    """The label of every prefix keyword (`word*`) that `tok` starts with, once per
+    keyword; none for a word that is an exact keyword itself. Cached: words repeat."""
+    exact, prefixes = _lexicon()
+    if tok in exact:
+        return ()
+    return tuple(label for pre, label in prefixes.get(tok[:1], ()) if tok.startswith(pre))
 
 
 def feed_section(feed_sections: Sequence[str]) -> str:

@@ -18,6 +18,8 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -58,22 +60,42 @@ def _shingles(tokens: list[str], n: int) -> list[bytes]:
 
 def simhash64(text: str, shingle: int = 3) -> int:
     """64-bit SimHash (Charikar) of the word shingles, as a signed int64 (fits SQL BIGINT)."""
-    weights = np.zeros(64, dtype=np.int64)
-    grams = _shingles(normalize_tokens(text), shingle)
+    return _simhash(_shingles(normalize_tokens(text), shingle))
+
+
+def _simhash(grams: list[bytes]) -> int:
     if not grams:
         return 0
     hashes = np.array(
         [int.from_bytes(hashlib.blake2b(g, digest_size=8).digest(), "big") for g in grams],
-        dtype=np.uint64,
+        dtype="<u8",
     )
-    for bit in range(64):
-        ones = int(((hashes >> np.uint64(bit)) & np.uint64(1)).sum())
-        weights[bit] = 2 * ones - len(grams)
-    value = 0
-    for bit in range(64):
-        if weights[bit] > 0:
-            value |= 1 << bit
+    # bit b of every hash, as column b: the little-endian bytes unpacked LSB first
+    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    majority = 2 * bits.sum(axis=0, dtype=np.int64) > len(grams)
+    value = int(np.packbits(majority, bitorder="little").view("<u8")[0])
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprints:
+    """What the crawler stores to recognise copies of a text."""
+
+    content_hash: str
+    simhash: int
+    signature: bytes  # MinHash hash values, little-endian uint64
+
+
+def fingerprints(text: str, cfg: DedupSettings = DedupSettings()) -> Fingerprints:
+    """`content_hash`, `simhash64` and `minhash_signature` of `text` in one pass
+    (the text is normalised and shingled once)."""
+    tokens = normalize_tokens(text)
+    grams = _shingles(tokens, cfg.shingle)
+    return Fingerprints(
+        content_hash=hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest(),
+        simhash=_simhash(grams if cfg.shingle == 3 else _shingles(tokens, 3)),
+        signature=_signature(_minhash_of(grams, cfg)),
+    )
 
 
 def hamming64(a: int, b: int) -> int:
@@ -83,15 +105,29 @@ def hamming64(a: int, b: int) -> int:
 
 def minhash_signature(text: str, cfg: DedupSettings = DedupSettings()) -> bytes:
     """The MinHash signature of `text` as bytes (store it to rebuild the index cheaply)."""
-    return bytes(_minhash(normalize_tokens(text), cfg).hashvalues.astype("<u8").tobytes())
+    return _signature(_minhash(normalize_tokens(text), cfg))
+
+
+def _signature(mh: MinHash) -> bytes:
+    return bytes(mh.hashvalues.astype("<u8").tobytes())
 
 
 _SCHEME = "affine32"
 
 
 def _minhash(tokens: list[str], cfg: DedupSettings) -> MinHash:
-    mh = MinHash(num_perm=cfg.num_perm, seed=1, scheme=_SCHEME)
-    grams = _shingles(tokens, cfg.shingle)
+    return _minhash_of(_shingles(tokens, cfg.shingle), cfg)
+
+
+@lru_cache(maxsize=4)
+def _permutations(num_perm: int) -> Any:
+    """The (a, b) permutation parameters MinHash(seed=1) draws, drawn once."""
+    return MinHash(num_perm=num_perm, seed=1, scheme=_SCHEME).permutations
+
+
+def _minhash_of(grams: list[bytes], cfg: DedupSettings) -> MinHash:
+    perms = _permutations(cfg.num_perm)
+    mh = MinHash(num_perm=cfg.num_perm, seed=1, scheme=_SCHEME, permutations=perms)
     if grams:
         mh.update_batch(grams)
     return mh

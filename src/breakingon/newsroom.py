@@ -41,6 +41,8 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
+from breakingon.newsroom_page import OutletChrome, PageLink, render_article_page
+
 MODES = ("slow", "429", "5xx", "gzip_bomb", "redirect_loop", "broken_xml")
 
 
@@ -163,16 +165,25 @@ _AUTHORS = (
     "Alex Morgan", "Sam Patel", "Jordan Lee", "Maria Rossi", "Chen Wei", "Fatima Diallo",
     "Lukas Becker", "Ana Souza", "Kenji Sato", "Olivia Brown", "Noah Dubois", "Aisha Khan",
 )  # fmt: skip
-_COMMENTS = (
-    "Great reporting, thanks for keeping us informed.",
-    "I don't agree with the framing of this piece at all.",
-    "Does anyone know where to find the full statement?",
-)
 
 
 def _author_of(article: StreamArticle) -> str:
     digest = hashlib.sha256(article.id.encode()).digest()
     return _AUTHORS[digest[0] % len(_AUTHORS)]
+
+
+def _paragraphs(text: str) -> list[str]:
+    """The body as paragraphs: the stream's own line breaks, then at most 3 sentences
+    each; a body of one long line is split by sentence, as pages rarely hold a single
+    paragraph."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    paragraphs: list[str] = []
+    for line in filter(None, lines):
+        sentences = re.split(r"(?<=[.!?])\s+", line)
+        paragraphs.extend(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3))
+    if len(paragraphs) == 1:
+        paragraphs = [s for s in re.split(r"(?<=[.!?])\s+", paragraphs[0]) if s]
+    return paragraphs
 
 
 def _http_date(when: datetime) -> str:
@@ -209,6 +220,7 @@ class Newsroom:
         feed_items: int = 50,
         slow_drip_s: float = 1.0,
         bomb_bytes: int = 256 * 1024 * 1024,
+        prerender: bool = False,
     ) -> None:
         if not articles:
             raise ValueError("the stream is empty")
@@ -252,6 +264,25 @@ class Newsroom:
         self._error: BaseException | None = None
         self._bomb: bytes | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._ordered = ordered
+        self._order = {a.id: i for i, a in enumerate(ordered)}
+        self._chrome_cache: dict[str, OutletChrome] = {}
+        # (domain, path) -> (page, gzipped page), filled by prerender()
+        self._pages: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+        if prerender:
+            self.prerender()
+
+    def prerender(self) -> None:
+        """Render and gzip every article page now, so serving them costs no CPU.
+
+        Benchmarks use it: a real outlet's server runs on another machine, so the
+        simulator's rendering should not take CPU from the crawler it measures.
+        """
+        for article in self._ordered:
+            outlet = self._outlets[article.domain]
+            body = self.render_article(outlet, article).encode("utf-8")
+            key = (outlet.domain, "/" + self._article_path(article))
+            self._pages[key] = (body, gzip.compress(body, 5))
 
     @classmethod
     def from_jsonl(cls, path: str | Path, **kwargs: Any) -> Newsroom:
@@ -572,7 +603,8 @@ class Newsroom:
                 if parsedate_to_datetime(since) >= parsedate_to_datetime(last_modified):
                     return await self._send(writer, 304, {"last-modified": last_modified}, b"")
         if "gzip" in headers.get("accept-encoding", "") and len(body) > 1024:
-            body = gzip.compress(body, 5)
+            cached = self._pages.get((outlet.domain, path))
+            body = cached[1] if cached else gzip.compress(body, 5)
             extra["content-encoding"] = "gzip"
             extra["vary"] = "Accept-Encoding"
         return await self._send(writer, status, extra, body, head_only)
@@ -612,7 +644,8 @@ class Newsroom:
         now = self.clock.now()
         for article in outlet.articles:
             if "/" + self._article_path(article) == path and article.published <= now:
-                body = self.render_article(outlet, article).encode("utf-8")
+                cached = self._pages.get((outlet.domain, path))
+                body = cached[0] if cached else self.render_article(outlet, article).encode()
                 return 200, {"content-type": "text/html; charset=utf-8"}, body
         return None
 
@@ -727,50 +760,34 @@ class Newsroom:
         )
 
     def render_article(self, outlet: _Outlet, article: StreamArticle) -> str:
-        """A realistic article page: boilerplate, byline and comments around the body."""
-        root = self._outlet_root(outlet)
-        url = root + self._article_path(article)
-        author = _author_of(article)
-        stamp = article.published.strftime("%Y-%m-%dT%H:%M:%SZ")
-        sentences = re.split(r"(?<=[.!?])\s+", article.text.strip())
-        paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
-        body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p)
-        related = [a for a in outlet.articles if a.id != article.id][:4]
-        related_html = "".join(
-            f'<li><a href="{root}{self._article_path(a)}">{html.escape(a.title)}</a></li>'
-            for a in related
+        """A page as heavy as a real news page (see newsroom_page) around the body."""
+        chrome = self._chrome_cache.get(outlet.domain)
+        if chrome is None:
+            chrome = self._chrome_cache[outlet.domain] = OutletChrome(
+                outlet.name, self._outlet_root(outlet)
+            )
+        return render_article_page(
+            chrome,
+            url=self._outlet_root(outlet) + self._article_path(article),
+            title=article.title,
+            author=_author_of(article),
+            published=article.published,
+            section=article.section or "news",
+            paragraphs=_paragraphs(article.text),
+            related=self._related(article),
         )
-        comments = "".join(
-            f'<div class="comment"><span class="user">reader{i}</span><p>{html.escape(c)}</p></div>'
-            for i, c in enumerate(_COMMENTS, 1)
-        )
-        head = (
-            f'<meta property="og:title" content="{html.escape(article.title)}">'
-            f'<meta property="og:url" content="{html.escape(url)}">'
-            f'<meta property="og:site_name" content="{html.escape(outlet.name)}">'
-            f'<meta property="article:published_time" content="{stamp}">'
-            f'<meta name="author" content="{html.escape(author)}">'
-            f'<link rel="canonical" href="{html.escape(url)}">'
-        )
-        main = (
-            '<div class="breadcrumb"><a href="' + root + '">Home</a> › '
-            f"{html.escape((article.section or 'news').title())}</div>"
-            "<main><article>"
-            f'<h1 class="headline">{html.escape(article.title)}</h1>'
-            f'<div class="byline">By <a rel="author" href="{root}author/'
-            f'{author.lower().replace(" ", "-")}">{html.escape(author)}</a> · '
-            f'<time datetime="{stamp}">{article.published.strftime("%d %B %Y %H:%M")} UTC'
-            "</time></div>"
-            f'<div class="article-body">{body}</div>'
-            '<div class="share">Share this article: Facebook | X | Email</div>'
-            "</article>"
-            f'<aside class="related"><h2>Related stories</h2><ul>{related_html}</ul></aside>'
-            '<section class="comments"><h2>Comments (3)</h2>'
-            f"{comments}<p>Comments are moderated. Read our community guidelines.</p></section>"
-            '<div class="promo">Most read: our weekly newsletter is free. Sign up now.</div>'
-            "</main>"
-        )
-        return self._chrome(outlet, article.title, head, main)
+
+    def _related(self, article: StreamArticle) -> list[PageLink]:
+        """The 12 articles of the stream published just before this one, newest first."""
+        index = self._order[article.id]
+        links = []
+        for other in reversed(self._ordered[max(0, index - 12) : index]):
+            root = self._outlet_root(self._outlets[other.domain])
+            summary = " ".join(other.text.split()[:25])
+            links.append(
+                PageLink(root + self._article_path(other), other.title, summary, other.published)
+            )
+        return links
 
 
 def parse_misbehave(specs: Sequence[str]) -> tuple[dict[str, str], dict[str, float]]:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from breakingon.classify import classify
 from breakingon.crawl.feeds import ParseSettings, parse_feed
 from breakingon.crawl.sanitize import html_to_text
-from breakingon.dedup import content_hash, minhash_signature, simhash64
+from breakingon.dedup import fingerprints
 from breakingon.extract import extract_article
 from breakingon.geotag import geotag
 from breakingon.lang import detect_language
@@ -70,17 +70,17 @@ def finish_fields(art: Article) -> PageOutcome:
     language = detect_language(f"{art.title}. {text[:2000]}") or art.language
     section = classify(art.title, text, art.sections)
     places = geotag(art.title, text[:5000], hint_country=art.country)
+    prints = fingerprints(text)
     done = replace(
         art,
         text=text,
         language=language,
-        content_hash=content_hash(text),
-        simhash=simhash64(text),
+        content_hash=prints.content_hash,
+        simhash=prints.simhash,
         sections=section.labels,
         places=places,
     )
-    signature = minhash_signature(text)
-    return PageOutcome(done, signature, finish_cpu_s=time.thread_time() - t0)
+    return PageOutcome(done, prints.signature, finish_cpu_s=time.thread_time() - t0)
 
 
 def warm() -> bool:

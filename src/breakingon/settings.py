@@ -41,6 +41,7 @@ class Settings:
     fetch_concurrency: int = 16
     per_host_concurrency: int = 1  # one request at a time per host, spaced (B4)
     per_host_delay_s: float = 1.0
+    fetch_max_connections: int = 512  # open sockets, idle keep-alives included (G4)
     min_poll_interval_s: int = 120
     max_poll_interval_s: int = 21600
     fetch_timeout_s: float = 30.0

@@ -95,7 +95,10 @@ class FetchSettings:
     robots_error_ttl_s: float = 600.0
     robots_max_bytes: int = 512 * 1024
     max_crawl_delay_s: float = 30.0
-    max_connections: int = 100
+    # Open sockets in all, idle keep-alives included (G4). A crawler revisits each host
+    # about once per politeness delay, so the idle pools of every host in rotation must
+    # fit, or connections are torn down and reopened for each request.
+    max_connections: int = 512
 
 
 def parse_retry_after(value: str | None, now: datetime, cap_s: float) -> float | None:
@@ -234,11 +237,12 @@ class _PinnedTransport(httpx.AsyncBaseTransport):
         self._pools.move_to_end(key)
         self._active[key] = self._active.get(key, 0) + 1
         victims = []
-        for old in list(self._pools):  # no await in this loop: the dict stays consistent
-            if len(self._pools) <= self._max_pools:
-                break
-            if old != key and not self._active.get(old):
-                victims.append(self._pools.pop(old))
+        if len(self._pools) > self._max_pools:
+            for old in list(self._pools):  # no await in this loop: the dict stays consistent
+                if len(self._pools) <= self._max_pools:
+                    break
+                if old != key and not self._active.get(old):
+                    victims.append(self._pools.pop(old))
         for victim in victims:
             await victim.aclose()
         return pool

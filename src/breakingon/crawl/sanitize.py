@@ -59,6 +59,10 @@ _BLOCK_BREAK = re.compile(
 )
 _ANY_TAG = re.compile(r"<[^>]*>")
 _TAG_LIKE = re.compile(r"<[a-zA-Z/!?]")
+_SPACED_TAG_LIKE = re.compile(
+    r"<(?=\s*/?\s*(?:script|iframe|frame|object|embed|style|svg|math|img|link|meta|base|form)\b)",
+    re.IGNORECASE,
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 
@@ -131,6 +135,10 @@ def html_to_text(html: str) -> str:
     else:
         text = text.replace("<", "\u2039").replace(">", "\u203a")
     text = _SPACES.sub(" ", _CTRL.sub(lambda m: "\n" if m.group() == "\n" else " ", text))
+    # "< script" is text to a parser, but reads as a tag to a careless consumer: a "<"
+    # before the name of an active element, even across blanks, becomes the look-alike
+    # "‹" ("x < y" stays as it is).
+    text = _SPACED_TAG_LIKE.sub("\u2039", text)
     return _NEWLINES.sub("\n", text).strip()
 
 

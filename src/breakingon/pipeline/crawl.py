@@ -80,6 +80,7 @@ def fetch_settings(settings: Settings) -> FetchSettings:
         max_body_bytes=settings.max_body_bytes,
         per_host_concurrency=settings.per_host_concurrency,
         per_host_delay_s=settings.per_host_delay_s,
+        max_connections=settings.fetch_max_connections,
     )
 
 
