@@ -256,6 +256,55 @@ def test_repair_splits_a_drifted_story_keeping_the_id(reps: dict[str, Representa
     assert again.splits == () and again.merges == ()
 
 
+def _event_member(
+    rng: np.random.Generator, key: str, base: np.ndarray, names: tuple[str, ...]
+) -> Representation:
+    v = base + 0.12 * rng.standard_normal(384)
+    v = (v / np.linalg.norm(v)).astype(np.float32)
+    terms = (("pirate", 2), ("navy", 1), ("gulf", 1), (f"t{key}", 1))
+    ents = ("e:somali", "e:aden", *names)
+    return Representation(key, v, terms, ents)
+
+
+def test_repair_splits_two_same_kind_events_by_neighbour_profiles() -> None:
+    # Two anti-piracy operations of one navy: same words, same places, close vectors;
+    # each event's members are nearest to each other (ship names, tolls).
+    rng = np.random.default_rng(7)
+    topic = rng.standard_normal(384)
+    topic /= np.linalg.norm(topic)
+    sides = {}
+    for side in ("a", "b"):
+        d = rng.standard_normal(384)
+        sides[side] = topic + 0.35 * d / np.linalg.norm(d)
+    names = {"a": ("e:mysore", "e:gibe", "#12"), "b": ("e:sukanya", "#26")}
+    cl = StoryClusterer(ClusterSettings(join_threshold=-10.0))
+    keys = [f"{side}{i}" for i in range(10) for side in ("a", "b")]
+    for i, key in enumerate(keys):
+        cl.add(_event_member(rng, key, sides[key[0]], names[key[0]]), T0 + timedelta(minutes=i))
+    assert cl.story_count == 1
+    sid = cl.story_of("a0")
+    result = cl.repair()
+    assert result.merges == ()
+    assert len(result.splits) == 1 and result.splits[0][0] == sid
+    a_ids = {cl.story_of(k) for k in keys if k.startswith("a")}
+    b_ids = {cl.story_of(k) for k in keys if k.startswith("b")}
+    # Equal halves: the one holding the lowest key keeps the id.
+    assert a_ids == {sid} and len(b_ids) == 1 and b_ids != a_ids
+    assert cl.repair().splits == ()  # stable
+
+
+def test_profile_split_keeps_one_cohesive_event_whole() -> None:
+    rng = np.random.default_rng(8)
+    base = rng.standard_normal(384)
+    base /= np.linalg.norm(base)
+    cl = StoryClusterer(ClusterSettings(join_threshold=-10.0))
+    for i in range(16):
+        cl.add(_event_member(rng, f"m{i}", base, ("e:sukanya",)), T0 + timedelta(minutes=i))
+    assert cl.story_count == 1
+    result = cl.repair()
+    assert result.splits == () and cl.story_count == 1
+
+
 def test_repair_is_deterministic(reps: dict[str, Representation]) -> None:
     def run() -> tuple[object, ...]:
         cl = StoryClusterer(ClusterSettings(join_threshold=0.99, join_floor=0.99))

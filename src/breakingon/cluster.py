@@ -52,6 +52,14 @@ class ClusterSettings:
     margin_min_stories: int = 10  # among at least this many other stories (evidence)
     merge_threshold: float = 0.60
     split_threshold: float = 0.25  # a drifted part is split off when its link falls below
+    # Neighbour-profile split (repair): members of a story are compared by the overlap of
+    # their `split_neighbors` nearest fellow members (second-order similarity); groups
+    # whose average link falls below `split_profile_link` are separate events.
+    split_profile: bool = True
+    split_neighbors: int = 8
+    split_profile_link: float = 0.35
+    split_min_members: int = 4
+    split_max_members: int = 128  # the most recent members a split considers (cost bound)
     window_days: float = 7.0  # stories idle longer than this are evicted
     grace_days: float = 1.0  # no time penalty within this gap
     decay_per_day: float = 0.03  # score penalty per day of gap beyond the grace
@@ -698,38 +706,130 @@ class StoryClusterer:
             keys = sorted(st.members)
             if len(keys) < 3:
                 continue
-            part = self._far_part(keys)
-            if part is None:
-                continue
-            new_id = int(self._allocate())
-            if new_id in self._stories:
-                raise ValueError(f"allocator returned story id {new_id} that is already in use")
-            first_member = self._members[part[0]]
-            new = _Story(new_id, self._take_slot(), np.zeros(DIM, np.float32), 0, None, None)
-            self._stories[new_id] = new
-            self._slot_story[new.slot] = new_id
-            for key in part:
-                m = self._members[key]
-                self._add_stats(st, m, sign=-1.0)
-                st.members.pop(key)
-                st.count -= 1
-                m.story_id = new_id
-                new.members[key] = None
-                new.count += 1
-                if m.outlet:
-                    new.outlets[m.outlet] = None
-                if m.published is not None:
-                    new.first = m.published if new.first is None else min(new.first, m.published)
-                    new.last = m.published if new.last is None else max(new.last, m.published)
-                self._add_stats(new, m)
-                moved.append((key, new_id))
-            if new.first is None:
-                new.first, new.last = first_member.published, first_member.published
-            self._refresh_row(st)
-            self._refresh_row(new)
-            self._dirty.update((sid, new_id))
-            splits.append((sid, new_id))
+            for part in self._split_parts(keys):
+                self._split_off(st, part, splits, moved)
         return tuple(splits), tuple(moved)
+
+    def _split_parts(self, keys: list[str]) -> list[list[str]]:
+        """The groups of members to move out of a story (the largest group stays)."""
+        s = self.settings
+        if s.split_profile and len(keys) >= s.split_min_members:
+            recent = sorted(keys, key=lambda k: (self._member_time(k), k))[-s.split_max_members :]
+            groups = self._profile_groups(sorted(recent))
+            if len(groups) > 1:
+                return groups[1:]
+            return []
+        part = self._far_part(keys)
+        return [] if part is None else [part]
+
+    def _member_time(self, key: str) -> float:
+        when = self._members[key].published
+        return 0.0 if when is None else when.timestamp()
+
+    def _member_scores(self, keys: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Pair scores between members (the join score, member against member)."""
+        s = self.settings
+        ms = [self._members[k] for k in keys]
+        vecs = np.stack([m.vector for m in ms]).astype(np.float64)
+        lex = self._weight_cosines([{t: _tf(c) for t, c in m.terms} for m in ms])
+        ent = self._weight_cosines([dict.fromkeys(m.entities, 1.0) for m in ms])
+        score = s.w_embed * (vecs @ vecs.T) + s.w_lexical * lex + s.w_entity * ent
+        times = [m.published for m in ms]
+        if any(t is not None for t in times):
+            for i, j in itertools.combinations(range(len(ms)), 2):
+                gap = _gap_days(times[i], times[j])
+                if gap > s.grace_days:
+                    penalty = s.decay_per_day * (gap - s.grace_days)
+                    score[i, j] -= penalty
+                    score[j, i] -= penalty
+        return score
+
+    def _weight_cosines(self, maps: Sequence[Mapping[str, float]]) -> npt.NDArray[np.float64]:
+        """TF-IDF cosines (online IDF) between all pairs of weight maps (sparse product)."""
+        from scipy import sparse
+
+        vocab: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for i, mp in enumerate(maps):
+            for t, w in mp.items():
+                rows.append(i)
+                cols.append(vocab.setdefault(t, len(vocab)))
+                vals.append(w * self._idf(t))
+        data = np.asarray(vals, dtype=np.float64)
+        norms = np.zeros(len(maps))
+        np.add.at(norms, np.asarray(rows, dtype=np.int64), data * data)
+        norms = np.sqrt(norms)
+        norms[norms == 0] = 1.0
+        data /= norms[np.asarray(rows, dtype=np.int64)]
+        mat = sparse.csr_matrix((data, (rows, cols)), shape=(len(maps), max(1, len(vocab))))
+        out: npt.NDArray[np.float64] = np.asarray((mat @ mat.T).toarray(), dtype=np.float64)
+        return out
+
+    def _profile_groups(self, keys: list[str]) -> list[list[str]]:
+        """Groups of members by average link over neighbour-profile similarity, largest
+        first (ties: the group holding the lowest key first).
+
+        Each member's profile is its pair scores to its `split_neighbors` nearest fellow
+        members (itself included); two members are alike when their profiles overlap
+        (cosine). Two events of one kind told with the same names (two pirate attacks,
+        two signings) each keep their own nearest neighbours, so the profiles separate
+        them where the pair scores themselves do not.
+        """
+        s = self.settings
+        score = self._member_scores(keys)
+        n = len(keys)
+        k = min(n, s.split_neighbors + 1)
+        profile = np.zeros_like(score)
+        for i in range(n):
+            order = np.argsort(-score[i], kind="stable")[:k]  # ties: lower index first
+            profile[i, order] = np.clip(score[i, order], 0.0, None)
+        norms = np.linalg.norm(profile, axis=1)
+        norms[norms == 0] = 1.0
+        profile /= norms[:, None]
+        groups = _average_link(profile @ profile.T, s.split_profile_link)
+        parts = [[keys[i] for i in g] for g in groups]
+        parts.sort(key=lambda p: (-len(p), min(p)))
+        return parts
+
+    def _split_off(
+        self,
+        st: _Story,
+        part: Sequence[str],
+        splits: list[tuple[int, int]],
+        moved: list[tuple[str, int]],
+    ) -> None:
+        """Move `part`'s members out of `st` into a new story."""
+        sid = st.id
+        new_id = int(self._allocate())
+        if new_id in self._stories:
+            raise ValueError(f"allocator returned story id {new_id} that is already in use")
+        first_member = self._members[part[0]]
+        new = _Story(new_id, self._take_slot(), np.zeros(DIM, np.float32), 0, None, None)
+        self._stories[new_id] = new
+        self._slot_story[new.slot] = new_id
+        for key in part:
+            m = self._members[key]
+            self._add_stats(st, m, sign=-1.0)
+            st.members.pop(key)
+            st.count -= 1
+            m.story_id = new_id
+            new.members[key] = None
+            new.count += 1
+            if m.outlet:
+                new.outlets[m.outlet] = None
+            if m.published is not None:
+                new.first = m.published if new.first is None else min(new.first, m.published)
+                new.last = m.published if new.last is None else max(new.last, m.published)
+            self._add_stats(new, m)
+            moved.append((key, new_id))
+        if new.first is None:
+            new.first, new.last = first_member.published, first_member.published
+        self._refresh_row(st)
+        self._refresh_row(new)
+        self._dirty.update((sid, new_id))
+        splits.append((sid, new_id))
 
     def _far_part(self, keys: list[str]) -> list[str] | None:
         """Two-means on member vectors seeded by the farthest member; the smaller part
@@ -775,6 +875,31 @@ class StoryClusterer:
             return out
 
         return self._cosine(weights(a_keys), weights(b_keys))
+
+
+def _average_link(sim: npt.NDArray[np.float64], threshold: float) -> list[list[int]]:
+    """Average-link agglomeration of a symmetric similarity matrix: groups are joined,
+    most similar first, while their mean pairwise similarity is at least `threshold`."""
+    n = sim.shape[0]
+    work = sim.astype(np.float64, copy=True)
+    np.fill_diagonal(work, -np.inf)
+    sizes = np.ones(n)
+    groups: dict[int, list[int]] = {i: [i] for i in range(n)}
+    while len(groups) > 1:
+        flat = int(np.argmax(work))
+        i, j = divmod(flat, n)
+        if work[i, j] < threshold:
+            break
+        i, j = min(i, j), max(i, j)
+        row = (sizes[i] * work[i] + sizes[j] * work[j]) / (sizes[i] + sizes[j])
+        work[i, :] = row
+        work[:, i] = row
+        work[i, i] = -np.inf
+        work[j, :] = -np.inf
+        work[:, j] = -np.inf
+        sizes[i] += sizes[j]
+        groups[i].extend(groups.pop(j))
+    return [sorted(g) for g in groups.values()]
 
 
 @dataclass(frozen=True, slots=True)
