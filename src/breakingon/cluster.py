@@ -47,8 +47,8 @@ class ClusterSettings:
     w_lexical: float = 0.30
     w_entity: float = 0.30
     join_threshold: float = 0.38  # a sure join
-    join_floor: float = 0.28  # a join when the best story is clearly ahead of the rest:
-    join_margin: float = 0.12  # best - runner-up >= margin,
+    join_floor: float = 0.24  # a join when the best story is clearly ahead of the rest:
+    join_margin: float = 0.08  # best - runner-up >= margin,
     margin_min_stories: int = 10  # among at least this many other stories (evidence)
     merge_threshold: float = 0.60
     split_threshold: float = 0.25  # a drifted part is split off when its link falls below
