@@ -305,6 +305,24 @@ def test_profile_split_keeps_one_cohesive_event_whole() -> None:
     assert result.splits == () and cl.story_count == 1
 
 
+def test_repair_splits_a_story_of_unrelated_reports_on_one_theme() -> None:
+    # Six congress reports of six different events, forced into one story: they share a
+    # theme (vectors ~0.3 apart, a few common words) but no names.
+    rng = np.random.default_rng(9)
+    theme = rng.standard_normal(384)
+    theme /= np.linalg.norm(theme)
+    cl = StoryClusterer(ClusterSettings(join_threshold=-10.0))
+    for i in range(6):
+        v = theme + 1.5 * rng.standard_normal(384) / np.sqrt(384)
+        v = (v / np.linalg.norm(v)).astype(np.float32)
+        terms = (("congress", 1), ("senate", 1), (f"bill{i}", 2), (f"topic{i}", 1))
+        rep = Representation(f"r{i}", v, terms, (f"e:senator{i}", f"#{i + 10}"))
+        cl.add(rep, T0 + timedelta(minutes=i))
+    assert cl.story_count == 1
+    cl.repair()
+    assert cl.story_count == 6
+
+
 def test_repair_is_deterministic(reps: dict[str, Representation]) -> None:
     def run() -> tuple[object, ...]:
         cl = StoryClusterer(ClusterSettings(join_threshold=0.99, join_floor=0.99))

@@ -47,18 +47,21 @@ class ClusterSettings:
     w_lexical: float = 0.30
     w_entity: float = 0.30
     join_threshold: float = 0.38  # a sure join
-    join_floor: float = 0.24  # a join when the best story is clearly ahead of the rest:
-    join_margin: float = 0.08  # best - runner-up >= margin,
+    join_floor: float = 0.20  # a join when the best story is clearly ahead of the rest:
+    join_margin: float = 0.04  # best - runner-up >= margin,
     margin_min_stories: int = 10  # among at least this many other stories (evidence)
     merge_threshold: float = 0.60
     split_threshold: float = 0.25  # a drifted part is split off when its link falls below
     # Neighbour-profile split (repair): members of a story are compared by the overlap of
     # their `split_neighbors` nearest fellow members (second-order similarity); groups
-    # whose average link falls below `split_profile_link` are separate events.
+    # whose average link falls below `split_profile_link` are separate events. Each group
+    # is then cut where the members' own pair scores average below `split_pair_link`
+    # (a story that gathered unrelated reports of one theme).
     split_profile: bool = True
     split_neighbors: int = 8
     split_profile_link: float = 0.35
-    split_min_members: int = 4
+    split_pair_link: float = 0.22
+    split_min_members: int = 3
     split_max_members: int = 128  # the most recent members a split considers (cost bound)
     window_days: float = 7.0  # stories idle longer than this are evicted
     grace_days: float = 1.0  # no time penalty within this gap
@@ -768,14 +771,17 @@ class StoryClusterer:
         return out
 
     def _profile_groups(self, keys: list[str]) -> list[list[str]]:
-        """Groups of members by average link over neighbour-profile similarity, largest
-        first (ties: the group holding the lowest key first).
+        """Groups of members that are separate events, largest first (ties: the group
+        holding the lowest key first).
 
         Each member's profile is its pair scores to its `split_neighbors` nearest fellow
         members (itself included); two members are alike when their profiles overlap
         (cosine). Two events of one kind told with the same names (two pirate attacks,
-        two signings) each keep their own nearest neighbours, so the profiles separate
-        them where the pair scores themselves do not.
+        two signings) each keep their own nearest neighbours, so average link over the
+        profiles separates them where the pair scores themselves do not. Each such group
+        is then cut by average link over the pair scores themselves at `split_pair_link`,
+        which separates reports that only share a theme (a congress story that gathered
+        every congress report) and whose profiles, in a small story, are all alike.
         """
         s = self.settings
         score = self._member_scores(keys)
@@ -788,8 +794,11 @@ class StoryClusterer:
         norms = np.linalg.norm(profile, axis=1)
         norms[norms == 0] = 1.0
         profile /= norms[:, None]
-        groups = _average_link(profile @ profile.T, s.split_profile_link)
-        parts = [[keys[i] for i in g] for g in groups]
+        parts: list[list[str]] = []
+        for group in _average_link(profile @ profile.T, s.split_profile_link):
+            sub = score[np.ix_(group, group)]
+            for part in _average_link(sub, s.split_pair_link):
+                parts.append([keys[group[i]] for i in part])
         parts.sort(key=lambda p: (-len(p), min(p)))
         return parts
 
