@@ -323,6 +323,19 @@ def test_repair_splits_a_story_of_unrelated_reports_on_one_theme() -> None:
     assert cl.story_count == 6
 
 
+def test_repair_undoes_a_weak_two_article_story(reps: dict[str, Representation]) -> None:
+    loose = ClusterSettings(join_threshold=-10.0)  # forces each pair into one story
+    weak, same = StoryClusterer(loose), StoryClusterer(loose)
+    for i, k in enumerate(["b1", "c1"]):  # a quake and a trial
+        weak.add(reps[k], T0 + timedelta(hours=i))
+    for i, k in enumerate(["a1", "a2"]):  # one quake in two wordings
+        same.add(reps[k], T0 + timedelta(hours=i))
+    assert weak.story_count == 1 and same.story_count == 1
+    assert weak.repair().moved == (("c1", weak.story_of("c1")),)
+    assert weak.story_count == 2 and weak.story_of("b1") != weak.story_of("c1")
+    assert same.repair().splits == () and same.story_count == 1
+
+
 def test_repair_is_deterministic(reps: dict[str, Representation]) -> None:
     def run() -> tuple[object, ...]:
         cl = StoryClusterer(ClusterSettings(join_threshold=0.99, join_floor=0.99))

@@ -61,7 +61,7 @@ class ClusterSettings:
     split_neighbors: int = 8
     split_profile_link: float = 0.35
     split_pair_link: float = 0.22
-    split_min_members: int = 3
+    split_min_members: int = 2
     split_max_members: int = 128  # the most recent members a split considers (cost bound)
     window_days: float = 7.0  # stories idle longer than this are evicted
     grace_days: float = 1.0  # no time penalty within this gap
@@ -707,7 +707,7 @@ class StoryClusterer:
         for sid in check:
             st = self._stories[sid]
             keys = sorted(st.members)
-            if len(keys) < 3:
+            if len(keys) < 2:
                 continue
             for part in self._split_parts(keys):
                 self._split_off(st, part, splits, moved)
@@ -721,6 +721,8 @@ class StoryClusterer:
             groups = self._profile_groups(sorted(recent))
             if len(groups) > 1:
                 return groups[1:]
+            return []
+        if s.split_profile or len(keys) < 3:
             return []
         part = self._far_part(keys)
         return [] if part is None else [part]
