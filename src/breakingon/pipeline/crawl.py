@@ -356,32 +356,22 @@ class CrawlStage:
 
         Up to `page_capacity` pages are in flight and carry over between calls; a call
         commits the pages that finished (one transaction) and returns how many, or 0
-        when nothing is claimable and nothing is in flight.
+        when nothing is claimable and nothing is in flight. While it waits for a page to
+        finish it keeps claiming what was discovered meanwhile, so newly found articles
+        start waiting for their host's turn at once, not after the slowest page.
         """
-        room = self.page_capacity - len(self._page_tasks)
-        if room >= max(1, min(limit, self.page_capacity // 4)) or not self._page_tasks:
-            now = self.clock()
-            claimed = await self._db(
-                self.store.claim_articles,
-                "discovered",
-                self.worker,
-                now,
-                max(1, room),
-                self.settings.lease_s,
-            )
-            if claimed:
-                await self._ensure_dedup(now)
-            for art in claimed:
-                if art.id in self._pages_in_flight:
-                    continue  # its lease ran out while we were still on it
-                self._pages_in_flight.add(art.id)
-                self._page_tasks.add(asyncio.create_task(self._guarded_page(art)))
-        if not self._page_tasks:
-            return 0
-        # Gather what finishes within a short window so commits come in batches.
-        done, _ = await asyncio.wait(self._page_tasks, timeout=0.1)
-        if not done:
-            done, _ = await asyncio.wait(self._page_tasks, return_when=asyncio.FIRST_COMPLETED)
+        while True:
+            await self._claim_pages(limit)
+            if not self._page_tasks:
+                return 0
+            # Gather what finishes within a short window so commits come in batches.
+            done, _ = await asyncio.wait(self._page_tasks, timeout=0.1)
+            if not done:
+                done, _ = await asyncio.wait(
+                    self._page_tasks, timeout=0.5, return_when=asyncio.FIRST_COMPLETED
+                )
+            if done:
+                break
         self._page_tasks -= done
         outcomes = [t.result() for t in done]
         try:
@@ -390,6 +380,28 @@ class CrawlStage:
             self._pages_in_flight.difference_update(o.article.id for o in outcomes)
         METRICS.articles_extracted.inc(len(outcomes))
         return len(outcomes)
+
+    async def _claim_pages(self, limit: int) -> None:
+        """Top the in-flight pages up from the discovered articles, when there is room."""
+        room = self.page_capacity - len(self._page_tasks)
+        if room < max(1, min(limit, self.page_capacity // 4)) and self._page_tasks:
+            return
+        now = self.clock()
+        claimed = await self._db(
+            self.store.claim_articles,
+            "discovered",
+            self.worker,
+            now,
+            max(1, room),
+            self.settings.lease_s,
+        )
+        if claimed:
+            await self._ensure_dedup(now)
+        for art in claimed:
+            if art.id in self._pages_in_flight:
+                continue  # its lease ran out while we were still on it
+            self._pages_in_flight.add(art.id)
+            self._page_tasks.add(asyncio.create_task(self._guarded_page(art)))
 
     async def _guarded_page(self, art: Article) -> PageOutcome:
         try:
