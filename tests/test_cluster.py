@@ -20,6 +20,7 @@ from breakingon.cli import _COMMAND_MODULES
 from breakingon.cli.app import app
 from breakingon.cluster import (
     ClusterSettings,
+    RepairResult,
     StoryClusterer,
     StoryState,
     bcubed,
@@ -291,6 +292,33 @@ def test_repair_splits_two_same_kind_events_by_neighbour_profiles() -> None:
     # Equal halves: the one holding the lowest key keeps the id.
     assert a_ids == {sid} and len(b_ids) == 1 and b_ids != a_ids
     assert cl.repair().splits == ()  # stable
+
+
+def test_repair_does_not_merge_what_it_would_split_again() -> None:
+    # The two pirate operations as 20 single-article stories, with a merge threshold that
+    # admits every pair: the merges stop at the border the split pass would cut again,
+    # so the pass settles on the two events instead of merging and splitting (new ids)
+    # on every pass.
+    rng = np.random.default_rng(7)
+    topic = rng.standard_normal(384)
+    topic /= np.linalg.norm(topic)
+    sides = {}
+    for side in ("a", "b"):
+        d = rng.standard_normal(384)
+        sides[side] = topic + 0.35 * d / np.linalg.norm(d)
+    names = {"a": ("e:mysore", "e:gibe", "#12"), "b": ("e:sukanya", "#26")}
+    cl = StoryClusterer(ClusterSettings(join_threshold=0.99, join_floor=0.99))
+    keys = [f"{side}{i}" for i in range(10) for side in ("a", "b")]
+    for i, key in enumerate(keys):
+        cl.add(_event_member(rng, key, sides[key[0]], names[key[0]]), T0 + timedelta(minutes=i))
+    assert cl.story_count == 20
+    fixer = StoryClusterer(ClusterSettings(merge_threshold=0.0), state=cl.export_state())
+    for _ in range(6):
+        fixer.repair()
+    assert len({fixer.story_of(k) for k in keys if k.startswith("a")}) == 1
+    assert len({fixer.story_of(k) for k in keys if k.startswith("b")}) == 1
+    assert fixer.story_count == 2
+    assert fixer.repair() == RepairResult()  # settled: no merge, no split
 
 
 def test_profile_split_keeps_one_cohesive_event_whole() -> None:

@@ -664,6 +664,8 @@ class StoryClusterer:
             if a_id not in self._stories or b_id not in self._stories:
                 continue  # one side already merged this pass: re-checked next pass
             a, b = self._stories[a_id], self._stories[b_id]
+            if self._split_would_undo(a, b):
+                continue  # the split pass would cut them apart again (no id churn)
             keep, gone = (a, b) if self._age_key(a) <= self._age_key(b) else (b, a)
             self._absorb(keep, gone)
             merges.append((gone.id, keep.id))
@@ -676,6 +678,19 @@ class StoryClusterer:
             return sid
 
         return tuple((gone, final(keep)) for gone, keep in merges)
+
+    def _split_would_undo(self, a: _Story, b: _Story) -> bool:
+        """Whether the split pass would cut the union of two stories apart again along
+        their old border (every group inside one of them): merging them would only
+        churn ids, pass after pass."""
+        keys = sorted(a.members.keys() | b.members.keys())
+        parts = [set(p) for p in self._split_parts(keys)]
+        if not parts:
+            return False
+        rest = set(keys).difference(*parts)
+        groups = [*parts, rest] if rest else parts
+        a_keys, b_keys = a.members.keys(), b.members.keys()
+        return all(g <= a_keys or g <= b_keys for g in groups)
 
     def _absorb(self, keep: _Story, gone: _Story) -> None:
         keep.vector_sum = (keep.vector_sum + gone.vector_sum).astype(np.float32)
