@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from breakingon.lang import detect_language
 from breakingon.records import Extracted
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024  # pages over this are refused before parsing (D6)
@@ -118,17 +119,6 @@ def _meta_published(html: str | bytes) -> datetime | None:
                 parsed = parsed.replace(tzinfo=UTC)
             return parsed.astimezone(UTC)
     return None
-
-
-def detect_language(text: str) -> str:
-    """ISO 639-1 code of `text` (py3langid, offline), "" when too short to tell."""
-    sample = text[:3000]
-    if len(sample.strip()) < 20:
-        return ""
-    import py3langid
-
-    lang, _score = py3langid.classify(sample)
-    return str(lang)
 
 
 def extract_article(html: str | bytes, url: str) -> Extracted:

@@ -60,14 +60,19 @@ def merge_extraction(art: Article, ex: Extracted) -> Article:
     )
 
 
-def finish_fields(art: Article) -> PageOutcome:
+def finish_fields(art: Article, *, language_known: bool = False) -> PageOutcome:
     """Language, hashes, MinHash signature, section and places of one article.
 
-    `duplicate_of` is left for the caller: it needs the index of earlier articles.
+    `language_known`: `art.language` was detected on this very text (by extraction), so
+    it is not detected again. `duplicate_of` is left for the caller: it needs the index
+    of earlier articles.
     """
     t0 = time.thread_time()
     text = art.text or art.summary
-    language = detect_language(f"{art.title}. {text[:2000]}") or art.language
+    if language_known and art.language:
+        language = art.language
+    else:
+        language = detect_language(f"{art.title}. {text[:2000]}") or art.language
     section = classify(art.title, text, art.sections)
     places = geotag(art.title, text[:5000], hint_country=art.country)
     prints = fingerprints(text)
@@ -99,9 +104,11 @@ def warm() -> bool:
 def page_job(body: bytes, url: str, art: Article) -> PageOutcome:
     """Extract one fetched page into `art` and compute its derived fields."""
     t0 = time.thread_time()
-    merged = merge_extraction(art, extract_article(body, url))
+    extracted = extract_article(body, url)
+    merged = merge_extraction(art, extracted)
     extract_cpu = time.thread_time() - t0
-    out = finish_fields(merged)
+    known = merged.extraction == "ok" and merged.language == extracted.language
+    out = finish_fields(merged, language_known=known)
     return replace(out, extract_cpu_s=extract_cpu)
 
 

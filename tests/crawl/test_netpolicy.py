@@ -150,6 +150,17 @@ def test_good_url_shapes_pass(url: str) -> None:
     assert check_url(url) is None
 
 
+def test_every_space_and_control_character_is_refused() -> None:
+    # The check is a compiled character class built from U+0000..U+3000: it must refuse
+    # what str.isspace(), C0 controls and DEL cover, across the whole of Unicode.
+    spaces = [c for c in range(0x110000) if chr(c).isspace()]
+    assert max(spaces) <= 0x3000
+    for code in [*spaces, *range(0x20), 0x7F]:
+        assert check_url(f"http://example.com/a{chr(code)}b") is not None, hex(code)
+    for char in "aZ9-._~é中":
+        assert check_url(f"http://example.com/a{char}b") is None, char
+
+
 def test_legacy_ipv4_encodings_are_understood() -> None:
     for host in ("127.1", "0x7f000001", "2130706433", "0177.0.0.1", "0x7f.0.0.1"):
         assert parse_ip_literal(host) == ipaddress.ip_address("127.0.0.1"), host

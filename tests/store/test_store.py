@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -379,3 +380,64 @@ def test_top_places_counts_live_stories(store: Store) -> None:
     assert [(p.name, n) for p, n in store.top_places(10)] == [("Paris", 2), ("Tokyo", 1)]
     assert [p.name for p, _ in store.top_places(1)] == ["Paris"]
     assert store.top_places(0) == []
+
+
+def test_save_extracted_stores_a_batch_and_releases_leases(store: Store) -> None:
+    feed = _feed(store)
+    assert feed.id is not None
+    store.save_feed_check(
+        feed.id, _update(T0), [_article("a"), _article("b"), _article("c")], "discovered"
+    )
+    claimed = store.claim_articles("discovered", "w1", T0, 10, 60)
+    assert len(claimed) == 3
+    paris = Place(2988507, "Paris", "FR", "city", 48.85, 2.35, 0.9)
+    first, second = claimed[0], claimed[1]
+    assert first.id is not None and second.id is not None
+    done = [
+        replace(
+            first,
+            text="Full text of the first article.",
+            language="en",
+            content_hash="h1",
+            simhash=-5,
+            sections=("world",),
+            places=(paris,),
+            extraction="ok",
+        ),
+        replace(second, text="A copy.", duplicate_of=first.id, extraction="feed_fallback:x"),
+    ]
+    store.save_extracted(done)
+    store.save_extracted([])  # an empty batch is a no-op
+    one = store.get_article(first.id)
+    two = store.get_article(second.id)
+    assert one is not None and two is not None
+    assert (one.text, one.language, one.content_hash, one.simhash) == (
+        "Full text of the first article.",
+        "en",
+        "h1",
+        -5 & 0xFFFFFFFFFFFFFFFF,  # stored as a signed BIGINT, read back unsigned
+    )
+    assert one.sections == ("world",) and [p.name for p in one.places] == ["Paris"]
+    assert two.duplicate_of == first.id and two.extraction == "feed_fallback:x"
+    assert store.backlog().get("articles_discovered", 0) == 1  # "c" still waits
+    # Leases are released: only the unsaved article is still held by w1.
+    assert store.claim_articles("discovered", "w2", T0, 10, 60) == []
+    later = T0 + timedelta(seconds=61)
+    assert [a.item_key for a in store.claim_articles("discovered", "w2", later, 10, 60)] == ["c"]
+
+
+def test_first_ids_by_content_hash(store: Store) -> None:
+    feed = _feed(store)
+    assert feed.id is not None
+    keys = ["a", "b", "c", "d"]
+    store.save_feed_check(feed.id, _update(T0), [_article(k) for k in keys], "discovered")
+    claimed = store.claim_articles("discovered", "w1", T0, 10, 60)
+    hashes = {"a": "same", "b": "same", "c": "same", "d": "other"}
+    # "d" stays discovered: it must not count.
+    store.save_extracted(
+        [replace(a, content_hash=hashes[a.item_key]) for a in claimed if a.item_key != "d"]
+    )
+    ids = {a.item_key: a.id for a in claimed}
+    found = store.first_ids_by_content_hash(["same", "other", "none", "same", ""])
+    assert found == {"same": (ids["a"], ids["b"])}
+    assert store.first_ids_by_content_hash([]) == {}

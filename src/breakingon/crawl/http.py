@@ -820,8 +820,10 @@ class Fetcher:
         )
 
 
+@functools.lru_cache(maxsize=16_384)
 def _host_key(url: str) -> str | None:
-    """The politeness key of a URL: lower-case host and effective port."""
+    """The politeness key of a URL: lower-case host and effective port (cached: httpx's
+    URL parser checks every character, and each fetch asks two or three times)."""
     try:
         u = httpx.URL(url)
     except (httpx.InvalidURL, ValueError):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from typing import Protocol
@@ -231,6 +232,12 @@ class NetPolicy:
         return out
 
 
+# Every character str.isspace() calls a space (the last is U+3000), C0 controls and DEL.
+_BAD_URL_CHAR = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c in range(0x3001) if chr(c).isspace()) + "\x00-\x1f\x7f]"
+)
+
+
 def check_url(url: str) -> str | None:
     """Validate a URL's shape: http/https, a host, no userinfo, no whitespace, bounded length.
 
@@ -238,7 +245,7 @@ def check_url(url: str) -> str | None:
     """
     if len(url) > MAX_URL_LENGTH:
         return f"URL longer than {MAX_URL_LENGTH} characters"
-    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+    if _BAD_URL_CHAR.search(url):
         return "URL contains whitespace or control characters"
     try:
         parts = urlsplit(url)

@@ -485,6 +485,9 @@ class CrawlStage:
         """Set `duplicate_of` to the first extracted copy of each text, in id order within
         a batch (blocking: runs in a thread; one commit at a time touches the index)."""
         assert self._dedup is not None
+        stored = self.store.first_ids_by_content_hash(
+            [o.article.content_hash for o in done if len(o.article.text) > _MIN_HASH_DEDUP_CHARS]
+        )
         out: list[Article] = []
         for o in done:
             art = o.article
@@ -493,7 +496,7 @@ class CrawlStage:
             key = self._dedup.add(str(art.id), text, art.published, o.signature or None)
             first = int(key) if key is not None and key != str(art.id) else None
             if first is None and len(text) > _MIN_HASH_DEDUP_CHARS:
-                found = self.store.find_by_content_hash(art.content_hash, art.id)
+                found = next((i for i in stored.get(art.content_hash, ()) if i != art.id), None)
                 first = found if found is not None and found < art.id else None
             out.append(replace(art, duplicate_of=first))
         return out

@@ -429,29 +429,36 @@ class SQLStore:
         a = self.t["articles"]
         same_feed = a.c.feed_id.is_(None) if feed_id is None else a.c.feed_id == feed_id
         new_ids: list[int] = []
-        for art in articles:
-            key = clean_text(art.item_key, 1_000)
-            where = [same_feed, a.c.item_key == key]
+        keys = [clean_text(art.item_key, 1_000) for art in articles]
+        stored: set[str] = set()
+        distinct = sorted(set(keys))
+        for i in range(0, len(distinct), 500):
+            where = [same_feed, a.c.item_key.in_(distinct[i : i + 500])]
             if feed_id is None:
                 where.append(a.c.source_id == source_id)
-            if conn.execute(sa.select(a.c.id).where(*where)).first() is not None:
+            stored.update(r.item_key for r in conn.execute(sa.select(a.c.item_key).where(*where)))
+        rows: list[dict[str, Any]] = []
+        for art, key in zip(articles, keys, strict=True):
+            if key in stored:
                 continue
-            res = conn.execute(
-                a.insert().values(
-                    feed_id=feed_id,
-                    source_id=source_id,
-                    item_key=key,
-                    alias_key=clean_text(art.alias_key, 1_000),
-                    published=_utc(art.published),
-                    first_seen=_utc(art.first_seen or now),
-                    state=state,
-                    updated_at=now,
+            stored.add(key)  # a repeated key later in this batch is the same item
+            rows.append(
+                {
+                    "feed_id": feed_id,
+                    "source_id": source_id,
+                    "item_key": key,
+                    "alias_key": clean_text(art.alias_key, 1_000),
+                    "published": _utc(art.published),
+                    "first_seen": _utc(art.first_seen or now),
+                    "state": state,
+                    "updated_at": now,
                     **self._article_values(art),
-                )
+                }
             )
-            pk = res.inserted_primary_key
-            assert pk is not None
-            new_ids.append(int(pk[0]))
+        if rows:
+            # One statement for the batch; ids come back in the order of the rows.
+            stmt = a.insert().returning(a.c.id, sort_by_parameter_order=True)
+            new_ids.extend(int(r.id) for r in conn.execute(stmt, rows))
         return new_ids
 
     def save_feed_check(
@@ -556,24 +563,35 @@ class SQLStore:
             return [self._article(r) for r in rows]
 
     def save_extracted(self, articles: Sequence[Article]) -> None:
+        if not articles:
+            return
         a = self.t["articles"]
         now = _now()
+        rows = []
+        for art in articles:
+            assert art.id is not None
+            rows.append(
+                {
+                    "_id": art.id,
+                    "published": _utc(art.published),
+                    "places": dumps([place_to_dict(p) for p in art.places]),
+                    **self._article_values(art),
+                }
+            )
+        # One statement for the batch (executemany), compiled once.
+        stmt = (
+            a.update()
+            .where(a.c.id == sa.bindparam("_id"))
+            .values(
+                state="extracted",
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now,
+                **{name: sa.bindparam(name) for name in rows[0] if name != "_id"},
+            )
+        )
         with self._write() as conn:
-            for art in articles:
-                assert art.id is not None
-                conn.execute(
-                    a.update()
-                    .where(a.c.id == art.id)
-                    .values(
-                        state="extracted",
-                        lease_owner=None,
-                        lease_until=None,
-                        updated_at=now,
-                        published=_utc(art.published),
-                        places=dumps([place_to_dict(p) for p in art.places]),
-                        **self._article_values(art),
-                    )
-                )
+            conn.execute(stmt, rows)
 
     def known_item_keys(self, feed_id: int, items: Sequence[tuple[str, str, str]]) -> set[str]:
         a = self.t["articles"]
@@ -589,15 +607,17 @@ class SQLStore:
                     )
                 )
                 known.update(r.item_key for r in rows)
+            aliases = sorted({alias for key, alias, _ in items if alias and key not in known})
+            seen: set[tuple[str, str]] = set()
+            for i in range(0, len(aliases), 500):
+                rows = conn.execute(
+                    sa.select(a.c.alias_key, a.c.title).where(
+                        a.c.feed_id == feed_id, a.c.alias_key.in_(aliases[i : i + 500])
+                    )
+                )
+                seen.update((r.alias_key, r.title) for r in rows)
             for key, alias, title in items:
-                if key in known or not alias:
-                    continue
-                same = conn.execute(
-                    sa.select(a.c.id)
-                    .where(a.c.feed_id == feed_id, a.c.alias_key == alias, a.c.title == title)
-                    .limit(1)
-                ).first()
-                if same is not None:
+                if key not in known and alias and (alias, title) in seen:
                     known.add(key)  # the same item under a changed GUID (C7)
         return known
 
@@ -639,6 +659,23 @@ class SQLStore:
                 .limit(1)
             ).first()
         return int(r.id) if r is not None else None
+
+    def first_ids_by_content_hash(self, hashes: Sequence[str]) -> dict[str, tuple[int, ...]]:
+        a = self.t["articles"]
+        found: dict[str, list[int]] = {}
+        wanted = sorted({h for h in hashes if h})
+        with self._read() as conn:
+            for i in range(0, len(wanted), 500):
+                rows = conn.execute(
+                    sa.select(a.c.id, a.c.content_hash)
+                    .where(a.c.content_hash.in_(wanted[i : i + 500]), a.c.state != "discovered")
+                    .order_by(a.c.id)
+                )
+                for r in rows:
+                    ids = found.setdefault(r.content_hash, [])
+                    if len(ids) < 2:
+                        ids.append(int(r.id))
+        return {h: tuple(ids) for h, ids in found.items()}
 
     def recent_simhashes(self, since: datetime, limit: int) -> list[tuple[int, int]]:
         a = self.t["articles"]
