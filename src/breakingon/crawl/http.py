@@ -820,10 +820,18 @@ class Fetcher:
         )
 
 
-@functools.lru_cache(maxsize=16_384)
 def _host_key(url: str) -> str | None:
-    """The politeness key of a URL: lower-case host and effective port (cached: httpx's
-    URL parser checks every character, and each fetch asks two or three times)."""
+    """The politeness key of a URL: lower-case host and effective port."""
+    # httpx's URL parser checks every character: parse only the origin, once per origin.
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return _origin_key(url)
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    return _origin_key(f"{scheme}://{rest[:end]}/")
+
+
+@functools.lru_cache(maxsize=16_384)
+def _origin_key(url: str) -> str | None:
     try:
         u = httpx.URL(url)
     except (httpx.InvalidURL, ValueError):

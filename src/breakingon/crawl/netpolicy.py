@@ -21,6 +21,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -114,6 +115,7 @@ def parse_allow_networks(value: str) -> tuple[IPNetwork, ...]:
     return tuple(nets)
 
 
+@lru_cache(maxsize=16_384)
 def parse_ip_literal(host: str) -> IPAddress | None:
     """Return the address a host string denotes as an IP literal, in any encoding.
 
