@@ -267,17 +267,24 @@ def _event_member(
     return Representation(key, v, terms, ents)
 
 
-def test_repair_splits_two_same_kind_events_by_neighbour_profiles() -> None:
-    # Two anti-piracy operations of one navy: same words, same places, close vectors;
-    # each event's members are nearest to each other (ship names, tolls).
-    rng = np.random.default_rng(7)
+def _two_navy_events(
+    rng: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, ...]]]:
+    """Centre vectors and names of two anti-piracy operations of one navy ("a", "b")."""
     topic = rng.standard_normal(384)
     topic /= np.linalg.norm(topic)
     sides = {}
     for side in ("a", "b"):
         d = rng.standard_normal(384)
         sides[side] = topic + 0.35 * d / np.linalg.norm(d)
-    names = {"a": ("e:mysore", "e:gibe", "#12"), "b": ("e:sukanya", "#26")}
+    return sides, {"a": ("e:mysore", "e:gibe", "#12"), "b": ("e:sukanya", "#26")}
+
+
+def test_repair_splits_two_same_kind_events_by_neighbour_profiles() -> None:
+    # Two anti-piracy operations of one navy: same words, same places, close vectors;
+    # each event's members are nearest to each other (ship names, tolls).
+    rng = np.random.default_rng(7)
+    sides, names = _two_navy_events(rng)
     cl = StoryClusterer(ClusterSettings(join_threshold=-10.0))
     keys = [f"{side}{i}" for i in range(10) for side in ("a", "b")]
     for i, key in enumerate(keys):
@@ -300,13 +307,7 @@ def test_repair_does_not_merge_what_it_would_split_again() -> None:
     # so the pass settles on the two events instead of merging and splitting (new ids)
     # on every pass.
     rng = np.random.default_rng(7)
-    topic = rng.standard_normal(384)
-    topic /= np.linalg.norm(topic)
-    sides = {}
-    for side in ("a", "b"):
-        d = rng.standard_normal(384)
-        sides[side] = topic + 0.35 * d / np.linalg.norm(d)
-    names = {"a": ("e:mysore", "e:gibe", "#12"), "b": ("e:sukanya", "#26")}
+    sides, names = _two_navy_events(rng)
     cl = StoryClusterer(ClusterSettings(join_threshold=0.99, join_floor=0.99))
     keys = [f"{side}{i}" for i in range(10) for side in ("a", "b")]
     for i, key in enumerate(keys):
