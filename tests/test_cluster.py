@@ -257,6 +257,12 @@ def test_repair_splits_a_drifted_story_keeping_the_id(reps: dict[str, Representa
     assert again.splits == () and again.merges == ()
 
 
+def _unit(rng: np.random.Generator) -> np.ndarray:
+    """A random direction in embedding space."""
+    v = rng.standard_normal(384)
+    return v / np.linalg.norm(v)
+
+
 def _event_member(
     rng: np.random.Generator, key: str, base: np.ndarray, names: tuple[str, ...]
 ) -> Representation:
@@ -271,8 +277,7 @@ def _two_navy_events(
     rng: np.random.Generator,
 ) -> tuple[dict[str, np.ndarray], dict[str, tuple[str, ...]]]:
     """Centre vectors and names of two anti-piracy operations of one navy ("a", "b")."""
-    topic = rng.standard_normal(384)
-    topic /= np.linalg.norm(topic)
+    topic = _unit(rng)
     sides = {}
     for side in ("a", "b"):
         d = rng.standard_normal(384)
@@ -324,8 +329,7 @@ def test_repair_does_not_merge_what_it_would_split_again() -> None:
 
 def test_profile_split_keeps_one_cohesive_event_whole() -> None:
     rng = np.random.default_rng(8)
-    base = rng.standard_normal(384)
-    base /= np.linalg.norm(base)
+    base = _unit(rng)
     cl = StoryClusterer(ClusterSettings(join_threshold=-10.0))
     for i in range(16):
         cl.add(_event_member(rng, f"m{i}", base, ("e:sukanya",)), T0 + timedelta(minutes=i))
@@ -338,8 +342,7 @@ def test_repair_splits_a_story_of_unrelated_reports_on_one_theme() -> None:
     # Six congress reports of six different events, forced into one story: they share a
     # theme (vectors ~0.3 apart, a few common words) but no names.
     rng = np.random.default_rng(9)
-    theme = rng.standard_normal(384)
-    theme /= np.linalg.norm(theme)
+    theme = _unit(rng)
     cl = StoryClusterer(ClusterSettings(join_threshold=-10.0))
     for i in range(6):
         v = theme + 1.5 * rng.standard_normal(384) / np.sqrt(384)

@@ -175,3 +175,34 @@ def test_replays_the_shared_stream() -> None:
         assert parsed.error is None and parsed.items
         status = json.loads(httpx.get(f"{room.base_url}/_control/status").text)
         assert status["articles"] == 1188
+
+
+def test_heavy_pages_prerendered_or_not_serve_the_same_bytes() -> None:
+    with (
+        Newsroom(_articles(), speed=0, start=T0 + timedelta(hours=3, minutes=1)) as live,
+        Newsroom(
+            _articles(), speed=0, start=T0 + timedelta(hours=3, minutes=1), prerender=True
+        ) as pre,
+    ):
+        for article_id in ("a0", "a3"):
+            a, b = httpx.get(live.article_url(article_id)), httpx.get(pre.article_url(article_id))
+            assert a.status_code == b.status_code == 200
+            # the paths differ only by the port: compare the pages with it taken out
+            ports = f":{live.port}/".encode(), f":{pre.port}/".encode()
+            assert a.content.replace(ports[0], b":PORT/") == b.content.replace(ports[1], b":PORT/")
+            assert b.headers["content-encoding"] == "gzip"  # the cached gzip body
+        # Prerendered or not, a page is served only once its time has come.
+        assert httpx.get(pre.article_url("a5")).status_code == 404
+        page = httpx.get(pre.article_url("a3"))
+        # As heavy as a real news page: scripts, menus, cards, comments around the body.
+        assert len(page.content) > 40_000 and page.text.count("<a ") > 100
+        # Related cards link only articles published before this one, newest first.
+        cards = [
+            t for t in ("number 2 about", "number 1 about", "number 0 about") if t in page.text
+        ]
+        assert cards == ["number 2 about", "number 1 about", "number 0 about"]
+        assert "number 4 about" not in page.text and "number 5 about" not in page.text
+        assert page.text.index("number 2 about") < page.text.index("number 0 about")
+        result = extract_article(page.content, pre.article_url("a3"))
+        assert result.text.startswith("Firefighters fought a blaze at the harbour for the 3th")
+        assert "number 2 about" not in result.text and "Comments" not in result.text

@@ -81,7 +81,7 @@ class NewsroomFeed:
 
 
 def _title_from_text(text: str) -> str:
-    first = re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
+    first = _SENTENCE_BREAK.split(text.strip(), maxsplit=1)[0]
     words = first.split()
     return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
 
@@ -172,6 +172,9 @@ def _author_of(article: StreamArticle) -> str:
     return _AUTHORS[digest[0] % len(_AUTHORS)]
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+
+
 def _paragraphs(text: str) -> list[str]:
     """The body as paragraphs: the stream's own line breaks, then at most 3 sentences
     each; a body of one long line is split by sentence, as pages rarely hold a single
@@ -179,10 +182,10 @@ def _paragraphs(text: str) -> list[str]:
     lines = [" ".join(line.split()) for line in text.splitlines()]
     paragraphs: list[str] = []
     for line in filter(None, lines):
-        sentences = re.split(r"(?<=[.!?])\s+", line)
+        sentences = _SENTENCE_BREAK.split(line)
         paragraphs.extend(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3))
     if len(paragraphs) == 1:
-        paragraphs = [s for s in re.split(r"(?<=[.!?])\s+", paragraphs[0]) if s]
+        paragraphs = [s for s in _SENTENCE_BREAK.split(paragraphs[0]) if s]
     return paragraphs
 
 
@@ -266,22 +269,21 @@ class Newsroom:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ordered = ordered
         self._order = {a.id: i for i, a in enumerate(ordered)}
+        self._by_path = {(a.domain, "/" + self._article_path(a)): a for a in ordered}
         self._chrome_cache: dict[str, OutletChrome] = {}
         # (domain, path) -> (page, gzipped page), filled by prerender()
         self._pages: dict[tuple[str, str], tuple[bytes, bytes]] = {}
-        if prerender:
-            self.prerender()
+        self._prerender = prerender  # done by start(): pages carry the bound port
 
     def prerender(self) -> None:
-        """Render and gzip every article page now, so serving them costs no CPU.
+        """Render and gzip every article page now, so serving them costs no CPU
+        (`start()` calls it when the newsroom was made with `prerender=True`).
 
         Benchmarks use it: a real outlet's server runs on another machine, so the
         simulator's rendering should not take CPU from the crawler it measures.
         """
-        for article in self._ordered:
-            outlet = self._outlets[article.domain]
-            body = self.render_article(outlet, article).encode("utf-8")
-            key = (outlet.domain, "/" + self._article_path(article))
+        for key, article in self._by_path.items():
+            body = self.render_article(self._outlets[article.domain], article).encode()
             self._pages[key] = (body, gzip.compress(body, 5))
 
     @classmethod
@@ -346,6 +348,9 @@ class Newsroom:
         self._ready.wait(60)
         if self._error is not None:
             raise self._error
+        self._chrome_cache.clear()  # links rendered before binding carry port 0
+        if self._prerender:
+            self.prerender()
         return self
 
     def stop(self) -> None:
@@ -641,13 +646,12 @@ class Newsroom:
         if path in ("/", "/index.html"):
             body = self.render_home(outlet).encode("utf-8")
             return 200, {"content-type": "text/html; charset=utf-8"}, body
-        now = self.clock.now()
-        for article in outlet.articles:
-            if "/" + self._article_path(article) == path and article.published <= now:
-                cached = self._pages.get((outlet.domain, path))
-                body = cached[0] if cached else self.render_article(outlet, article).encode()
-                return 200, {"content-type": "text/html; charset=utf-8"}, body
-        return None
+        article = self._by_path.get((outlet.domain, path))
+        if article is None or article.published > self.clock.now():
+            return None
+        cached = self._pages.get((outlet.domain, path))
+        body = cached[0] if cached else self.render_article(outlet, article).encode()
+        return 200, {"content-type": "text/html; charset=utf-8"}, body
 
     def render_opml(self) -> str:
         """The OPML 2.0 document listing every outlet's RSS feed."""
@@ -680,7 +684,7 @@ class Newsroom:
         entries = []
         for a in items:
             link = root + self._article_path(a)
-            summary = " ".join(re.split(r"(?<=[.!?])\s+", a.text.strip())[:2])
+            summary = " ".join(_SENTENCE_BREAK.split(a.text.strip())[:2])
             entries.append(
                 "<item>"
                 f"<title>{xml_escape(a.title)}</title><link>{xml_escape(link)}</link>"
@@ -707,7 +711,7 @@ class Newsroom:
         for a in items:
             link = root + self._article_path(a)
             stamp = a.published.strftime("%Y-%m-%dT%H:%M:%SZ")
-            summary = " ".join(re.split(r"(?<=[.!?])\s+", a.text.strip())[:2])
+            summary = " ".join(_SENTENCE_BREAK.split(a.text.strip())[:2])
             entries.append(
                 f"<entry><id>tag:{xml_escape(outlet.domain)},2025:{xml_escape(a.id)}</id>"
                 f"<title>{xml_escape(a.title)}</title>"

@@ -26,17 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-_SECTIONS = (
-    "world",
-    "politics",
-    "business",
-    "technology",
-    "science",
-    "health",
-    "sport",
-    "culture",
-    "opinion",
-)
+from breakingon.classify import SECTIONS
+
+# The outlet's menu: the project's own sections, plus opinion.
+_SECTIONS = (*SECTIONS, "opinion")
 _SUBSECTIONS = (
     "latest",
     "analysis",
@@ -123,7 +116,8 @@ class OutletChrome:
     """The fixed parts of one outlet's pages, built once."""
 
     def __init__(self, name: str, root: str) -> None:
-        seed = int.from_bytes(hashlib.sha256(root.encode()).digest()[:8], "big")
+        # Seeded by the outlet's name, so its pages do not change with the port.
+        seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
         rng = random.Random(seed)
         self.name = html.escape(name)
         self.root = root
