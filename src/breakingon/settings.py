@@ -49,6 +49,7 @@ class Settings:
     user_agent: str = ""
     extract_workers: int = 2
     extract_timeout_s: float = 10.0
+    embed_precision: str = "auto"  # "auto" (bfloat16 where the CPU has it), "float32", "bfloat16"
     retention_days: int = 0  # 0 keeps everything
     breaking_min_outlets: int = 3
     breaking_window_min: int = 30
@@ -172,5 +173,9 @@ def _validate(s: Settings) -> None:
         )
     if s.admin_token and len(s.admin_token) < 16:
         raise SettingsError(f"{PREFIX}ADMIN_TOKEN: use at least 16 characters")
+    if s.embed_precision not in {"auto", "float32", "bfloat16"}:
+        got = s.embed_precision
+        want = "auto, float32 or bfloat16"
+        raise SettingsError(f"{PREFIX}EMBED_PRECISION: expected {want}, got {got!r}")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")

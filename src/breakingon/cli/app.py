@@ -31,10 +31,14 @@ def fail(message: str, code: int = 2) -> None:
 def load() -> Settings:
     """Settings from the environment (and BREAKINGON_CONFIG), or a clean exit naming the error."""
     try:
-        return load_settings(os.environ)
+        settings = load_settings(os.environ)
     except SettingsError as exc:
         fail(str(exc))
         raise  # unreachable
+    from breakingon import embed
+
+    embed.configure(settings.embed_precision)
+    return settings
 
 
 def open_configured_store(settings: Settings) -> Store:

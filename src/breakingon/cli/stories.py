@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from breakingon.cli.app import app, fail
+from breakingon.cli.app import app, fail, load
 from breakingon.represent import ClusterInput
 
 _FIELDS = ("id", "title", "text", "published", "source", "url", "lang")
@@ -99,6 +99,7 @@ def cluster_file(
     """
     from breakingon.cluster import cluster_inputs
 
+    load()  # settings such as BREAKINGON_EMBED_PRECISION; nothing else is touched
     if not input_path.is_file():
         fail(f"{input_path}: no such file")
     try:
