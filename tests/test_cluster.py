@@ -355,6 +355,59 @@ def test_repair_splits_a_story_of_unrelated_reports_on_one_theme() -> None:
     assert cl.story_count == 6
 
 
+def _two_groups(spread: float, same_names: bool) -> list[Representation]:
+    """Four and three reports of one kind of crime (shared words and one shared name):
+    two different cases when the groups sit `spread` apart with their own names, two
+    angles of one case when they sit close and share the names."""
+    rng = np.random.default_rng(11)
+    topic = _unit(rng)
+    names = {"a": ("e:hyde", "e:price", "#19"), "b": ("e:brooklyn", "e:shawn", "#4")}
+    out = []
+    for side, size in (("a", 4), ("b", 3)):
+        d = rng.standard_normal(384)
+        centre = topic + spread * d / np.linalg.norm(d)
+        for i in range(size):
+            v = centre + rng.standard_normal(384) / np.sqrt(384)
+            v = (v / np.linalg.norm(v)).astype(np.float32)
+            terms = (
+                ("murder", 2),
+                ("charged", 1),
+                ("police", 1),
+                (f"{side}w", 1),
+                (f"{side}{i}", 1),
+            )
+            own = names["a"] if same_names else names[side]
+            out.append(Representation(f"{side}{i}", v, terms, ("e:smith", *own)))
+    return out
+
+
+@pytest.mark.parametrize(("ratio", "parts"), [(0.6, 2), (0.0, 1)])
+def test_repair_cuts_two_cases_of_one_kind_at_the_gap(ratio: float, parts: int) -> None:
+    # Two murder cases, each told by several outlets, forced into one story: the pair
+    # scores are ~0.73 within each case and ~0.29 across, so the absolute pair-link cut
+    # (0.22) keeps them, and seven members are too few for the neighbour profiles. The
+    # gap cut separates them; with it disabled (ratio 0) the story stays whole.
+    cl = StoryClusterer(ClusterSettings(join_threshold=-10.0, split_gap_ratio=ratio))
+    reps = _two_groups(0.9, same_names=False)
+    for i, rep in enumerate(reps):
+        cl.add(rep, T0 + timedelta(minutes=i))
+    assert cl.story_count == 1
+    sid = cl.story_of("a0")
+    cl.repair()
+    assert cl.story_count == parts
+    assert {cl.story_of(r.key) for r in reps if r.key.startswith("a")} == {sid}  # larger keeps id
+    assert len({cl.story_of(r.key) for r in reps if r.key.startswith("b")}) == 1
+    assert cl.repair().splits == ()  # stable
+
+
+def test_gap_cut_keeps_two_angles_of_one_case_together() -> None:
+    # Same names, groups close (~0.68 within, ~0.60 across): one case, two angles.
+    cl = StoryClusterer(ClusterSettings(join_threshold=-10.0))
+    for i, rep in enumerate(_two_groups(0.3, same_names=True)):
+        cl.add(rep, T0 + timedelta(minutes=i))
+    assert cl.repair().splits == () and cl.story_count == 1
+
+
 def test_repair_undoes_a_weak_two_article_story(reps: dict[str, Representation]) -> None:
     loose = ClusterSettings(join_threshold=-10.0)  # forces each pair into one story
     weak, same = StoryClusterer(loose), StoryClusterer(loose)

@@ -20,8 +20,8 @@ from breakingon.cluster import bcubed, cluster_inputs
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "clustering"
 
-# Measured B3 F1 with the defaults: multinews-dev 0.868, ecbplus-dev 0.939, newswcl50 0.967.
-FLOORS = {"multinews-dev": 0.858, "ecbplus-dev": 0.929, "newswcl50": 0.957}
+# Measured B3 F1 with the defaults: multinews-dev 0.870, ecbplus-dev 0.939, newswcl50 0.967.
+FLOORS = {"multinews-dev": 0.860, "ecbplus-dev": 0.929, "newswcl50": 0.957}
 REQUIRED = {"multinews-dev": 0.88, "ecbplus-dev": 0.92, "newswcl50": 0.96}
 NOT_YET = pytest.mark.xfail(reason="below issue 4's target (see docs/clustering.md)", strict=True)
 
