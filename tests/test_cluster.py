@@ -18,15 +18,8 @@ from typer.testing import CliRunner
 
 from breakingon.cli import _COMMAND_MODULES
 from breakingon.cli.app import app
-from breakingon.cluster import (
-    ClusterSettings,
-    RepairResult,
-    StoryClusterer,
-    StoryState,
-    bcubed,
-    cluster_inputs,
-    order_inputs,
-)
+from breakingon.cluster import ClusterSettings, RepairResult, StoryClusterer, StoryState
+from breakingon.cluster_batch import bcubed, cluster_inputs, order_inputs
 from breakingon.pipeline.statecodec import story_from_bytes, story_to_bytes
 from breakingon.represent import ClusterInput, Representation, represent
 

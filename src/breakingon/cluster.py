@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from breakingon.represent import ClusterInput, Representation, represent
+from breakingon.linkage import average_link, gap_cut
+from breakingon.represent import Representation
 
 DIM = 384
 Vector = npt.NDArray[np.float32]
@@ -835,10 +836,10 @@ class StoryClusterer:
         norms[norms == 0] = 1.0
         profile /= norms[:, None]
         parts: list[list[str]] = []
-        for group in _average_link(profile @ profile.T, s.split_profile_link):
+        for group in average_link(profile @ profile.T, s.split_profile_link):
             sub = score[np.ix_(group, group)]
-            for part in _average_link(sub, s.split_pair_link):
-                cut = _gap_cut(sub[np.ix_(part, part)], s.split_gap_ratio, s.split_gap_min)
+            for part in average_link(sub, s.split_pair_link):
+                cut = gap_cut(sub[np.ix_(part, part)], s.split_gap_ratio, s.split_gap_min)
                 parts.extend([keys[group[part[i]]] for i in piece] for piece in cut)
         parts.sort(key=lambda p: (-len(p), min(p)))
         return parts
@@ -925,166 +926,6 @@ class StoryClusterer:
             return out
 
         return self._cosine(weights(a_keys), weights(b_keys))
-
-
-def _average_link(
-    sim: npt.NDArray[np.float64], threshold: float, min_groups: int = 1
-) -> list[list[int]]:
-    """Average-link agglomeration of a symmetric similarity matrix: groups are joined,
-    most similar first, while their mean pairwise similarity is at least `threshold`
-    and more than `min_groups` groups remain."""
-    n = sim.shape[0]
-    work = sim.astype(np.float64, copy=True)
-    np.fill_diagonal(work, -np.inf)
-    sizes = np.ones(n)
-    groups: dict[int, list[int]] = {i: [i] for i in range(n)}
-    while len(groups) > min_groups:
-        flat = int(np.argmax(work))
-        i, j = divmod(flat, n)
-        if work[i, j] < threshold:
-            break
-        i, j = min(i, j), max(i, j)
-        row = (sizes[i] * work[i] + sizes[j] * work[j]) / (sizes[i] + sizes[j])
-        work[i, :] = row
-        work[:, i] = row
-        work[i, i] = -np.inf
-        work[j, :] = -np.inf
-        work[:, j] = -np.inf
-        sizes[i] += sizes[j]
-        groups[i].extend(groups.pop(j))
-    return [sorted(g) for g in groups.values()]
-
-
-def _gap_cut(sim: npt.NDArray[np.float64], ratio: float, min_size: int) -> list[list[int]]:
-    """Cut a group in two where a clear gap separates two tight halves, recursively.
-
-    The halves are average link's last two groups. They are separate events when each
-    has at least `min_size` members and the mean score between them is below `ratio`
-    times the looser half's own mean pair score: two reports of two murders, each told
-    by several outlets, score 0.5-0.6 within and 0.2-0.25 across. Whole groups are
-    returned when there is no such gap (ratio <= 0 disables the cut).
-    """
-    n = sim.shape[0]
-    whole = [list(range(n))]
-    if ratio <= 0 or n < 2 * min_size:
-        return whole
-    halves = _average_link(sim, -np.inf, min_groups=2)
-    if len(halves) != 2 or min(len(h) for h in halves) < min_size:
-        return whole
-
-    def within(g: list[int]) -> float:
-        sub = sim[np.ix_(g, g)]
-        return float((sub.sum() - np.trace(sub)) / (len(g) * (len(g) - 1)))
-
-    a, b = halves
-    across = float(sim[np.ix_(a, b)].mean())
-    if across >= ratio * min(within(a), within(b)):
-        return whole
-    out: list[list[int]] = []
-    for half in (a, b):
-        for part in _gap_cut(sim[np.ix_(half, half)], ratio, min_size):
-            out.append([half[i] for i in part])
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterRun:
-    """Result of a batch run: final story per article key, and the decision trail."""
-
-    stories: dict[str, int]
-    decisions: tuple[Decision, ...]
-    repairs: tuple[RepairResult, ...]
-
-
-def order_inputs(items: Sequence[ClusterInput]) -> list[ClusterInput]:
-    """Arrival order for a batch: by `published`, stable; undated items keep their place.
-
-    An undated item sorts as if published at the latest time seen on an earlier line
-    (or before everything when none was), so it stays right after the line it followed
-    in the file; with no times at all, file order is kept.
-    """
-    keyed: list[tuple[int, float, int, ClusterInput]] = []
-    carried: float | None = None
-    for pos, item in enumerate(items):
-        if item.published is not None:
-            ts = item.published.timestamp()
-            carried = ts if carried is None else max(carried, ts)
-            keyed.append((1, ts, pos, item))
-        elif carried is None:
-            keyed.append((0, 0.0, pos, item))
-        else:
-            keyed.append((1, carried, pos, item))
-    keyed.sort(key=lambda k: (k[0], k[1], k[2]))
-    return [k[3] for k in keyed]
-
-
-def cluster_inputs(
-    items: Sequence[ClusterInput],
-    settings: ClusterSettings | None = None,
-    reps: Sequence[Representation] | None = None,
-    clusterer: StoryClusterer | None = None,
-) -> ClusterRun:
-    """Batch entry point: order, represent, feed the online clusterer, repair periodically.
-
-    The same `StoryClusterer.add`/`repair` the live pipeline calls; repair runs every
-    `settings.repair_every` articles and once at the end, and its merges/moves are
-    applied to the returned assignment.
-    """
-    s = settings or ClusterSettings()
-    ordered = order_inputs(items)
-    if reps is None:
-        reps = represent(ordered)
-    else:
-        by_key = {r.key: r for r in reps}
-        reps = [by_key[it.key] for it in ordered]
-    cl = clusterer or StoryClusterer(s)
-    assigned: dict[str, int] = {}
-    decisions: list[Decision] = []
-    repairs: list[RepairResult] = []
-
-    def apply(result: RepairResult) -> None:
-        redirect = dict(result.merges)
-        if redirect:
-            for key, sid in assigned.items():
-                while sid in redirect:
-                    sid = redirect[sid]
-                assigned[key] = sid
-        for key, sid in result.moved:
-            assigned[key] = sid
-        repairs.append(result)
-
-    for n, (item, rep) in enumerate(zip(ordered, reps, strict=True), start=1):
-        d = cl.add(rep, item.published, item.outlet, item.duplicate_of)
-        decisions.append(d)
-        assigned[item.key] = d.story_id
-        if s.repair_every > 0 and n % s.repair_every == 0:
-            apply(cl.repair())
-    apply(cl.repair())
-    return ClusterRun(stories=assigned, decisions=tuple(decisions), repairs=tuple(repairs))
-
-
-def bcubed(
-    predicted: Mapping[str, object], gold: Mapping[str, object]
-) -> tuple[float, float, float]:
-    """B-cubed precision, recall and F1 (Bagga & Baldwin 1998) over the gold items."""
-    keys = [k for k in gold if k in predicted]
-    if not keys:
-        return 0.0, 0.0, 0.0
-    pred_groups: dict[object, set[str]] = {}
-    gold_groups: dict[object, set[str]] = {}
-    for k in keys:
-        pred_groups.setdefault(predicted[k], set()).add(k)
-        gold_groups.setdefault(gold[k], set()).add(k)
-    p = r = 0.0
-    for k in keys:
-        pc, gc = pred_groups[predicted[k]], gold_groups[gold[k]]
-        both = len(pc & gc)
-        p += both / len(pc)
-        r += both / len(gc)
-    p /= len(keys)
-    r /= len(keys)
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
 def iter_story_members(state: WorkingSetState) -> Iterable[tuple[int, str]]:

@@ -97,7 +97,7 @@ def cluster_file(
     published at the latest time seen on an earlier line, so it keeps its place in the
     file; with no dates at all, file order is kept.
     """
-    from breakingon.cluster import cluster_inputs
+    from breakingon.cluster_batch import cluster_inputs
 
     load()  # settings such as BREAKINGON_EMBED_PRECISION; nothing else is touched
     if not input_path.is_file():
