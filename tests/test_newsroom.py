@@ -206,3 +206,28 @@ def test_heavy_pages_prerendered_or_not_serve_the_same_bytes() -> None:
         result = extract_article(page.content, pre.article_url("a3"))
         assert result.text.startswith("Firefighters fought a blaze at the harbour for the 3th")
         assert "number 2 about" not in result.text and "Comments" not in result.text
+
+
+def test_stop_ends_open_connections_without_orphaned_tasks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A crawler keeps idle keep-alive connections to every outlet; stopping the newsroom
+    # must end their handler tasks, not leave them pending for the garbage collector
+    # ("Task was destroyed but it is pending!", once per connection).
+    import gc
+    import logging
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    room = Newsroom(_articles(), speed=0).start()
+    clients = [httpx.Client() for _ in range(4)]
+    try:
+        for client in clients:
+            assert client.get(f"{room.base_url}/robots.txt").status_code == 200
+        room.stop()
+        del room
+        gc.collect()
+    finally:
+        for client in clients:
+            client.close()
+    destroyed = [r for r in caplog.records if "destroyed but it is pending" in r.getMessage()]
+    assert destroyed == []

@@ -386,10 +386,16 @@ class Newsroom:
         finally:
             for server in self._servers:
                 server.close()
-            for task in list(self._tasks):
+            # End every connection handler (idle keep-alives included) before the loop
+            # closes: a cancelled task needs loop turns to finish, and one left pending
+            # is reported by the garbage collector as destroyed.
+            pending = list(self._tasks)
+            for task in pending:
                 task.cancel()
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(asyncio.sleep(0))
+            if pending:
+                with contextlib.suppress(Exception):
+                    loop.run_until_complete(asyncio.wait(pending, timeout=5))
+            self._tasks.clear()
             loop.close()
 
     async def _bind(self) -> None:
