@@ -28,6 +28,7 @@ from breakingon.sources import MAX_OPML_BYTES
 from breakingon.store.base import Store
 from breakingon.web import api, pages
 from breakingon.web.cache import ResponseCache
+from breakingon.web.params import ParamError
 from breakingon.web.security import (
     DEFAULT_MAX_BODY,
     SECURITY_HEADERS,
@@ -57,7 +58,7 @@ def _wants_json(request: Request) -> bool:
 
 
 async def _param_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, api.ParamError)
+    assert isinstance(exc, ParamError)
     if _wants_json(request):
         return api.error_response(422, "invalid_parameter", exc.detail, parameter=exc.parameter)
     return pages.error_page(request, 422, f"Invalid {exc.parameter}: {exc.detail}")
@@ -108,7 +109,7 @@ def create_app(
     app = _App(
         routes=routes,
         exception_handlers={
-            api.ParamError: _param_error,
+            ParamError: _param_error,
             HTTPException: _http_error,
             BodyTooLarge: _too_large,
         },

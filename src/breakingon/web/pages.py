@@ -1,6 +1,6 @@
 """Server-rendered HTML pages and the outbound feeds (Atom, RSS, JSON Feed) for them.
 
-Each handler validates its parameters (shared parsers from `web.api`), then renders in a
+Each handler validates its parameters (shared parsers from `web.params`), then renders in a
 worker thread through the response cache: a few store reads, then a Jinja2 template
 (autoescape on; feed-supplied text is never marked safe). Absolute URLs (canonical links,
 feed ids and links) come from `settings.public_base_url`, never from the Host header;
@@ -29,7 +29,10 @@ from starlette.routing import BaseRoute, Route
 from breakingon.geotag import find_places
 from breakingon.records import Article, Brief, Outlet, Place, Story
 from breakingon.store.base import Store, StoryQuery
-from breakingon.web.api import (
+from breakingon.web.api import related_ids, safe_url
+from breakingon.web.cache import Rendered, cached_response
+from breakingon.web.outfeeds import EXTENSIONS, MEDIA_TYPES, OutEntry, OutFeed, render_feed
+from breakingon.web.params import (
     SECTIONS,
     ParamError,
     parse_id,
@@ -37,11 +40,7 @@ from breakingon.web.api import (
     parse_offset,
     parse_query_text,
     parse_section,
-    related_ids,
-    safe_url,
 )
-from breakingon.web.cache import Rendered, cached_response
-from breakingon.web.outfeeds import EXTENSIONS, MEDIA_TYPES, OutEntry, OutFeed, render_feed
 from breakingon.web.security import safe_next
 
 TEMPLATES = Path(__file__).parent / "templates"
