@@ -1,0 +1,205 @@
+"""Shared state and primitives of `SQLStore` (`breakingon.store.sql`).
+
+`_SQLBase` declares the engines, the dialect and the reflected tables that `SQLStore`
+sets up, and holds the transaction primitives (`_write`, `_read`), work claiming
+(`_claimable_ids`, `_skip_locked`) and the outlet and article helpers that several of
+the concern mixins (`sql_feeds`, `sql_articles`, `sql_stories`, `sql_ops`) call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from breakingon.records import Article, Outlet
+from breakingon.store.base import ArticleState
+from breakingon.store.codec import clean_text, dumps, loads_tuple, places_from_json, to_utc
+
+TEXT_CAP = 200_000
+TITLE_CAP = 1_000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(dt: datetime | None) -> datetime:
+    out = to_utc(dt)
+    assert out is not None
+    return out
+
+
+def _signed64(v: int) -> int:
+    v &= 0xFFFFFFFFFFFFFFFF
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+class _SQLBase:
+    """What every part of `SQLStore` shares: set up by `SQLStore.__init__`."""
+
+    url: str
+    dialect: str
+    t: Mapping[str, sa.Table]
+    _w: Engine
+    _r: Engine
+    _wlock: threading.RLock
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._wlock, self._w.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._r.connect() as conn:
+            yield conn
+
+    def _claimable_ids(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        conditions: Sequence[Any],
+        order_by: Sequence[Any],
+        limit: int,
+        now: datetime,
+    ) -> list[int]:
+        """Ids of rows matching `conditions` that no live lease holds, locked against
+        other claimers (SKIP LOCKED on PostgreSQL; the write lock on SQLite). The caller
+        leases them in the same transaction."""
+        stmt = (
+            sa.select(table.c.id)
+            .where(*conditions, sa.or_(table.c.lease_until.is_(None), table.c.lease_until < now))
+            .order_by(*order_by)
+            .limit(limit)
+        )
+        return [int(r.id) for r in conn.execute(self._skip_locked(stmt))]
+
+    def _skip_locked(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        if self.dialect == "postgresql":
+            return stmt.with_for_update(skip_locked=True)
+        return stmt
+
+    # -- helpers shared by the concerns ------------------------------------------------
+    def _upsert_outlet(self, conn: Connection, o: Outlet) -> int:
+        s = self.t["sources"]
+        row = conn.execute(sa.select(s.c.id).where(s.c.name == o.name)).first()
+        values = {
+            "homepage": o.homepage,
+            "country": o.country,
+            "language": o.language,
+            "place": o.place,
+            "owner": o.owner,
+            "ownership": o.ownership,
+            "weight": o.weight,
+        }
+        if row is not None:
+            # Only fill in what we learned; never blank out operator data.
+            upd = {k: v for k, v in values.items() if v not in ("", None) and k != "weight"}
+            if upd:
+                conn.execute(s.update().where(s.c.id == row.id).values(**upd))
+            return int(row.id)
+        res = conn.execute(s.insert().values(name=o.name, created_at=_now(), **values))
+        pk = res.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def _article_values(self, a: Article) -> dict[str, Any]:
+        return {
+            "url": clean_text(a.url, 4_000),
+            "title": clean_text(a.title, TITLE_CAP),
+            "text": clean_text(a.text, TEXT_CAP),
+            "summary": clean_text(a.summary, 20_000),
+            "authors": dumps([clean_text(x, 200) for x in a.authors[:20]]),
+            "language": a.language[:16],
+            "image": clean_text(a.image, 4_000),
+            "content_hash": a.content_hash,
+            "simhash": _signed64(a.simhash),
+            "duplicate_of": a.duplicate_of,
+            "extraction": a.extraction[:200],
+            "sections": dumps(list(a.sections)),
+        }
+
+    def _insert_new(
+        self,
+        conn: Connection,
+        feed_id: int | None,
+        source_id: int,
+        articles: Sequence[Article],
+        state: ArticleState,
+        now: datetime,
+    ) -> list[int]:
+        """Insert the articles not stored yet for this feed (or, with no feed, for this
+        source) by item key; return the new ids. Runs inside the caller's transaction."""
+        a = self.t["articles"]
+        same_feed = a.c.feed_id.is_(None) if feed_id is None else a.c.feed_id == feed_id
+        new_ids: list[int] = []
+        keys = [clean_text(art.item_key, 1_000) for art in articles]
+        stored: set[str] = set()
+        distinct = sorted(set(keys))
+        for i in range(0, len(distinct), 500):
+            where = [same_feed, a.c.item_key.in_(distinct[i : i + 500])]
+            if feed_id is None:
+                where.append(a.c.source_id == source_id)
+            stored.update(r.item_key for r in conn.execute(sa.select(a.c.item_key).where(*where)))
+        rows: list[dict[str, Any]] = []
+        for art, key in zip(articles, keys, strict=True):
+            if key in stored:
+                continue
+            stored.add(key)  # a repeated key later in this batch is the same item
+            rows.append(
+                {
+                    "feed_id": feed_id,
+                    "source_id": source_id,
+                    "item_key": key,
+                    "alias_key": clean_text(art.alias_key, 1_000),
+                    "published": _utc(art.published),
+                    "first_seen": _utc(art.first_seen or now),
+                    "state": state,
+                    "updated_at": now,
+                    **self._article_values(art),
+                }
+            )
+        if rows:
+            # One statement for the batch; ids come back in the order of the rows.
+            stmt = a.insert().returning(a.c.id, sort_by_parameter_order=True)
+            new_ids.extend(int(r.id) for r in conn.execute(stmt, rows))
+        return new_ids
+
+    def _article(self, r: Any) -> Article:
+        return Article(
+            id=r.id,
+            feed_id=r.feed_id,
+            source_id=r.source_id,
+            outlet=getattr(r, "outlet", "") or "",
+            country=getattr(r, "country", "") or "",
+            url=r.url,
+            title=r.title,
+            text=r.text,
+            summary=r.summary,
+            authors=loads_tuple(r.authors),
+            published=_utc(r.published),
+            first_seen=to_utc(r.first_seen),
+            language=r.language,
+            image=r.image,
+            item_key=r.item_key,
+            alias_key=r.alias_key,
+            content_hash=r.content_hash,
+            simhash=r.simhash & 0xFFFFFFFFFFFFFFFF,
+            duplicate_of=r.duplicate_of,
+            extraction=r.extraction,
+            sections=loads_tuple(r.sections),
+            places=places_from_json(r.places),
+            story_id=r.story_id,
+        )
+
+    def _article_select(self) -> sa.Select[Any]:
+        a, s = self.t["articles"], self.t["sources"]
+        return sa.select(a, s.c.name.label("outlet"), s.c.country.label("country")).outerjoin(
+            s, s.c.id == a.c.source_id
+        )
