@@ -16,7 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from breakingon.extract import MAX_PAGE_BYTES, ExtractorPool, extract_article
-from breakingon.newsroom import Newsroom, StreamArticle
+from breakingon.newsroom import Newsroom
+from breakingon.newsroom_stream import StreamArticle
 
 ROOT = Path(__file__).resolve().parents[1]
 AEB = ROOT / ".." / "shared" / "data" / "extraction" / "aeb"

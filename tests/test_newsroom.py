@@ -15,7 +15,8 @@ import pytest
 
 from breakingon.crawl.feeds import parse_feed
 from breakingon.extract import extract_article
-from breakingon.newsroom import Newsroom, StreamArticle, load_stream, parse_misbehave
+from breakingon.newsroom import Newsroom
+from breakingon.newsroom_stream import StreamArticle, load_stream, parse_misbehave
 
 T0 = datetime(2025, 2, 10, 0, 0, tzinfo=UTC)
 STREAM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "stream"

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from webfill import serve_app
 
-from breakingon.newsroom import Newsroom, load_stream
+from breakingon.newsroom import Newsroom
+from breakingon.newsroom_stream import load_stream
 from breakingon.pipeline import Pipeline
 from breakingon.pipeline.crawl import fetch_bytes
 from breakingon.settings import Settings

@@ -132,7 +132,8 @@ def newsroom_command(
     ] = False,
 ) -> None:
     """Replay a stream as per-outlet loopback feeds and article pages until Ctrl-C."""
-    from breakingon.newsroom import Newsroom, parse_misbehave
+    from breakingon.newsroom import Newsroom
+    from breakingon.newsroom_stream import parse_misbehave
 
     try:
         per_outlet, fractions = parse_misbehave(misbehave or [])
