@@ -42,16 +42,16 @@ from xml.sax.saxutils import quoteattr
 
 from breakingon.newsroom_page import OutletChrome, PageLink, render_article_page
 from breakingon.newsroom_stream import (
-    _SENTENCE_BREAK,
     MODES,
+    SENTENCE_BREAK,
     NewsroomClock,
     NewsroomFeed,
     StreamArticle,
-    _author_of,
-    _country_code,
-    _http_date,
-    _paragraphs,
+    author_of,
+    country_code,
+    http_date,
     load_stream,
+    paragraphs_of,
 )
 
 
@@ -316,7 +316,7 @@ class Newsroom:
                    400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
                    429: "Too Many Requests", 503: "Service Unavailable"}  # fmt: skip
         out = [f"HTTP/1.1 {status} {reasons.get(status, 'Status')}"]
-        merged = {"server": "breakingon-newsroom", "date": _http_date(datetime.now(UTC))}
+        merged = {"server": "breakingon-newsroom", "date": http_date(datetime.now(UTC))}
         merged.update(headers)
         if status != 304:
             merged["content-length"] = str(len(body))
@@ -509,7 +509,7 @@ class Newsroom:
                 "cache-control": "max-age=60",
             }
             if items:
-                extra["last-modified"] = _http_date(items[0].published)
+                extra["last-modified"] = http_date(items[0].published)
             return 200, extra, body
         if path in ("/", "/index.html"):
             body = self.render_home(outlet).encode("utf-8")
@@ -534,7 +534,7 @@ class Newsroom:
             }
             if feed.section:
                 attrs["category"] = feed.section
-            code = _country_code(feed.country)
+            code = country_code(feed.country)
             if code:
                 attrs["country"] = code
             outlines.append(
@@ -552,13 +552,13 @@ class Newsroom:
         entries = []
         for a in items:
             link = root + self._article_path(a)
-            summary = " ".join(_SENTENCE_BREAK.split(a.text.strip())[:2])
+            summary = " ".join(SENTENCE_BREAK.split(a.text.strip())[:2])
             entries.append(
                 "<item>"
                 f"<title>{xml_escape(a.title)}</title><link>{xml_escape(link)}</link>"
                 f'<guid isPermaLink="true">{xml_escape(link)}</guid>'
-                f"<pubDate>{_http_date(a.published)}</pubDate>"
-                f"<dc:creator>{xml_escape(_author_of(a))}</dc:creator>"
+                f"<pubDate>{http_date(a.published)}</pubDate>"
+                f"<dc:creator>{xml_escape(author_of(a))}</dc:creator>"
                 f"<category>{xml_escape(a.section or 'news')}</category>"
                 f"<description>{xml_escape(summary)}</description>"
                 "</item>"
@@ -579,13 +579,13 @@ class Newsroom:
         for a in items:
             link = root + self._article_path(a)
             stamp = a.published.strftime("%Y-%m-%dT%H:%M:%SZ")
-            summary = " ".join(_SENTENCE_BREAK.split(a.text.strip())[:2])
+            summary = " ".join(SENTENCE_BREAK.split(a.text.strip())[:2])
             entries.append(
                 f"<entry><id>tag:{xml_escape(outlet.domain)},2025:{xml_escape(a.id)}</id>"
                 f"<title>{xml_escape(a.title)}</title>"
                 f'<link rel="alternate" href={quoteattr(link)}/>'
                 f"<published>{stamp}</published><updated>{stamp}</updated>"
-                f"<author><name>{xml_escape(_author_of(a))}</name></author>"
+                f"<author><name>{xml_escape(author_of(a))}</name></author>"
                 f"<summary>{xml_escape(summary)}</summary></entry>"
             )
         return (
@@ -642,10 +642,10 @@ class Newsroom:
             chrome,
             url=self._outlet_root(outlet) + self._article_path(article),
             title=article.title,
-            author=_author_of(article),
+            author=author_of(article),
             published=article.published,
             section=article.section or "news",
-            paragraphs=_paragraphs(article.text),
+            paragraphs=paragraphs_of(article.text),
             related=self._related(article),
         )
 

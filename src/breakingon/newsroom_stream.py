@@ -4,8 +4,8 @@ A stream is JSON Lines, one article per line (id, outlet, domain, published, tit
 text, story, country, section), read by `load_stream` into `StreamArticle`s sorted by
 publication time. `NewsroomClock` is the simulated clock that decides which of them
 are public; `MODES` and `parse_misbehave` describe the misbehaviour switches. Small
-pure helpers shared with the server (`_author_of`, `_paragraphs`, `_http_date`,
-`_country_code`, `_SENTENCE_BREAK`) live here too. Nothing here does I/O beyond
+pure helpers shared with the server (`author_of`, `paragraphs_of`, `http_date`,
+`country_code`, `SENTENCE_BREAK`) live here too. Nothing here does I/O beyond
 reading the stream file.
 """
 
@@ -60,7 +60,7 @@ class NewsroomFeed:
 
 
 def _title_from_text(text: str) -> str:
-    first = _SENTENCE_BREAK.split(text.strip(), maxsplit=1)[0]
+    first = SENTENCE_BREAK.split(text.strip(), maxsplit=1)[0]
     words = first.split()
     return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
 
@@ -125,7 +125,7 @@ class NewsroomClock:
             self._start, self._wall0, self._offset = when, time.monotonic(), timedelta(0)
 
 
-def _country_code(name: str) -> str:
+def country_code(name: str) -> str:
     if not name or len(name) == 2:
         return name.upper()
     try:
@@ -146,29 +146,29 @@ _AUTHORS = (
 )  # fmt: skip
 
 
-def _author_of(article: StreamArticle) -> str:
+def author_of(article: StreamArticle) -> str:
     digest = hashlib.sha256(article.id.encode()).digest()
     return _AUTHORS[digest[0] % len(_AUTHORS)]
 
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 
 
-def _paragraphs(text: str) -> list[str]:
+def paragraphs_of(text: str) -> list[str]:
     """The body as paragraphs: the stream's own line breaks, then at most 3 sentences
     each; a body of one long line is split by sentence, as pages rarely hold a single
     paragraph."""
     lines = [" ".join(line.split()) for line in text.splitlines()]
     paragraphs: list[str] = []
     for line in filter(None, lines):
-        sentences = _SENTENCE_BREAK.split(line)
+        sentences = SENTENCE_BREAK.split(line)
         paragraphs.extend(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3))
     if len(paragraphs) == 1:
-        paragraphs = [s for s in _SENTENCE_BREAK.split(paragraphs[0]) if s]
+        paragraphs = [s for s in SENTENCE_BREAK.split(paragraphs[0]) if s]
     return paragraphs
 
 
-def _http_date(when: datetime) -> str:
+def http_date(when: datetime) -> str:
     return format_datetime(when.astimezone(UTC), usegmt=True)
 
 
