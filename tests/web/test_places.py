@@ -12,7 +12,8 @@ from webfill import Filled
 
 from breakingon.geotag import find_places
 from breakingon.store import Store
-from breakingon.web.pages import _age, choose_place, dek_after, full_headline, whole_headlines
+from breakingon.web.pages import choose_place
+from breakingon.web.render import _age, dek_after, full_headline, whole_headlines
 
 
 def test_find_places_ranks_by_kind_and_population() -> None:

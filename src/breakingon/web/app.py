@@ -1,10 +1,11 @@
 """The web application: `create_app(settings, store)` returns the Starlette app.
 
-Composes the HTML pages and feeds (`web.pages`), the JSON API (`web.api`), the static
-files, the response cache (`web.cache`) and the hardening middleware (`web.security`,
-wrapped outermost so even error responses carry the security headers). Operations routes
-(`/healthz`, `/metrics`) are not defined here: the ops layer passes them in through
-`extra_routes` (the hook below). This module reads no environment and opens no sockets.
+Composes the HTML pages (`web.pages`, templates from `web.render`), the feeds out
+(`web.feedpages`), the JSON API (`web.api`), the static files, the response cache
+(`web.cache`) and the hardening middleware (`web.security`, wrapped outermost so even error
+responses carry the security headers). Operations routes (`/healthz`, `/metrics`) are not
+defined here: the ops layer passes them in through `extra_routes` (the hook below). This
+module reads no environment and opens no sockets.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from breakingon.crawl.netpolicy import NetPolicy, Resolver, SystemResolver
 from breakingon.settings import Network, Settings
 from breakingon.sources import MAX_OPML_BYTES
 from breakingon.store.base import Store
-from breakingon.web import api, pages
+from breakingon.web import api, feedpages, pages, render
 from breakingon.web.cache import ResponseCache
 from breakingon.web.params import ParamError
 from breakingon.web.security import (
@@ -104,6 +105,7 @@ def create_app(
         *extra_routes,
         *api.routes(),
         *pages.routes(),
+        *feedpages.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
     app = _App(
@@ -125,7 +127,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock
-    app.state.templates = pages.make_environment()
+    app.state.templates = render.make_environment()
     app.state.cache = cache
     app.state.resolver = resolver if resolver is not None else SystemResolver()
     app.state.net_policy = NetPolicy(allow_networks=tuple(settings.fetch_allow_networks))

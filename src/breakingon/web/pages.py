@@ -1,10 +1,11 @@
-"""Server-rendered HTML pages and the outbound feeds (Atom, RSS, JSON Feed) for them.
+"""Server-rendered HTML pages (the outbound feeds for them are in `web.feedpages`).
 
 Each handler validates its parameters (shared parsers from `web.params`), then renders in a
 worker thread through the response cache: a few store reads, then a Jinja2 template
-(autoescape on; feed-supplied text is never marked safe). Absolute URLs (canonical links,
-feed ids and links) come from `settings.public_base_url`, never from the Host header;
-redirects go only to on-site paths. Pages work without JavaScript.
+(autoescape on; feed-supplied text is never marked safe; environment and helpers in
+`web.render`). Absolute URLs (canonical links, feed ids and links) come from
+`settings.public_base_url`, never from the Host header; redirects go only to on-site paths.
+Pages work without JavaScript.
 
 This module holds no SQL and no scoring and must not write to the store.
 """
@@ -12,15 +13,12 @@ This module holds no SQL and no scoring and must not write to the store.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -31,97 +29,16 @@ from breakingon.records import Article, Brief, Outlet, Place, Story
 from breakingon.store.base import Store, StoryQuery
 from breakingon.web.api import related_ids, safe_url
 from breakingon.web.cache import Rendered, cached_response
-from breakingon.web.outfeeds import EXTENSIONS, MEDIA_TYPES, OutEntry, OutFeed, render_feed
 from breakingon.web.params import (
     SECTIONS,
-    ParamError,
     parse_id,
     parse_limit,
     parse_offset,
     parse_query_text,
     parse_section,
 )
+from breakingon.web.render import HTML, Ctx, ctx, full_headline, norm, page, whole_headlines
 from breakingon.web.security import safe_next
-
-TEMPLATES = Path(__file__).parent / "templates"
-HTML = "text/html; charset=utf-8"
-
-
-# -- templates -----------------------------------------------------------------------------
-
-
-def _plural(n: int, unit: str, units: str = "") -> str:
-    return f"{n:,} {unit if n == 1 else (units or unit + 's')}"
-
-
-def _age(dt: datetime | None, now: datetime) -> str:
-    """How long ago, as a reader says it; a date once it is over a week old."""
-    if dt is None:
-        return ""
-    secs = max(0, int((now - dt).total_seconds()))
-    if secs < 60:
-        return "just now"
-    if secs < 3600:
-        return f"{secs // 60} min ago"
-    if secs < 86400:
-        return _plural(secs // 3600, "hour") + " ago"
-    if secs < 2 * 86400:
-        return "yesterday"
-    if secs < 7 * 86400:
-        return f"{secs // 86400} days ago"
-    day = dt.astimezone(UTC)
-    return f"{day.day} {day:%b}" + ("" if day.year == now.year else f" {day.year}")
-
-
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
-_SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?=\s|$)")
-_ELLIPSIS = ("…", "...")
-MAX_HEADLINE = 220  # longer sentences stay cut: a headline, not a paragraph
-
-
-def _norm(text: str) -> str:
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
-
-
-def full_headline(headline: str, dek: str) -> str:
-    """A headline cut with "…" made whole from the dek when the dek begins with it (the
-    cut text's sentence, up to MAX_HEADLINE characters); otherwise the headline as is."""
-    if not headline or not dek or not headline.endswith(_ELLIPSIS):
-        return headline
-    stem = _norm(headline.removesuffix("...").removesuffix("…")).rstrip(" ,;:")
-    text = _norm(dek)
-    if len(stem) < 12 or not text.casefold().startswith(stem.casefold()):
-        return headline
-    end = _SENTENCE_END.search(text, len(stem))
-    whole = text[: end.end()] if end else text
-    return whole if len(whole) <= MAX_HEADLINE else headline
-
-
-def dek_after(dek: str, headline: str) -> str:
-    """The dek without the sentence the headline already shows ("" when nothing is left)."""
-    text, head = _norm(dek), _norm(headline).removesuffix("…").removesuffix("...")
-    if head and text.casefold().startswith(head.casefold()):
-        return text[len(head) :].lstrip(" .,;:") if not headline.endswith(_ELLIPSIS) else dek
-    return dek
-
-
-def whole_headlines(store: Store, stories: Sequence[Story]) -> list[Story]:
-    """The stories with cut headlines ("…") made whole where the dek or the representative
-    article's text begins with them (see `full_headline`); others unchanged."""
-    out = []
-    for s in stories:
-        headline = full_headline(s.headline, s.dek)
-        if headline.endswith(_ELLIPSIS) and s.representative_article_id is not None:
-            a = store.get_article(s.representative_article_id)
-            if a is not None:
-                headline = full_headline(headline, a.text[:2000])
-        if headline.endswith(_ELLIPSIS):  # the headline came from another member article
-            for a in store.story_articles(s.id, limit=50):
-                headline = full_headline(headline, a.text[:2000])
-                if not headline.endswith(_ELLIPSIS):
-                    break
-        out.append(s if headline == s.headline else replace(s, headline=headline))
-    return out
 
 
 def _unique_places(places: Sequence[Place]) -> list[Place]:
@@ -135,82 +52,19 @@ def _unique_places(places: Sequence[Place]) -> list[Place]:
     return out
 
 
-def _human(dt: datetime | None) -> str:
-    return dt.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC") if dt is not None else ""
-
-
-def _iso(dt: datetime | None) -> str:
-    return dt.astimezone(UTC).isoformat() if dt is not None else ""
-
-
-def make_environment() -> Environment:
-    """The Jinja2 environment: autoescape always on, undefined names are errors."""
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["human"] = _human
-    env.filters["iso"] = _iso
-    env.filters["href"] = safe_url
-    env.filters["urlpart"] = lambda s: quote(str(s), safe="")
-    env.filters["count"] = _plural
-    env.filters["label"] = lambda s: str(s).replace("_", " ").capitalize()
-    env.filters["full_headline"] = full_headline
-    env.filters["dek_after"] = dek_after
-    return env
-
-
-@dataclass(frozen=True, slots=True)
-class _Ctx:
-    store: Store
-    env: Environment
-    base: str
-    settings: Any
-    now: datetime
-
-
-def _ctx(request: Request) -> _Ctx:
-    st = request.app.state
-    return _Ctx(
-        store=st.store,
-        env=st.templates,
-        base=st.settings.public_base_url.rstrip("/"),
-        settings=st.settings,
-        now=st.clock(),
-    )
-
-
-def _page(c: _Ctx, template: str, status: int = 200, **values: Any) -> Rendered:
-    s = c.settings
-    body = c.env.get_template(template).render(
-        site_name=s.site_name,
-        site_about=s.site_about,
-        site_copyright=s.site_copyright,
-        base=c.base,
-        sections=SECTIONS,
-        now=c.now,
-        age=lambda dt: _age(dt, c.now),
-        **values,
-    )
-    return Rendered(status, body.encode("utf-8"), HTML)
-
-
 async def _cached(request: Request, render: Any) -> Response:
     return await cached_response(request, request.app.state.cache, render, "public, max-age=10")
 
 
 def not_found_page(request: Request, message: str = "Page not found") -> Response:
-    c = _ctx(request)
-    r = _page(c, "error.html", 404, title="Not found", message=message, canonical="")
+    c = ctx(request)
+    r = page(c, "error.html", 404, title="Not found", message=message, canonical="")
     return Response(r.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    c = _ctx(request)
-    r = _page(c, "error.html", status, title="Error", message=message, canonical="")
+    c = ctx(request)
+    r = page(c, "error.html", status, title="Error", message=message, canonical="")
     return Response(
         r.body, status_code=status, media_type=HTML, headers={"Cache-Control": "no-store"}
     )
@@ -233,7 +87,7 @@ def _gazetteer() -> dict[int, tuple[str, str, str]]:
     return out
 
 
-def _find_place(store: Store, geonameid: int) -> Place | None:
+def find_place(store: Store, geonameid: int) -> Place | None:
     for story in store.list_stories(StoryQuery(geonameid=geonameid, limit=1)):
         for p in story.places:
             if p.geonameid == geonameid:
@@ -245,7 +99,7 @@ def _find_place(store: Store, geonameid: int) -> Place | None:
     return Place(geonameid=geonameid, name=name, country=country, kind=kind, lat=0.0, lon=0.0)  # type: ignore[arg-type]
 
 
-def _place_query(place: Place, limit: int, offset: int = 0) -> StoryQuery:
+def place_query(place: Place, limit: int, offset: int = 0) -> StoryQuery:
     if place.kind == "country" and place.country:
         return StoryQuery(country=place.country, limit=limit, offset=offset)
     return StoryQuery(geonameid=place.geonameid, limit=limit, offset=offset)
@@ -255,7 +109,7 @@ def _place_query(place: Place, limit: int, offset: int = 0) -> StoryQuery:
 
 
 async def front(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
     place_id = parse_id("place", request.query_params.get("place"))
 
     def render() -> Rendered:
@@ -265,9 +119,9 @@ async def front(request: Request) -> Response:
             store, store.list_stories(StoryQuery(breaking_at=c.now, limit=5))
         )
         blocks = [(s, store.list_stories(StoryQuery(section=s, limit=5))) for s in SECTIONS]
-        local_place = _find_place(store, place_id) if place_id is not None else None
-        local = store.list_stories(_place_query(local_place, 10)) if local_place else []
-        return _page(
+        local_place = find_place(store, place_id) if place_id is not None else None
+        local = store.list_stories(place_query(local_place, 10)) if local_place else []
+        return page(
             c,
             "front.html",
             title=c.settings.site_name,
@@ -354,7 +208,7 @@ def _coverage(store: Store, articles: Sequence[Article]) -> dict[str, Any]:
 
 
 async def story(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
     story_id = parse_id("id", request.path_params["id"])
     assert story_id is not None
 
@@ -365,7 +219,7 @@ async def story(request: Request) -> Response:
             return Rendered(301, b"", HTML, (("Location", f"{c.base}/story/{resolved}"),))
         s = store.get_story(story_id) if resolved is not None else None
         if s is None:
-            return _page(
+            return page(
                 c, "error.html", 404, title="Not found", message="No such story", canonical=""
             )
         brief = store.get_brief(s.id)
@@ -401,8 +255,8 @@ async def story(request: Request) -> Response:
             )[0].headline
             or "Story"
         )
-        dek = [x for x in brief.dek if _norm(x.text) != _norm(title)] if brief else []
-        return _page(
+        dek = [x for x in brief.dek if norm(x.text) != norm(title)] if brief else []
+        return page(
             c,
             "story.html",
             dek=dek,
@@ -426,7 +280,7 @@ async def story(request: Request) -> Response:
 
 
 async def story_changes(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
     story_id = parse_id("id", request.path_params["id"])
     assert story_id is not None
 
@@ -434,7 +288,7 @@ async def story_changes(request: Request) -> Response:
         store = c.store
         s = store.get_story(story_id)
         if s is None or s.merged_into is not None:
-            return _page(
+            return page(
                 c, "error.html", 404, title="Not found", message="No such story", canonical=""
             )
         versions = sorted(store.brief_versions(s.id), key=lambda v: v.version)
@@ -453,7 +307,7 @@ async def story_changes(request: Request) -> Response:
                 }
             )
             previous = current
-        return _page(
+        return page(
             c,
             "changes.html",
             title=f"What changed: {s.headline}",
@@ -466,7 +320,7 @@ async def story_changes(request: Request) -> Response:
 
 
 def _listing(
-    c: _Ctx,
+    c: Ctx,
     title: str,
     heading: str,
     stories: Sequence[Story],
@@ -474,7 +328,7 @@ def _listing(
     feeds: dict[str, str] | None,
     **extra: Any,
 ) -> Rendered:
-    return _page(
+    return page(
         c,
         "listing.html",
         title=title,
@@ -487,7 +341,7 @@ def _listing(
 
 
 async def section(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
     name = parse_section(request.path_params["name"])
     if name is None:
         return not_found_page(request)
@@ -509,19 +363,19 @@ async def section(request: Request) -> Response:
 
 
 async def place(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
     gid = parse_id("geonameid", request.path_params["geonameid"])
     assert gid is not None
     limit = parse_limit(request.query_params.get("limit"), 30)
     offset = parse_offset(request.query_params.get("offset"))
 
     def render() -> Rendered:
-        p = _find_place(c.store, gid)
+        p = find_place(c.store, gid)
         if p is None:
-            return _page(
+            return page(
                 c, "error.html", 404, title="Not found", message="Unknown place", canonical=""
             )
-        stories = c.store.list_stories(_place_query(p, limit, offset))
+        stories = c.store.list_stories(place_query(p, limit, offset))
         country = _country_names().get(p.country, p.country)
         kind = {"city": "City", "region": "Region", "country": "Country"}.get(p.kind, p.kind)
         where = kind if p.kind == "country" or not country else f"{kind} in {country}"
@@ -540,19 +394,19 @@ async def place(request: Request) -> Response:
 
 
 async def outlet(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
     oid = parse_id("id", request.path_params["id"])
     assert oid is not None
 
     def render() -> Rendered:
         o = c.store.get_outlet(oid)
         if o is None:
-            return _page(
+            return page(
                 c, "error.html", 404, title="Not found", message="Unknown outlet", canonical=""
             )
         feeds = c.store.list_feeds(source_id=oid)
         stories = c.store.list_stories(StoryQuery(source_id=oid, order="recent", limit=30))
-        return _page(
+        return page(
             c,
             "outlet.html",
             title=o.name,
@@ -566,7 +420,7 @@ async def outlet(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
     raw = request.query_params.get("q")
     q = parse_query_text(raw, required=False)
     limit = parse_limit(request.query_params.get("limit"), 20)
@@ -576,7 +430,7 @@ async def search(request: Request) -> Response:
         stories = c.store.search_stories(q, limit=limit, offset=offset) if q else []
         found = c.store.search_articles(q, limit=limit, offset=offset) if q else []
         articles = [replace(a, title=_whole_title(a)) for a in found]
-        return _page(
+        return page(
             c,
             "search.html",
             title=f"Search: {q}" if q else "Search",
@@ -591,16 +445,16 @@ async def search(request: Request) -> Response:
 
 
 async def about(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
 
     def render() -> Rendered:
-        return _page(c, "about.html", title="About", canonical=f"{c.base}/about")
+        return page(c, "about.html", title="About", canonical=f"{c.base}/about")
 
     return await _cached(request, render)
 
 
 async def status(request: Request) -> Response:
-    c = _ctx(request)
+    c = ctx(request)
 
     def render() -> Rendered:
         store = c.store
@@ -610,7 +464,7 @@ async def status(request: Request) -> Response:
         by_status: dict[str, int] = {}
         for f in feeds:
             by_status[f.status] = by_status.get(f.status, 0) + 1
-        return _page(
+        return page(
             c,
             "status.html",
             title="Status",
@@ -646,7 +500,7 @@ async def local(request: Request) -> Response:
     resolved offline and answers a relative 303 to `/place/ID`, or a page to choose from
     when the name is ambiguous or unknown. `place=ID` (and an on-site `next`) keeps the
     older form: back to the front page (or `next`) with local news for that place."""
-    c = _ctx(request)
+    c = ctx(request)
     raw = request.query_params.get("q")
     if raw is not None and raw.strip():
         q = parse_query_text(raw)
@@ -655,7 +509,7 @@ async def local(request: Request) -> Response:
         if chosen is not None:
             return RedirectResponse(f"/place/{chosen.geonameid}", status_code=303)
         status = 200 if matches else 404
-        r = _page(
+        r = page(
             c,
             "places.html",
             status,
@@ -686,197 +540,16 @@ def _country_names() -> dict[str, str]:
     }
 
 
-# -- outbound feeds --------------------------------------------------------------------------
-
-
-def _fmt(request: Request) -> str:
-    fmt = EXTENSIONS.get(request.path_params.get("fmt", ""))
-    if fmt is None:
-        raise ParamError("format", "expected atom, rss or json")
-    return fmt
-
-
-def _story_entries(c: _Ctx, stories: Sequence[Story]) -> tuple[OutEntry, ...]:
-    out = []
-    for s in stories:
-        updated = s.extra.get("updated_at")
-        out.append(
-            OutEntry(
-                id=f"{c.base}/story/{s.id}",
-                title=s.headline or "Untitled story",
-                url=f"{c.base}/story/{s.id}",
-                summary=s.dek or s.score_explanation,
-                updated=updated if isinstance(updated, datetime) else s.last_reported,
-                published=s.first_reported,
-                authors=s.outlets[:10],
-            )
-        )
-    return tuple(out)
-
-
-def _feed_response(
-    c: _Ctx,
-    fmt: str,
-    title: str,
-    subtitle: str,
-    home: str,
-    self_url: str,
-    entries: tuple[OutEntry, ...],
-) -> Rendered:
-    updated = max((e.updated for e in entries), default=c.now)
-    feed = OutFeed(
-        id=self_url,
-        title=f"{c.settings.site_name}: {title}" if title else c.settings.site_name,
-        subtitle=subtitle,
-        home_url=home,
-        self_url=self_url,
-        updated=updated,
-        entries=entries,
-        rights=c.settings.site_copyright,
-    )
-    return Rendered(200, render_feed(feed, fmt), MEDIA_TYPES[fmt])  # type: ignore[index, arg-type]
-
-
-async def _feed(request: Request, render: Any) -> Response:
-    return await cached_response(request, request.app.state.cache, render, "public, max-age=60")
-
-
-async def front_feed(request: Request) -> Response:
-    c, fmt = _ctx(request), _fmt(request)
-
-    def render() -> Rendered:
-        stories = c.store.list_stories(StoryQuery(limit=30))
-        return _feed_response(
-            c,
-            fmt,
-            "",
-            c.settings.site_about,
-            c.base + "/",
-            f"{c.base}/feed.{fmt}",
-            _story_entries(c, stories),
-        )
-
-    return await _feed(request, render)
-
-
-async def section_feed(request: Request) -> Response:
-    c, fmt = _ctx(request), _fmt(request)
-    name = parse_section(request.path_params["name"])
-    assert name is not None
-
-    def render() -> Rendered:
-        stories = c.store.list_stories(StoryQuery(section=name, limit=30))
-        return _feed_response(
-            c,
-            fmt,
-            name.title(),
-            f"Top {name} stories",
-            f"{c.base}/section/{name}",
-            f"{c.base}/section/{name}/feed.{fmt}",
-            _story_entries(c, stories),
-        )
-
-    return await _feed(request, render)
-
-
-async def place_feed(request: Request) -> Response:
-    c, fmt = _ctx(request), _fmt(request)
-    gid = parse_id("geonameid", request.path_params["geonameid"])
-    assert gid is not None
-
-    def render() -> Rendered:
-        p = _find_place(c.store, gid)
-        if p is None:
-            return Rendered(404, b'{"error":"not_found"}', "application/json")
-        stories = c.store.list_stories(_place_query(p, 30))
-        return _feed_response(
-            c,
-            fmt,
-            p.name,
-            f"Local news: {p.name}",
-            f"{c.base}/place/{gid}",
-            f"{c.base}/place/{gid}/feed.{fmt}",
-            _story_entries(c, stories),
-        )
-
-    return await _feed(request, render)
-
-
-async def search_feed(request: Request) -> Response:
-    c, fmt = _ctx(request), _fmt(request)
-    q = parse_query_text(request.query_params.get("q"))
-
-    def render() -> Rendered:
-        stories = c.store.search_stories(q, limit=30)
-        query = urlencode({"q": q})
-        return _feed_response(
-            c,
-            fmt,
-            f"Search: {q}",
-            f"Stories matching {q}",
-            f"{c.base}/search?{query}",
-            f"{c.base}/search/feed.{fmt}?{query}",
-            _story_entries(c, stories),
-        )
-
-    return await _feed(request, render)
-
-
-async def story_feed(request: Request) -> Response:
-    """ "Follow this story": one entry per brief version, so each development is an entry."""
-    c, fmt = _ctx(request), _fmt(request)
-    story_id = parse_id("id", request.path_params["id"])
-    assert story_id is not None
-
-    def render() -> Rendered:
-        resolved = c.store.resolve_story_id(story_id)
-        s = c.store.get_story(resolved) if resolved is not None else None
-        if s is None:
-            return Rendered(404, b'{"error":"not_found"}', "application/json")
-        url = f"{c.base}/story/{s.id}"
-        entries = []
-        for v in sorted(c.store.brief_versions(s.id), key=lambda v: -v.version):
-            entries.append(
-                OutEntry(
-                    id=f"{url}#v{v.version}",
-                    title=f"{v.brief.headline or s.headline} (update {v.version})",
-                    url=f"{url}/changes#v{v.version}",
-                    summary=v.brief.summary_text(),
-                    updated=v.created_at,
-                    published=v.created_at,
-                    authors=v.brief.credits[:10],
-                )
-            )
-        if not entries:
-            entries = list(_story_entries(c, [s]))
-        return _feed_response(
-            c,
-            fmt,
-            s.headline,
-            f"Developments in: {s.headline}",
-            url,
-            f"{url}/feed.{fmt}",
-            tuple(entries),
-        )
-
-    return await _feed(request, render)
-
-
 def routes() -> list[BaseRoute]:
-    """The HTML and feed routes (mounted at the root by `create_app`)."""
+    """The HTML routes (mounted at the root by `create_app`)."""
     return [
         Route("/", front, methods=["GET"]),
-        Route("/feed.{fmt}", front_feed, methods=["GET"]),
         Route("/story/{id}", story, methods=["GET"]),
         Route("/story/{id}/changes", story_changes, methods=["GET"]),
-        Route("/story/{id}/feed.{fmt}", story_feed, methods=["GET"]),
         Route("/section/{name}", section, methods=["GET"]),
-        Route("/section/{name}/feed.{fmt}", section_feed, methods=["GET"]),
         Route("/place/{geonameid}", place, methods=["GET"]),
-        Route("/place/{geonameid}/feed.{fmt}", place_feed, methods=["GET"]),
         Route("/outlet/{id}", outlet, methods=["GET"]),
         Route("/search", search, methods=["GET"]),
-        Route("/search/feed.{fmt}", search_feed, methods=["GET"]),
         Route("/about", about, methods=["GET"]),
         Route("/status", status, methods=["GET"]),
         Route("/local", local, methods=["GET"]),
