@@ -32,10 +32,7 @@ import http.cookiejar
 import logging
 import ssl
 import time
-import zlib
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -46,6 +43,7 @@ import httpcore
 import httpx
 
 from breakingon import __version__
+from breakingon.crawl.body import Abort, classify, read_body
 from breakingon.crawl.netpolicy import (
     BlockedAddress,
     DnsError,
@@ -56,18 +54,16 @@ from breakingon.crawl.netpolicy import (
     parse_ip_literal,
 )
 from breakingon.crawl.robots import RobotsCache
+from breakingon.crawl.transport import ConnectHook, PinnedBackend, PinnedTransport
 from breakingon.records import FetchResult
 
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"BreakingOn/{__version__} (+https://github.com/breakingon/breakingon)"
 FetchKind = Literal["feed", "page"]
-ConnectHook = Callable[[str, str, int], None]
-"""Called with (host, ip, port) right before each TCP connection is opened."""
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
-_DECODE_STEP = 64 * 1024
 _ACCEPT = {
     "feed": "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
@@ -120,302 +116,6 @@ def parse_retry_after(value: str | None, now: datetime, cap_s: float) -> float |
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, min((when - now).total_seconds(), cap_s))
-
-
-# --- pinned connections -------------------------------------------------------------
-
-
-class _PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Connects only to the IP the policy validated for (host, port); never resolves."""
-
-    def __init__(self, pins: dict[tuple[str, int], str], hook: ConnectHook | None) -> None:
-        self._pins = pins
-        self._hook = hook
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: object = None,
-    ) -> httpcore.AsyncNetworkStream:
-        ip = self._pins.get((host.lower(), port))
-        if ip is None:
-            raise httpcore.ConnectError(f"no validated address for {host}:{port}")
-        if self._hook is not None:
-            self._hook(host, ip, port)
-        return await self._inner.connect_tcp(
-            ip, port, timeout=timeout, local_address=local_address, socket_options=None
-        )
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: object = None
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are never used for fetching")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-_EXC_MAP: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-)
-
-
-@contextmanager
-def _mapped_exceptions() -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        for src, dst in _EXC_MAP:
-            if isinstance(exc, src):
-                raise dst(str(exc)) from exc
-        raise
-
-
-class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: object, on_close: Callable[[], None] | None = None) -> None:
-        self._stream = stream
-        self._on_close = on_close
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped_exceptions():
-            async for part in self._stream:  # type: ignore[attr-defined]
-                yield part
-
-    async def aclose(self) -> None:
-        on_close, self._on_close = self._on_close, None
-        try:
-            close = getattr(self._stream, "aclose", None)
-            if close is not None:
-                with _mapped_exceptions():
-                    await close()
-        finally:
-            if on_close is not None:
-                on_close()
-
-
-class _PinnedTransport(httpx.AsyncBaseTransport):
-    """httpx transport over httpcore pools whose network backend is `_PinnedBackend`.
-
-    One small pool per origin: httpcore scans every pooled connection on each request
-    (liveness checks are syscalls), so one pool shared by hundreds of hosts made the
-    crawler's CPU grow with the number of hosts (profiled in bench/ingest). At most
-    `max_pools` idle origins keep their connections; the least recently used idle
-    pool is closed first, which bounds open sockets (G4).
-    """
-
-    def __init__(
-        self, make_pool: Callable[[], httpcore.AsyncConnectionPool], max_pools: int
-    ) -> None:
-        self._make_pool = make_pool
-        self._max_pools = max(1, max_pools)
-        self._pools: OrderedDict[tuple[bytes, bytes, int | None], httpcore.AsyncConnectionPool]
-        self._pools = OrderedDict()
-        self._active: dict[tuple[bytes, bytes, int | None], int] = {}
-
-    async def _pool_for(self, key: tuple[bytes, bytes, int | None]) -> httpcore.AsyncConnectionPool:
-        """The pool for `key`, counted as active at once (before any await), so a
-        concurrent caller evicting idle pools can never close the one handed out here."""
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pools[key] = self._make_pool()
-        self._pools.move_to_end(key)
-        self._active[key] = self._active.get(key, 0) + 1
-        victims = []
-        if len(self._pools) > self._max_pools:
-            for old in list(self._pools):  # no await in this loop: the dict stays consistent
-                if len(self._pools) <= self._max_pools:
-                    break
-                if old != key and not self._active.get(old):
-                    victims.append(self._pools.pop(old))
-        for victim in victims:
-            await victim.aclose()
-        return pool
-
-    def _done(self, key: tuple[bytes, bytes, int | None]) -> None:
-        left = self._active.get(key, 0) - 1
-        if left > 0:
-            self._active[key] = left
-        else:
-            self._active.pop(key, None)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
-        try:
-            pool = await self._pool_for(key)
-        except BaseException:
-            self._done(key)
-            raise
-        req = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]
-            extensions=request.extensions,
-        )
-        try:
-            with _mapped_exceptions():
-                resp = await pool.handle_async_request(req)
-        except BaseException:
-            self._done(key)
-            raise
-        return httpx.Response(
-            status_code=resp.status,
-            headers=resp.headers,
-            stream=_ResponseStream(resp.stream, lambda: self._done(key)),
-            extensions=resp.extensions,
-        )
-
-    async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), OrderedDict()
-        for pool in pools:
-            await pool.aclose()
-
-
-# --- bounded decoding ---------------------------------------------------------------
-
-
-class _Decoder:
-    """Bounded-step gzip/deflate decoder: never inflates more than one step per call."""
-
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        self._raw_deflate_tried = False
-        self._produced = False
-        wbits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
-        self._d = zlib.decompressobj(wbits)
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        while data and not self._d.eof:
-            try:
-                out = self._d.decompress(data, _DECODE_STEP)
-            except zlib.error:
-                # Some servers send raw deflate for "deflate"; retry once from the start.
-                if (
-                    self.encoding == "deflate"
-                    and not self._produced
-                    and not self._raw_deflate_tried
-                ):
-                    self._raw_deflate_tried = True
-                    self._d = zlib.decompressobj(-zlib.MAX_WBITS)
-                    continue
-                raise
-            data = self._d.unconsumed_tail
-            if out:
-                self._produced = True
-                yield out
-
-    def finish(self) -> bytes:
-        tail = self._d.flush()
-        if not self._d.eof:
-            raise zlib.error("compressed stream ended early")
-        return tail
-
-
-class _Abort(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
-
-
-def _content_encodings(headers: httpx.Headers) -> list[str]:
-    out: list[str] = []
-    for value in headers.get_list("content-encoding"):
-        for part in value.split(","):
-            enc = part.strip().lower()
-            if enc and enc != "identity":
-                out.append(enc)
-    return out
-
-
-async def _read_body(resp: httpx.Response, limit: int, truncate: bool) -> bytes:
-    """Read the body, counting DECODED bytes against `limit`; raise `_Abort` on violations.
-
-    With `truncate`, stop quietly at the limit instead (robots.txt: parse what we got).
-    """
-    encodings = _content_encodings(resp.headers)
-    if len(encodings) > 1:
-        raise _Abort("encoding", f"nested Content-Encoding {', '.join(encodings)} refused")
-    decoder: _Decoder | None = None
-    if encodings:
-        if encodings[0] not in ("gzip", "x-gzip", "deflate"):
-            raise _Abort("encoding", f"unsupported Content-Encoding {encodings[0]!r}")
-        decoder = _Decoder(encodings[0])
-    declared = resp.headers.get("content-length", "").strip()
-    if declared.isdigit() and int(declared) > limit and not truncate:
-        raise _Abort("too_large", f"declared Content-Length {declared} > cap {limit}")
-    buf = bytearray()
-    raw_total = 0
-
-    def add(piece: bytes) -> bool:
-        room = limit - len(buf)
-        if len(piece) > room:
-            if not truncate:
-                raise _Abort("too_large", f"body exceeds cap of {limit} bytes (decoded)")
-            buf.extend(piece[:room])
-            return False
-        buf.extend(piece)
-        return True
-
-    try:
-        async for chunk in resp.aiter_raw():
-            raw_total += len(chunk)
-            if decoder is None:
-                if not add(chunk):
-                    return bytes(buf)
-                continue
-            if raw_total > limit and not truncate:
-                raise _Abort("too_large", f"encoded body exceeds cap of {limit} bytes")
-            for piece in decoder.feed(chunk):
-                if not add(piece):
-                    return bytes(buf)
-        if decoder is not None:
-            add(decoder.finish())
-    except zlib.error as exc:
-        raise _Abort("encoding", f"bad {decoder.encoding if decoder else ''} body: {exc}") from exc
-    return bytes(buf)
-
-
-def _classify(exc: BaseException) -> tuple[str, str]:
-    """Map a transport exception to a typed error code and a detail string."""
-    detail = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout", detail
-    if isinstance(exc, httpx.ConnectError):
-        cause: BaseException | None = exc
-        while cause is not None:
-            if isinstance(cause, ssl.SSLError) or "CERTIFICATE" in str(cause).upper():
-                return "tls", detail
-            cause = cause.__cause__ or cause.__context__
-        return "connect", detail
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return "protocol", f"connection broken while transferring ({detail})"
-    if isinstance(exc, httpx.ProtocolError):
-        return "protocol", detail
-    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return "bad_url", detail
-    return "connect", detail
 
 
 # --- politeness state ---------------------------------------------------------------
@@ -501,7 +201,7 @@ class Fetcher:
                 ctx = ssl.create_default_context()
                 ctx.check_hostname = False
                 ctx.verify_mode = ssl.CERT_NONE
-        backend = _PinnedBackend(self._pins, self._hook)
+        backend = PinnedBackend(self._pins, self._hook)
         per_origin = max(1, s.per_host_concurrency)
 
         def make_pool() -> httpcore.AsyncConnectionPool:
@@ -515,7 +215,7 @@ class Fetcher:
 
         jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         self._client = httpx.AsyncClient(
-            transport=_PinnedTransport(make_pool, max(1, s.max_connections // per_origin)),
+            transport=PinnedTransport(make_pool, max(1, s.max_connections // per_origin)),
             timeout=httpx.Timeout(
                 connect=s.connect_timeout,
                 read=s.read_timeout,
@@ -740,10 +440,10 @@ class Fetcher:
                 "GET", target, headers=headers, extensions={"trace": trace}
             ) as resp:
                 return await self._handle(url, current, resp, limit, truncate)
-        except _Abort as exc:
+        except Abort as exc:
             return _Hop(FetchResult(url=url, final_url=current, error=exc.code, detail=exc.detail))
         except httpx.HTTPError as exc:
-            code, detail = _classify(exc)
+            code, detail = classify(exc)
             return _Hop(FetchResult(url=url, final_url=current, error=code, detail=detail))
         except OSError as exc:
             return _Hop(FetchResult(url=url, final_url=current, error="connect", detail=str(exc)))
@@ -808,7 +508,7 @@ class Fetcher:
             return result("gone", "HTTP 410 Gone")
         if not 200 <= status < 300:
             return result(f"http_{status}", f"HTTP {status}")
-        body = await _read_body(resp, limit, truncate)
+        body = await read_body(resp, limit, truncate)
         return result(body=body)
 
     def _fail(
