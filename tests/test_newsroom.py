@@ -3,8 +3,10 @@ time compression, conditional GET, robots.txt and the misbehaviour switches."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
+import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -215,9 +217,6 @@ def test_stop_ends_open_connections_without_orphaned_tasks(
     # A crawler keeps idle keep-alive connections to every outlet; stopping the newsroom
     # must end their handler tasks, not leave them pending for the garbage collector
     # ("Task was destroyed but it is pending!", once per connection).
-    import gc
-    import logging
-
     caplog.set_level(logging.ERROR, logger="asyncio")
     room = Newsroom(_articles(), speed=0).start()
     clients = [httpx.Client() for _ in range(4)]

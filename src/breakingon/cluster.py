@@ -402,9 +402,7 @@ class StoryClusterer:
                 del self._df[term]
 
     def _norm(self, a: Mapping[str, float]) -> float:
-        # _idf inlined (hot path): log((1+N)/(1+df)) + 1 = base - log(1+df)
-        base, df, log = math.log(1.0 + self._n_docs) + 1.0, self._df, math.log
-        return math.sqrt(sum((w * (base - log(1.0 + df.get(t, 0)))) ** 2 for t, w in a.items()))
+        return math.sqrt(sum((w * self._idf(t)) ** 2 for t, w in a.items()))
 
     def _cosine(
         self,
@@ -422,11 +420,10 @@ class StoryClusterer:
         """
         dot = 0.0
         small, large = (a, b) if len(a) <= len(b) else (b, a)
-        base, df, log = math.log(1.0 + self._n_docs) + 1.0, self._df, math.log
         for t, w in small.items():
             lw = large.get(t)
             if lw is not None:
-                idf = base - log(1.0 + df.get(t, 0))  # _idf inlined (hot path)
+                idf = self._idf(t)
                 dot += w * lw * idf * idf
         if dot == 0.0:
             return 0.0

@@ -36,8 +36,15 @@ def bf16_supported() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (AMX tiles or AVX-512 BF16)."""
     import torch
 
-    cpu = torch.cpu
-    return bool(cpu._is_amx_tile_supported() or cpu._is_avx512_bf16_supported())
+    # torch.cpu's probes are private; a torch without them is treated as having neither.
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
+def _checked(mode: str) -> str:
+    if mode not in PRECISIONS:
+        raise ValueError(f"embed precision: expected one of {', '.join(PRECISIONS)}, got {mode!r}")
+    return mode
 
 
 def configure(precision_setting: str) -> None:
@@ -46,11 +53,7 @@ def configure(precision_setting: str) -> None:
     Called once by the CLI with `Settings.embed_precision`; the default is "auto".
     """
     global _configured
-    if precision_setting not in PRECISIONS:
-        raise ValueError(
-            f"embed precision: expected one of {', '.join(PRECISIONS)}, got {precision_setting!r}"
-        )
-    _configured = precision_setting
+    _configured = _checked(precision_setting)
 
 
 def precision(requested: str | None = None) -> str:
@@ -61,9 +64,7 @@ def precision(requested: str | None = None) -> str:
     0.9999 of float32's, the same story clusters on the shared sets (docs/clustering.md).
     On a CPU without it, bfloat16 would be emulated and slow, so "auto" stays on float32.
     """
-    want = requested or _configured
-    if want not in PRECISIONS:
-        raise ValueError(f"embed precision: expected one of {', '.join(PRECISIONS)}, got {want!r}")
+    want = _checked(requested or _configured)
     if want == "auto":
         return "bfloat16" if bf16_supported() else "float32"
     return want

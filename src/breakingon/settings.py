@@ -173,9 +173,10 @@ def _validate(s: Settings) -> None:
         )
     if s.admin_token and len(s.admin_token) < 16:
         raise SettingsError(f"{PREFIX}ADMIN_TOKEN: use at least 16 characters")
-    if s.embed_precision not in {"auto", "float32", "bfloat16"}:
-        got = s.embed_precision
-        want = "auto, float32 or bfloat16"
-        raise SettingsError(f"{PREFIX}EMBED_PRECISION: expected {want}, got {got!r}")
+    from breakingon.embed import PRECISIONS  # the encoder owns its modes
+
+    if s.embed_precision not in PRECISIONS:
+        want, got = ", ".join(PRECISIONS), s.embed_precision
+        raise SettingsError(f"{PREFIX}EMBED_PRECISION: expected one of {want}, got {got!r}")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")
