@@ -68,6 +68,21 @@ def test_a_given_name_and_surname_is_a_person_not_a_place() -> None:
     assert found("A visit by German Chancellor Angela Merkel.") == [("German", "DE")]
 
 
+def test_a_named_person_is_not_a_place_later_in_the_text() -> None:
+    text = "Democrat Wendy Davis spoke in Haltom City, Texas. Later Davis said she would run."
+    assert [m.surface for m in geotag_mentions("", text)] == ["Haltom City", "Texas"]
+    # Without the person, Davis is the Californian city.
+    ms = geotag_mentions("", "The university in Davis, California reopened.")
+    assert [(m.surface, m.place.country) for m in ms] == [("Davis", "US"), ("California", "US")]
+
+
+def test_a_name_known_only_as_another_name_of_a_city_needs_context() -> None:
+    # "Okay" is an alternate GeoNames name of Les Cayes (Haiti); a sentence start never
+    # makes it a place.
+    ms = geotag_mentions("", "Okay, you say, but surely there are other buyers.")
+    assert ms == ()
+
+
 def test_geotag_file_entry_point(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(

@@ -9,12 +9,14 @@ table in `data/geo_aliases.json`, else the mean of its cities' coordinates.
 Pipeline: find capitalised name runs (the whole run, else its longest leading part:
 "New York Police" -> New York, "Michael Jordan" -> nothing; a place that is also a
 common given name, followed in its run by a surname, is a person: "Gary Gomes",
-"Virginia Raggi", "Jordan Peterson" -> nothing), look them up, then resolve
+"Jordan Peterson" -> nothing; once a text names "Wendy Davis", a lone "Davis" is her,
+not a city), look them up, then resolve
 each toponym by score = log10(population) + kind prior (country > region > city)
 + document context (its country is named unambiguously elsewhere, or is the outlet's
 `hint_country`) + a qualifier bonus ("Paris, Texas": a following region or country
 that contains the candidate). Common words that are also place names ("March",
-"Reading") need context. `geotag_mentions` returns every resolved toponym;
+"Reading"), and names known only as another name of a city ("Okay" for Les Cayes), need
+context. `geotag_mentions` returns every resolved toponym;
 `geotag` weighs them by title, dateline, lead and frequency (a city also lends weight
 to its country) and keeps the places the text is about, most relevant first.
 
@@ -26,11 +28,12 @@ Pure: no store, no network, no clock.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -77,6 +80,7 @@ class Candidate:
     place: Place
     population: int
     admin1: str = ""  # US state code for US cities and states
+    alternate: bool = False  # found under one of the city's alternate names
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +162,16 @@ def _gazetteer() -> _Gazetteer:
         if pop >= ALT_NAME_MIN_POPULATION:
             for alt in c["alternatenames"]:
                 if re.fullmatch(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,3}", alt) and len(alt) >= 4:
-                    add(alt, cand)
+                    add(alt, replace(cand, alternate=True))
     for name in aliases["not_places"]:
         names.pop(name.casefold(), None)
     frozen = {k: tuple(v) for k, v in names.items()}
     max_len = max(len(k.split()) for k in frozen)
-    return _Gazetteer(frozen, frozenset(w.casefold() for w in aliases["ambiguous_words"]), max_len)
+    ambiguous = {w.casefold() for w in aliases["ambiguous_words"]}
+    # A name that is only ever another name of a city ("Okay" for Les Cayes) needs the
+    # same support as a common word.
+    ambiguous |= {k for k, v in frozen.items() if all(c.alternate for c in v)}
+    return _Gazetteer(frozen, frozenset(ambiguous), max_len)
 
 
 @lru_cache(maxsize=1)
@@ -179,7 +187,10 @@ def _person_names() -> tuple[frozenset[str], frozenset[str]]:
     return given, read("dist.all.last")
 
 
-def _is_person(text: str, run: list[tuple[str, int, int, bool]], i: int, place_name: str) -> bool:
+_Run = list[tuple[str, int, int, bool]]  # a capitalised run: (token, start, end, sentence_start)
+
+
+def _is_person(text: str, run: _Run, i: int, place_name: str) -> bool:
     """Whether the one-word place at run[i] starts a person's name ("Gary Gomes"): the
     word is the place's own name (not a demonym: "German Chancellor") and a common given
     name, not possessive ("Jordan's Public Security") and not shouted, and the next word
@@ -207,10 +218,10 @@ class _Span:
     next_start: int  # index of the next run (for qualifiers), -1 when none follows a comma
 
 
-def _runs(text: str) -> list[list[tuple[str, int, int, bool]]]:
+def _runs(text: str) -> list[_Run]:
     """Capitalised token runs: lists of (token, start, end, sentence_start)."""
-    runs: list[list[tuple[str, int, int, bool]]] = []
-    cur: list[tuple[str, int, int, bool]] = []
+    runs: list[_Run] = []
+    cur: _Run = []
     sentence_start = True
     toks = list(_TOKEN.finditer(text))
     for i, m in enumerate(toks):
@@ -249,9 +260,10 @@ def _runs(text: str) -> list[list[tuple[str, int, int, bool]]]:
     return runs
 
 
-def _spans(text: str, gaz: _Gazetteer) -> list[_Span]:
+def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> list[_Span]:
+    """Toponym spans of a text (its `_runs`); `people`: surnames of people it names."""
     out: list[_Span] = []
-    for run in _runs(text):
+    for run in runs:
         i = 0
         while i < len(run):
             found = 0
@@ -268,7 +280,9 @@ def _spans(text: str, gaz: _Gazetteer) -> list[_Span]:
                     if n == 1 and any(_is_person(text, run, i, name) for name in names):
                         found = 2  # a given name and a surname: a person, not a place
                         break
-                    out.append(_Span(s, e, surface, key, part[0][3], -1))
+                    person = key in people and all(c.place.kind == "city" for c in gaz.names[key])
+                    if not person:
+                        out.append(_Span(s, e, surface, key, part[0][3], -1))
                     found = n
                     break
             if found:
@@ -332,11 +346,36 @@ def _resolve(
     return out
 
 
+def _named_people(runs: list[_Run], gaz: _Gazetteer) -> set[str]:
+    """Surnames of the people a text names in full ("Wendy Davis": "davis"), so that a
+    later "Davis said" is the person, not Davis, California. A given name that is also a
+    place ("London Breed", "China Daily") does not count."""
+    given, surnames = _person_names()
+    out: set[str] = set()
+    for run in runs:
+        for (word, _, _, _), (nxt, _, _, _) in itertools.pairwise(run):
+            key = nxt.casefold()
+            if (
+                word.casefold() in given
+                and word.casefold() not in gaz.names
+                and not word.isupper()
+                and key in surnames
+                and key not in _PLACE_NOUNS
+                and len(nxt) >= 3
+                and not nxt.isupper()
+            ):
+                out.add(key)
+    return out
+
+
 def geotag_mentions(title: str, text: str, hint_country: str = "") -> tuple[Mention, ...]:
     """Every toponym found in title and text, resolved; offsets refer to their own field."""
     gaz = _gazetteer()
-    t_spans = _spans(title, gaz)
-    x_spans = _spans(text, gaz)
+    t_runs, x_runs = _runs(title), _runs(text)
+    people = _named_people(t_runs, gaz) | _named_people(x_runs, gaz)
+    t_spans = _spans(title, t_runs, gaz, people)
+    x_spans = _spans(text, x_runs, gaz, people)
+
     # Resolve together so the title's places are context for the text and back.
     resolved = _resolve(t_spans + x_spans, gaz, hint_country)
     out: list[Mention] = []
