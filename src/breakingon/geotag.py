@@ -190,22 +190,33 @@ def _person_names() -> tuple[frozenset[str], frozenset[str]]:
 _Run = list[tuple[str, int, int, bool]]  # a capitalised run: (token, start, end, sentence_start)
 
 
-def _is_person(text: str, run: _Run, i: int, place_name: str) -> bool:
+def _given_and_surname(word: str, nxt: str) -> bool:
+    """Whether two words of a name run read as a person's given name and surname: a
+    common given name, then a surname that is not a place noun ("Austin Police"), an
+    acronym or shorter than 3 letters; neither shouted."""
+    given, surnames = _person_names()
+    key = nxt.casefold()
+    return (
+        word.casefold() in given
+        and not word.isupper()
+        and not nxt.isupper()
+        and len(nxt) >= 3
+        and key in surnames
+        and key not in _PLACE_NOUNS
+    )
+
+
+def _is_person(text: str, run: _Run, i: int, place_names: set[str]) -> bool:
     """Whether the one-word place at run[i] starts a person's name ("Gary Gomes"): the
-    word is the place's own name (not a demonym: "German Chancellor") and a common given
-    name, not possessive ("Jordan's Public Security") and not shouted, and the next word
-    of the run is a surname that is not a place noun ("Austin Police") or an acronym."""
+    word is one of the places' own names (not a demonym: "German Chancellor"), it is
+    not possessive ("Jordan's Public Security"), and it and the next word of the run
+    read as a given name and a surname."""
     if i + 1 >= len(run):
         return False
     word, _, end, _ = run[i]
-    nxt = run[i + 1][0]
-    if word.casefold() != place_name.casefold() or word.isupper() or nxt.isupper():
+    if word.casefold() not in place_names or text[end : end + 2] in ("'s", "\u2019s"):
         return False
-    if text[end : end + 2] in ("'s", "\u2019s") or len(nxt) < 3:
-        return False
-    given, surnames = _person_names()
-    key = nxt.casefold()
-    return word.casefold() in given and key in surnames and key not in _PLACE_NOUNS
+    return _given_and_surname(word, run[i + 1][0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +287,8 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                 surface = text[s:e]
                 key = " ".join(surface.split()).casefold()
                 if key in gaz.names:
-                    names = (c.place.name for c in gaz.names[key])
-                    if n == 1 and any(_is_person(text, run, i, name) for name in names):
+                    own = {c.place.name.casefold() for c in gaz.names[key]} if n == 1 else set()
+                    if n == 1 and _is_person(text, run, i, own):
                         found = 2  # a given name and a surname: a person, not a place
                         break
                     person = key in people and all(c.place.kind == "city" for c in gaz.names[key])
@@ -350,21 +361,11 @@ def _named_people(runs: list[_Run], gaz: _Gazetteer) -> set[str]:
     """Surnames of the people a text names in full ("Wendy Davis": "davis"), so that a
     later "Davis said" is the person, not Davis, California. A given name that is also a
     place ("London Breed", "China Daily") does not count."""
-    given, surnames = _person_names()
     out: set[str] = set()
     for run in runs:
         for (word, _, _, _), (nxt, _, _, _) in itertools.pairwise(run):
-            key = nxt.casefold()
-            if (
-                word.casefold() in given
-                and word.casefold() not in gaz.names
-                and not word.isupper()
-                and key in surnames
-                and key not in _PLACE_NOUNS
-                and len(nxt) >= 3
-                and not nxt.isupper()
-            ):
-                out.add(key)
+            if word.casefold() not in gaz.names and _given_and_surname(word, nxt):
+                out.add(nxt.casefold())
     return out
 
 
