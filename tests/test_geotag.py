@@ -83,6 +83,27 @@ def test_a_name_known_only_as_another_name_of_a_city_needs_context() -> None:
     assert ms == ()
 
 
+def test_a_function_word_is_not_a_place_without_context() -> None:
+    # "Most" is a Czech city; opening a sentence it is the English word.
+    ms = geotag_mentions("", "The storm hit Ohio. Most residents stayed home.")
+    assert [m.surface for m in ms] == ["Ohio"]
+    ms = geotag_mentions("", "Coal mines near Most and Prague in the Czech Republic closed.")
+    assert ("Most", "CZ") in [(m.surface, m.place.country) for m in ms]
+
+
+def test_a_state_named_like_the_capital_is_the_capital_unless_it_qualifies() -> None:
+    def found(text: str) -> list[tuple[str, str]]:
+        return [(m.surface, m.place.kind) for m in geotag_mentions("", text)]
+
+    assert found("WASHINGTON (AP) - The Senate voted on Friday.") == [("WASHINGTON", "city")]
+    assert found("He flew to New York on Monday.") == [("New York", "city")]
+    assert found("Police in Spokane, Washington, said on Monday.") == [
+        ("Spokane", "city"),
+        ("Washington", "region"),
+    ]
+    assert found("Wildfires spread across Oregon.") == [("Oregon", "region")]
+
+
 def test_geotag_file_entry_point(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(
