@@ -18,7 +18,7 @@ import pytest
 from breakingon.crawl.feeds import parse_feed
 from breakingon.extract import extract_article
 from breakingon.newsroom import Newsroom
-from breakingon.newsroom_stream import StreamArticle, load_stream, parse_misbehave
+from breakingon.newsroom_stream import StreamArticle, load_stream, paragraphs_of, parse_misbehave
 
 T0 = datetime(2025, 2, 10, 0, 0, tzinfo=UTC)
 STREAM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "stream"
@@ -162,6 +162,28 @@ def test_fraction_and_cli_specs() -> None:
         parse_misbehave(["explode=0.1"])
     room = Newsroom(_articles(), misbehave_fraction={"5xx": 1.0})
     assert all(o.mode == "5xx" for o in room._outlets.values())
+
+
+def test_untitled_lines_get_their_first_real_sentence_as_title(tmp_path: Path) -> None:
+    text = (
+        "WASHINGTON (AP) — The Trump administration is cutting off U.S. funding to the "
+        "agency, officials said on Feb. 3 in a statement.\n"
+        "Mr. Smith disagreed. He spoke later."
+    )
+    line = {"id": "a1", "outlet": "Wire", "domain": "wire.example", "published":
+            "2025-02-11T02:51:16Z", "title": "", "text": text}  # fmt: skip
+    stream = tmp_path / "s.jsonl"
+    stream.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (article,) = load_stream(stream)
+    # No dateline, and not cut at "U.S." or "Feb.".
+    assert article.title == (
+        "The Trump administration is cutting off U.S. funding to the agency, officials said on…"
+    )
+    assert paragraphs_of(text) == [
+        "WASHINGTON (AP) — The Trump administration is cutting off U.S. funding to the "
+        "agency, officials said on Feb. 3 in a statement.",
+        "Mr. Smith disagreed. He spoke later.",
+    ]
 
 
 @pytest.mark.skipif(not (STREAM / "newsroom-dev.jsonl").exists(), reason="stream missing")

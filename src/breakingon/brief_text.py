@@ -21,6 +21,7 @@ __all__ = [
     "number_facts",
     "number_tokens",
     "proper_names",
+    "split_paragraph",
     "split_sentences",
     "strip_dateline",
 ]
@@ -137,7 +138,9 @@ def _is_noise(sentence: str) -> bool:
     return len(letters) > 12 and upper / len(letters) > 0.6
 
 
-def _split_paragraph(paragraph: str) -> list[str]:
+def split_paragraph(paragraph: str) -> list[str]:
+    """The raw sentences of one paragraph, not split after abbreviations ("Feb.", "Mr."),
+    initials ("John F. Kennedy") or acronyms ("U.S. funding"); nothing is removed."""
     pieces: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(paragraph):
@@ -170,7 +173,7 @@ def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[Sour
         para = _BYLINE.sub("", para).strip()
         if not para or (_is_noise(para[:80]) and len(para.split()) < 40):
             continue
-        for raw in _split_paragraph(para):
+        for raw in split_paragraph(para):
             sent = strip_dateline(raw)
             if len(sent.split()) < min_words or _is_noise(sent):
                 continue

@@ -43,13 +43,13 @@ from xml.sax.saxutils import quoteattr
 from breakingon.newsroom_page import OutletChrome, PageLink, render_article_page
 from breakingon.newsroom_stream import (
     MODES,
-    SENTENCE_BREAK,
     NewsroomClock,
     NewsroomFeed,
     StreamArticle,
     author_of,
     country_code,
     http_date,
+    lead_summary,
     load_stream,
     paragraphs_of,
 )
@@ -552,7 +552,7 @@ class Newsroom:
         entries = []
         for a in items:
             link = root + self._article_path(a)
-            summary = " ".join(SENTENCE_BREAK.split(a.text.strip())[:2])
+            summary = lead_summary(a.text)
             entries.append(
                 "<item>"
                 f"<title>{xml_escape(a.title)}</title><link>{xml_escape(link)}</link>"
@@ -579,7 +579,7 @@ class Newsroom:
         for a in items:
             link = root + self._article_path(a)
             stamp = a.published.strftime("%Y-%m-%dT%H:%M:%SZ")
-            summary = " ".join(SENTENCE_BREAK.split(a.text.strip())[:2])
+            summary = lead_summary(a.text)
             entries.append(
                 f"<entry><id>tag:{xml_escape(outlet.domain)},2025:{xml_escape(a.id)}</id>"
                 f"<title>{xml_escape(a.title)}</title>"

@@ -4,8 +4,8 @@ A stream is JSON Lines, one article per line (id, outlet, domain, published, tit
 text, story, country, section), read by `load_stream` into `StreamArticle`s sorted by
 publication time. `NewsroomClock` is the simulated clock that decides which of them
 are public; `MODES` and `parse_misbehave` describe the misbehaviour switches. Small
-pure helpers shared with the server (`author_of`, `paragraphs_of`, `http_date`,
-`country_code`, `SENTENCE_BREAK`) live here too. Nothing here does I/O beyond
+pure helpers shared with the server (`author_of`, `paragraphs_of`, `lead_summary`,
+`http_date`, `country_code`) live here too. Nothing here does I/O beyond
 reading the stream file.
 """
 
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+
+from breakingon.brief_text import split_paragraph, split_sentences
 
 MODES = ("slow", "429", "5xx", "gzip_bomb", "redirect_loop", "broken_xml")
 
@@ -60,7 +62,10 @@ class NewsroomFeed:
 
 
 def _title_from_text(text: str) -> str:
-    first = SENTENCE_BREAK.split(text.strip(), maxsplit=1)[0]
+    """A stand-in title for a stream line without one: its first real sentence (no
+    dateline, caption or byline), cut to 14 words."""
+    kept = split_sentences(text, min_words=3)
+    first = kept[0].text if kept else next(iter(sentences(text)), "")
     words = first.split()
     return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
 
@@ -151,7 +156,17 @@ def author_of(article: StreamArticle) -> str:
     return _AUTHORS[digest[0] % len(_AUTHORS)]
 
 
-SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
+def sentences(text: str) -> list[str]:
+    """The text's sentences, line by line (abbreviations and initials kept whole)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        out.extend(split_paragraph(" ".join(line.split())))
+    return out
+
+
+def lead_summary(text: str) -> str:
+    """A feed entry's summary: the first two sentences."""
+    return " ".join(sentences(text)[:2])
 
 
 def paragraphs_of(text: str) -> list[str]:
@@ -161,10 +176,10 @@ def paragraphs_of(text: str) -> list[str]:
     lines = [" ".join(line.split()) for line in text.splitlines()]
     paragraphs: list[str] = []
     for line in filter(None, lines):
-        sentences = SENTENCE_BREAK.split(line)
-        paragraphs.extend(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3))
+        pieces = split_paragraph(line)
+        paragraphs.extend(" ".join(pieces[i : i + 3]) for i in range(0, len(pieces), 3))
     if len(paragraphs) == 1:
-        paragraphs = [s for s in SENTENCE_BREAK.split(paragraphs[0]) if s]
+        paragraphs = split_paragraph(paragraphs[0])
     return paragraphs
 
 
