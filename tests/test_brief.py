@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from breakingon.brief import BriefSource, choose_headline, is_neutral_headline, write_brief
+from breakingon.brief import (
+    BriefSource,
+    choose_headline,
+    is_neutral_headline,
+    single_source_lead,
+    write_brief,
+)
 from breakingon.brief_text import find_quote, split_sentences, strip_dateline
 from breakingon.records import Brief
 
@@ -134,6 +140,8 @@ def test_sections_only_when_supported() -> None:
         ("You won't believe what the council did next", False),
         ("PARLIAMENT PASSES CLIMATE BILL AFTER LONG DEBATE", False),
         ("Parliament passes climate bill after long debate", True),
+        (".......... .......... .......... .......... ..........", False),
+        ("• • • • 2017", False),
     ],
 )
 def test_headline_neutrality_rules(title: str, neutral: bool) -> None:
@@ -148,6 +156,27 @@ def test_headline_composed_when_no_outlet_headline_is_neutral() -> None:
     )
     assert headline.startswith("The city council voted on Monday")
     assert is_neutral_headline(headline)
+
+
+def test_single_source_story_gets_a_plain_headline_and_a_clean_dek() -> None:
+    text = (
+        "ALBUQUERQUE, N.M. — An international team finally launched a helium-filled "
+        "balloon from Saga, Japan on Sunday. The pilots hope to cross the Pacific."
+    )
+    headline, dek = single_source_lead("Balloon team launches from Japan", text)
+    assert headline == "Balloon team launches from Japan"
+    assert dek == (
+        "An international team finally launched a helium-filled balloon from Saga, Japan on Sunday."
+    )
+    # A title that is not a plain headline (rules of dots, a question) gives way to one
+    # composed from the first sentence.
+    for title in (".......... .......... .......... ..........", "Will they ever land?"):
+        headline, _ = single_source_lead(title, text)
+        assert headline == (
+            "An international team finally launched a helium-filled balloon from Saga, "
+            "Japan on Sunday"
+        )
+    assert single_source_lead("", "") == ("", "")
 
 
 def _story(outlet: str, doc_id: str, facts: list[str]) -> BriefSource:

@@ -42,6 +42,7 @@ __all__ = [
     "BriefSource",
     "choose_headline",
     "is_neutral_headline",
+    "single_source_lead",
     "write_brief",
 ]
 
@@ -120,7 +121,8 @@ def _clean_title(title: str) -> str:
 
 
 def is_neutral_headline(title: str) -> bool:
-    """True when a headline is plain: 4-20 words, no shouting, no loaded or bait words.
+    """True when a headline is plain: 4-20 words (4 with letters), no shouting, no loaded
+    or bait words.
 
     Rejects all-caps, question and exclamation headlines, clickbait patterns and words
     that judge instead of inform ("slams", "shocking", "outrage", ...).
@@ -128,6 +130,8 @@ def is_neutral_headline(title: str) -> bool:
     words = title.split()
     if not 4 <= len(words) <= 20:
         return False
+    if sum(any(c.isalpha() for c in w) for w in words) < 4:
+        return False  # rules, dots or numbers, not words
     if title.rstrip().endswith(("?", "!")) or "!" in title:
         return False
     letters = [c for c in title if c.isalpha()]
@@ -175,6 +179,19 @@ def choose_headline(
     if best:
         return best
     return _compose_headline(dek_sentence) if dek_sentence else ""
+
+
+def single_source_lead(title: str, text: str) -> tuple[str, str]:
+    """Headline and dek of a story that has no brief (one outlet so far).
+
+    The dek is the text's first clean sentence (no dateline, caption or byline); the
+    headline is the outlet's title when it is a plain headline, else one composed from
+    that sentence, else the cleaned title as it is. Either may be "" when there is
+    nothing usable.
+    """
+    kept = split_sentences(text)
+    dek = kept[0].text if kept else ""
+    return choose_headline([title], [0.0], dek) or _clean_title(title), dek
 
 
 # --- selection -----------------------------------------------------------------------

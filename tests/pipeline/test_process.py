@@ -129,6 +129,13 @@ def test_stories_signals_and_briefs(store: Store, settings: Settings) -> None:
     single = store.get_story(by_article[trial_id].story_id)  # type: ignore[union-attr, arg-type]
     assert single is not None and single.outlet_count == 1
     assert store.get_brief(single.id) is None  # briefs need two independent outlets
+    # Without a brief: the outlet's plain title and the first sentence of its text.
+    assert single.headline == TRIAL[2]
+    assert single.dek == (
+        "Jury selection began on Monday in the federal fraud trial of former Harbor Bank "
+        "executive Martin Hale in Boston, who is accused of hiding $40 million in losses "
+        "from regulators."
+    )
     assert TrendStage(settings, store, clock=clock).step(force=True) >= 0
 
 

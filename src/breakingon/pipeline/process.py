@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from breakingon.breaking import BreakingSettings, breaking_state
+from breakingon.brief import single_source_lead
 from breakingon.brief_llm import LLMSettings
 from breakingon.cluster import ClusterSettings, StoryClusterer, WorkingSetState
 from breakingon.geotag import geotag
@@ -418,12 +419,14 @@ class StoryStage:
         representative = max(
             independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
         )
-        headline = brief.headline if brief is not None else representative.title
-        dek = (
-            " ".join(s.text for s in brief.dek)
-            if brief is not None and brief.dek
-            else _first_sentence(representative.summary or representative.text)
-        )
+        if brief is not None:
+            headline = brief.headline
+            dek = " ".join(s.text for s in brief.dek)
+        else:
+            headline, dek = single_source_lead(
+                representative.title, representative.text or representative.summary
+            )
+        dek = dek or _first_sentence(representative.summary or representative.text)
         countries = tuple(dict.fromkeys(r.country for r in reports if r.country))
         related = self._related(story_id, headline)
         self.store.save_story(
