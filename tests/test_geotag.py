@@ -91,6 +91,14 @@ def test_a_function_word_is_not_a_place_without_context() -> None:
     assert ("Most", "CZ") in [(m.surface, m.place.country) for m in ms]
 
 
+def test_the_head_of_an_x_of_y_name_is_not_a_place() -> None:
+    # University is a town in Florida; "University of Chicago" is in Chicago.
+    ms = geotag_mentions("", "She teaches at the University of Chicago.")
+    assert [(m.surface, m.place.country) for m in ms] == [("Chicago", "US")]
+    ms = geotag_mentions("", "He moved to the Isle of Man.")
+    assert [m.place.name for m in ms] == ["Isle of Man"]
+
+
 def test_a_state_named_like_the_capital_is_the_capital_unless_it_qualifies() -> None:
     def found(text: str) -> list[tuple[str, str]]:
         return [(m.surface, m.place.kind) for m in geotag_mentions("", text)]

