@@ -142,9 +142,9 @@ def test_syndicated_copy_joins_the_original(reps: dict[str, Representation]) -> 
 
 def test_template_text_stories_attract_no_joins_and_no_merges() -> None:
     notice = (
-        "Starting in 1996, Alexa Internet has been donating their crawl data to the Internet "
-        "Archive. Flowing in every day, these data are added to the Wayback Machine after an "
-        "embargo period."
+        "The following statement was issued by the office of the regional council on "
+        "behalf of its members and partners, who asked that it be shared in full with "
+        "readers across the district this week."
     )
     items = [ClusterInput(f"t{i}", "", notice) for i in range(5)]
     tpl = {r.key: r for r in represent(items)}
@@ -162,6 +162,33 @@ def test_template_text_stories_attract_no_joins_and_no_merges() -> None:
     fixer = StoryClusterer(ClusterSettings(merge_threshold=0.5), state=state)
     assert fixer.repair().merges == ()
     assert fixer.story_count == 4
+
+
+def test_a_non_article_page_is_kept_apart_from_the_first_copy() -> None:
+    # Crawl notices of two wordings (not one repeated opening): each is a non-article
+    # page, so neither joins the other nor anything else, and nothing joins them.
+    texts = [
+        "These pages were captured by a web crawl of news sites for the Internet Archive. "
+        "The crawl data is added to the Wayback Machine after a delay.",
+        "This web crawl was run for the Internet Archive; its seed list held news sites. "
+        "Captures enter the Wayback Machine later.",
+        "Pages in this collection come from a crawl of news sites by the Internet Archive, "
+        "added to the Wayback Machine after a delay.",
+    ]
+    items = [ClusterInput(f"n{i}", "", t) for i, t in enumerate(texts)]
+    reps = represent(items)
+    assert all(r.non_article == "crawl notice" for r in reps)
+    cl = StoryClusterer()
+    decisions = [cl.add(r) for r in reps]
+    assert len({d.story_id for d in decisions}) == 3
+    assert all(d.reason == "new: not an article (crawl notice), kept apart" for d in decisions)
+    assert {st.id for st in cl.export_state().stories if st.template} == {
+        d.story_id for d in decisions
+    }
+    # Without the flag the first two would join (same words, same names).
+    plain = StoryClusterer()
+    first, second = (plain.add(replace(r, non_article="")) for r in reps[:2])
+    assert second.story_id == first.story_id
 
 
 def test_template_flag_survives_the_state_codec_and_old_blobs_read_as_false() -> None:

@@ -187,10 +187,14 @@ class StoryClusterer(RepairPasses):
             return Decision(rep.key, sid, False, 1.0, f"joined: syndicated copy of {duplicate_of}")
 
         seen = self._count_lead(rep.lead)
-        if seen >= s.boilerplate_repeats:
+        if seen >= s.boilerplate_repeats or rep.non_article:
             sid = self._new_story(rep, when, outlet)
             self._stories[sid].template = True
-            reason = f"new: template text (same opening seen {seen} times), kept apart"
+            reason = (
+                f"new: not an article ({rep.non_article}), kept apart"
+                if rep.non_article
+                else f"new: template text (same opening seen {seen} times), kept apart"
+            )
             return Decision(rep.key, sid, True, 0.0, reason)
 
         best, runner_up = self._best_candidate(rep, when)

@@ -53,10 +53,10 @@ class ClusterSettings:
     split_profile: bool = True
     split_neighbors: int = 8
     split_profile_link: float = 0.35
-    split_pair_link: float = 0.22
+    split_pair_link: float = 0.20
     # Gap cut (fourth round): a part whose two halves (each >= split_gap_min members)
     # score across below split_gap_ratio x the looser half's own mean is two events.
-    split_gap_ratio: float = 0.6
+    split_gap_ratio: float = 0.7
     split_gap_min: int = 2
     split_min_members: int = 2
     split_max_members: int = 128  # the most recent members a split considers (cost bound)

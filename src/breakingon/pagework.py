@@ -27,6 +27,7 @@ from breakingon.dedup import fingerprints
 from breakingon.extract import extract_article
 from breakingon.geotag import geotag
 from breakingon.lang import detect_language
+from breakingon.pagekind import non_article_kind
 from breakingon.records import Article, Extracted, Feed, FeedItem
 
 MIN_EXTRACTED_CHARS = 200  # shorter extractions lose to the feed's own content
@@ -49,6 +50,10 @@ def merge_extraction(art: Article, ex: Extracted) -> Article:
         return replace(art, extraction=f"feed_fallback:{ex.error}")
     if len(ex.text) < max(MIN_EXTRACTED_CHARS, len(art.text) // 2):
         return replace(art, extraction="feed_fallback:too_short")
+    if non_article_kind(ex.title, ex.text):
+        # A consent wall, bot check or player where the article should be: the feed's
+        # own text is the better copy of the report.
+        return replace(art, extraction="feed_fallback:not_article")
     return replace(
         art,
         title=art.title or ex.title,

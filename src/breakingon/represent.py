@@ -4,7 +4,8 @@ One `Representation` per article: a unit sentence-embedding vector (MiniLM, via
 `breakingon.embed`, on the title and the first words of the text), the article's
 content-word counts (for TF-IDF with an IDF the clusterer learns online), and its
 entity keys (capitalized names, places, numbers, dates) that tell two events of the
-same kind apart (two earthquakes, two trials).
+same kind apart (two earthquakes, two trials), a fingerprint of its opening words, and
+whether it is a non-article page (`pagekind`: crawl notices, consent walls, players).
 
 Pure stage: no store, no network, no web; the embedding model ships in a package.
 """
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from breakingon.pagekind import non_article_kind
 from breakingon.records import Article
 
 # Calibration (measured with bench/clustering on the shared sets, see docs/clustering.md):
@@ -146,6 +148,7 @@ class Representation:
     terms: tuple[tuple[str, int], ...]  # content-word counts, most frequent first
     entities: tuple[str, ...]  # distinct entity keys, first mention first
     lead: str = ""  # fingerprint of the first words of the text ("" when too short)
+    non_article: str = ""  # the kinds of non-article page it is (`pagekind`), "" if none
 
 
 def input_from_article(article: Article) -> ClusterInput:
@@ -280,6 +283,7 @@ def represent(items: Sequence[ClusterInput], batch_size: int = 32) -> list[Repre
                 terms=extract_terms(item.title, item.text),
                 entities=extract_entities(item.title, item.text),
                 lead=lead_fingerprint(item.text),
+                non_article=non_article_kind(item.title, item.text),
             )
         )
     return out
