@@ -73,14 +73,16 @@ _KINDS: dict[str, str] = {
         r"|supported browser"
     ),
 }
-_PATTERNS = {kind: re.compile(rx, re.IGNORECASE) for kind, rx in _KINDS.items()}
+_PATTERNS = {kind: re.compile(rx) for kind, rx in _KINDS.items()}  # on lower-cased text
 
 
 def non_article_kind(title: str, text: str) -> str:
     """The kinds of non-article page a title and text are ("crawl notice", "error page,
     media player"), or "" for what may be an article."""
     words = text.split()
-    head = " ".join([*title.split(), *words[:HEAD_WORDS]])
+    if len(words) >= SHORT_WORDS:
+        return ""  # long enough to be a report whatever phrases it holds
+    head = " ".join([*title.split(), *words[:HEAD_WORDS]]).lower()
     kinds = [kind for kind, rx in _PATTERNS.items() if rx.search(head)]
     if (len(kinds) >= 2 and len(words) < SHORT_WORDS) or (kinds and len(words) < TINY_WORDS):
         return ", ".join(kinds)
