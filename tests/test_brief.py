@@ -158,6 +158,26 @@ def test_headline_composed_when_no_outlet_headline_is_neutral() -> None:
     assert is_neutral_headline(headline)
 
 
+@pytest.mark.parametrize(
+    ("title", "headline"),
+    [
+        ("Earthquake kills 12 in central Italy - BBC News", "Earthquake kills 12 in central Italy"),
+        ("Quake hits Italy town hard | Fox News", "Quake hits Italy town hard"),
+        (
+            "Election results: live updates - The Washington Post",
+            "Election results: live updates",
+        ),
+        # A dash inside the headline is not an outlet's name after it.
+        (
+            "Democratic Party alleges Trump - Russia conspiracy in lawsuit",
+            "Democratic Party alleges Trump - Russia conspiracy in lawsuit",
+        ),
+    ],
+)
+def test_site_names_come_off_titles_and_nothing_else(title: str, headline: str) -> None:
+    assert choose_headline([title], [0.0], "") == headline
+
+
 def test_single_source_story_gets_a_plain_headline_and_a_clean_dek() -> None:
     text = (
         "ALBUQUERQUE, N.M. — An international team finally launched a helium-filled "

@@ -108,15 +108,23 @@ _CLICKBAIT = re.compile(
     r"^\d+\s+(?:things|ways|reasons|times|photos)|\bthis\s+\w+\s+(?:is|will)\b|"
     r"trending\s+news|^(?:exclusive|breaking|update|updated|live|opinion)\b|[|:]\s*$)"
 )
-_SITE_SUFFIX = re.compile(r"\s+(?:[-|–—:]\s+[^-|–—:]{2,40})$")
+_SITE_SUFFIX = re.compile(r"\s+(?:[-|–—:]\s+([^-|–—:]{2,40}))$")
+_NAME_WORD = re.compile(r"^(?:[A-Z0-9][\w.'’&]*|the|of|and|&|de|la|le|el|der|die|das)$")
+
+
+def _site_name(suffix: str) -> bool:
+    """Whether a title's tail reads like an outlet's name ("CNN", "The Washington Post",
+    "BBC News"), not a clause of the headline ("Russia conspiracy in new lawsuit.")."""
+    words = suffix.split()
+    return 0 < len(words) <= 5 and not suffix.endswith(".") and all(map(_NAME_WORD.match, words))
 
 
 def _clean_title(title: str) -> str:
     out = normalize_space(title)
     for _ in range(2):  # " - CNN", " | Fox News", " - The Washington Post"
-        stripped = _SITE_SUFFIX.sub("", out)
-        if len(stripped.split()) >= 4:
-            out = stripped
+        m = _SITE_SUFFIX.search(out)
+        if m and _site_name(m.group(1)) and len(out[: m.start()].split()) >= 4:
+            out = out[: m.start()]
     return out.strip(" -|:")
 
 
