@@ -139,6 +139,29 @@ def test_stories_signals_and_briefs(store: Store, settings: Settings) -> None:
     assert TrendStage(settings, store, clock=clock).step(force=True) >= 0
 
 
+def test_non_article_pages_stay_out_of_stories_and_lists(store: Store, settings: Settings) -> None:
+    quake = _add(store, *QUAKE[0], T0)
+    walls = [
+        _add(store, outlet, "US", title, text, T0 + timedelta(minutes=i + 1))
+        for i, (outlet, title, text) in enumerate(
+            [
+                ("Daily Planet", "Before you continue", "We use cookies. Accept all cookies."),
+                ("Le Quotidien", "Video", "This video is unavailable. Autoplay is paused."),
+            ]
+        )
+    ]
+    clock = lambda: T0 + timedelta(minutes=10)  # noqa: E731
+    assert _drain(ClusterStage(settings, store, "w1", clock=clock)) == 3
+    stories = {a: store.get_article(a).story_id for a in [quake, *walls]}  # type: ignore[union-attr]
+    assert len(set(stories.values())) == 3, "each wall its own story, none with the quake"
+    assert _drain(StoryStage(settings, store, "w1", clock=clock)) == 3
+    listed = [s.id for s in store.list_stories(StoryQuery(limit=10))]
+    assert listed == [stories[quake]]
+    wall = store.get_story(stories[walls[0]])  # type: ignore[arg-type]
+    assert wall is not None and wall.outlet_count == 0 and wall.score == 0.0
+    assert wall.score_explanation.startswith("not a news report (cookie consent)")
+
+
 def test_new_leader_rebuilds_the_same_working_set(store: Store, settings: Settings) -> None:
     first = _add(store, *QUAKE[0][:4], T0)
     w1 = ClusterStage(settings, store, "w1", clock=lambda: T0)

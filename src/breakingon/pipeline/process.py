@@ -27,6 +27,7 @@ from breakingon.cluster import ClusterSettings, StoryClusterer, WorkingSetState
 from breakingon.geotag import geotag
 from breakingon.lang import story_languages
 from breakingon.metrics import METRICS
+from breakingon.pagekind import non_article_kind
 from breakingon.pipeline.statecodec import (
     df_from_text,
     df_to_text,
@@ -35,7 +36,7 @@ from breakingon.pipeline.statecodec import (
     story_from_bytes,
     story_to_bytes,
 )
-from breakingon.rank import Coverage, RankSettings, independent_reports, score_story
+from breakingon.rank import Coverage, Importance, RankSettings, independent_reports, score_story
 from breakingon.records import Article, Brief, Outlet, Place
 from breakingon.represent import ClusterInput, Representation, input_from_article, represent
 from breakingon.settings import Settings
@@ -410,11 +411,17 @@ class StoryStage:
         if not articles:
             return
         outlets = self._outlet_map()
-        coverage = Coverage.from_articles(articles, outlets)
+        # Non-article pages (consent walls, players, crawl notices) are no outlet's report:
+        # a story of nothing else has no coverage, so no list shows it.
+        news = [a for a in articles if not non_article_kind(a.title, a.text)]
+        coverage = Coverage.from_articles(news, outlets)
         reports = independent_reports(coverage)
         importance = score_story(coverage, now, self.signals.rank)
+        if not news:
+            kind = non_article_kind(articles[0].title, articles[0].text)
+            importance = Importance(0.0, f"not a news report ({kind}); kept out of the lists")
         flag = breaking_state(coverage, now, self.signals.breaking)
-        brief = write_story_brief(articles, self.sentences, self.llm, self.settings.llm_api_key)
+        brief = write_story_brief(news, self.sentences, self.llm, self.settings.llm_api_key)
         independent = [a for a in articles if a.duplicate_of is None] or list(articles)
         representative = max(
             independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
