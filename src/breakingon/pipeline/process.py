@@ -413,13 +413,13 @@ class StoryStage:
         outlets = self._outlet_map()
         # Non-article pages (consent walls, players, crawl notices) are no outlet's report:
         # a story of nothing else has no coverage, so no list shows it.
-        news = [a for a in articles if not non_article_kind(a.title, a.text)]
+        kinds = [non_article_kind(a.title, a.text) for a in articles]
+        news = [a for a, kind in zip(articles, kinds, strict=True) if not kind]
         coverage = Coverage.from_articles(news, outlets)
         reports = independent_reports(coverage)
         importance = score_story(coverage, now, self.signals.rank)
         if not news:
-            kind = non_article_kind(articles[0].title, articles[0].text)
-            importance = Importance(0.0, f"not a news report ({kind}); kept out of the lists")
+            importance = Importance(0.0, f"not a news report ({kinds[0]}); kept out of the lists")
         flag = breaking_state(coverage, now, self.signals.breaking)
         brief = write_story_brief(news, self.sentences, self.llm, self.settings.llm_api_key)
         independent = [a for a in articles if a.duplicate_of is None] or list(articles)
