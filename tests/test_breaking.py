@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from breakingon.breaking import BreakingSettings, StreamArticle, breaking_state, replay_breaking
-from breakingon.rank import Coverage, CoverageItem
+from breakingon.story.breaking import (
+    BreakingSettings,
+    StreamArticle,
+    breaking_state,
+    replay_breaking,
+)
+from breakingon.story.rank import Coverage, CoverageItem
 
 T0 = datetime(2025, 2, 10, 8, 0, tzinfo=UTC)
 CFG = BreakingSettings(min_outlets=3, window_min=30, expire_h=6)

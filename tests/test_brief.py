@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from breakingon.brief import (
+from breakingon.records import Brief
+from breakingon.story.brief.extractive import (
     BriefSource,
     choose_headline,
     is_neutral_headline,
     single_source_lead,
     write_brief,
 )
-from breakingon.brief_text import find_quote, split_sentences, strip_dateline
-from breakingon.records import Brief
+from breakingon.text import find_quote, split_sentences, strip_dateline
 
 
 def _all(brief: Brief) -> list[tuple[str, str, set[str]]]:
@@ -347,7 +347,7 @@ def test_summarize_file_cli(tmp_path: Path) -> None:
 
 
 def test_times_of_day_are_not_quantities() -> None:
-    from breakingon.brief_text import number_facts
+    from breakingon.text import number_facts
 
     assert number_facts("The gunman entered about 4 p.m. on Friday.") == {}
     assert number_facts("He gave himself up just after 6:00 p.m.") == {}

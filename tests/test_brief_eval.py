@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from breakingon.brief import BriefSource, write_brief
 from breakingon.records import Brief
+from breakingon.story.brief.extractive import BriefSource, write_brief
 
 DATA = (
     Path(__file__).resolve().parents[1]

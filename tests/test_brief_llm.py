@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from breakingon.brief import BriefSource, write_brief
-from breakingon.brief_llm import LLMSettings, rewrite_brief
+from breakingon.story.brief.extractive import BriefSource, write_brief
+from breakingon.story.brief.llm import LLMSettings, rewrite_brief
 
 DOCS = [
     BriefSource(
@@ -167,7 +167,7 @@ def test_story_stage_uses_the_configured_writer(fake_llm: tuple[str, _Fake]) -> 
     """The pipeline's brief step calls the operator's endpoint and keeps a supported answer."""
     from datetime import UTC, datetime
 
-    from breakingon.pipeline.process import llm_settings, write_story_brief
+    from breakingon.pipeline.stages import llm_settings, write_story_brief
     from breakingon.records import Article
     from breakingon.settings import Settings
 

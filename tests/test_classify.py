@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from breakingon.classify import SECTIONS, classify, classify_many, feed_section, story_sections
+from breakingon.tag.sections import SECTIONS, classify, classify_many, feed_section, story_sections
 
 
 def test_football_match_is_sports() -> None:
@@ -94,7 +94,7 @@ def test_story_sections_sum_member_scores() -> None:
 
 
 def test_embedding_signal_when_vectors_are_given() -> None:
-    from breakingon.classify import classification_vectors
+    from breakingon.tag.sections import classification_vectors
 
     items = [("Striker scores late winner", "The team won the football match.", ())]
     vecs = classification_vectors([(t, x) for t, x, _ in items])

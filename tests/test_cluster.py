@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 
 from breakingon.cli import _COMMAND_MODULES
 from breakingon.cli.app import app
-from breakingon.cluster import ClusterSettings, RepairResult, StoryClusterer, StoryState
-from breakingon.cluster_batch import bcubed, cluster_inputs, order_inputs
-from breakingon.pipeline.statecodec import story_from_bytes, story_to_bytes
-from breakingon.represent import ClusterInput, Representation, represent
+from breakingon.cluster.batch import bcubed, cluster_inputs, order_inputs
+from breakingon.cluster.clusterer import ClusterSettings, RepairResult, StoryClusterer, StoryState
+from breakingon.cluster.represent import ClusterInput, Representation, represent
+from breakingon.cluster.state import story_from_bytes, story_to_bytes
 
 T0 = datetime(2024, 3, 5, 14, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from breakingon.cli.stories import read_cluster_inputs
-from breakingon.cluster_batch import bcubed, cluster_inputs
+from breakingon.cluster.batch import bcubed, cluster_inputs
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "clustering"
 

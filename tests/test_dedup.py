@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from breakingon.dedup import (
+from breakingon.dedup.near import (
     DedupSettings,
     NearDuplicateIndex,
     content_hash,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from breakingon import embed
+from breakingon.cluster import embed
 
 TEXTS = [
     "A magnitude 7.0 earthquake struck southern Peru on Tuesday near Arequipa.",

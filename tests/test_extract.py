@@ -15,9 +15,9 @@ from types import ModuleType
 import pytest
 from typer.testing import CliRunner
 
-from breakingon.extract import MAX_PAGE_BYTES, ExtractorPool, extract_article
-from breakingon.newsroom import Newsroom
-from breakingon.newsroom_stream import StreamArticle
+from breakingon.extract.article import MAX_PAGE_BYTES, ExtractorPool, extract_article
+from breakingon.sim.server import Newsroom
+from breakingon.sim.stream import StreamArticle
 
 ROOT = Path(__file__).resolve().parents[1]
 AEB = ROOT / ".." / "shared" / "data" / "extraction" / "aeb"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from breakingon.geotag import geotag, geotag_mentions
+from breakingon.tag.places import geotag, geotag_mentions
 
 
 def test_paris_texas_resolves_to_the_us_city() -> None:

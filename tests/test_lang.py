@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from breakingon.lang import detect_language, story_languages
+from breakingon.tag.lang import detect_language, story_languages
 
 
 def test_french_german_english() -> None:

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from breakingon.crawl.feeds import parse_feed
-from breakingon.extract import extract_article
-from breakingon.newsroom import Newsroom
-from breakingon.newsroom_stream import StreamArticle, load_stream, paragraphs_of, parse_misbehave
+from breakingon.extract.article import extract_article
+from breakingon.feeds.parse import parse_feed
+from breakingon.sim.server import Newsroom
+from breakingon.sim.stream import StreamArticle, load_stream, paragraphs_of, parse_misbehave
 
 T0 = datetime(2025, 2, 10, 0, 0, tzinfo=UTC)
 STREAM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "stream"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from breakingon.pagekind import non_article_kind
-from breakingon.pagework import merge_extraction
+from breakingon.extract.pagekind import non_article_kind
+from breakingon.pipeline.pagework import merge_extraction
 from breakingon.records import Article, Extracted
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from breakingon.rank import Coverage, CoverageItem, RankSettings, rank_stories, score_story
+from breakingon.story.rank import Coverage, CoverageItem, RankSettings, rank_stories, score_story
 
 NOW = datetime(2025, 2, 10, 12, 0, tzinfo=UTC)
 CFG = RankSettings()

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from breakingon.records import Article
-from breakingon.represent import (
+from breakingon.cluster.represent import (
     ClusterInput,
     Representation,
     embedding_text,
@@ -17,6 +16,7 @@ from breakingon.represent import (
     input_from_article,
     represent,
 )
+from breakingon.records import Article
 
 QUAKE_PERU = ClusterInput(
     "p1",

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from breakingon.records import Feed
-from breakingon.sources import (
+from breakingon.sources.catalogue import (
     SourceError,
     export_opml,
     feed_url_key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from breakingon.trends import Mention, TrendSettings, extract_terms, find_trends
+from breakingon.story.trends import Mention, TrendSettings, extract_terms, find_trends
 
 NOW = datetime(2025, 2, 12, 12, 0, tzinfo=UTC)
 CFG = TrendSettings(bucket_min=60, recent_buckets=3, baseline_buckets=48, min_z=3, min_mentions=3)

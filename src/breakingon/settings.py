@@ -173,7 +173,7 @@ def _validate(s: Settings) -> None:
         )
     if s.admin_token and len(s.admin_token) < 16:
         raise SettingsError(f"{PREFIX}ADMIN_TOKEN: use at least 16 characters")
-    from breakingon.embed import PRECISIONS  # the encoder owns its modes
+    from breakingon.cluster.embed import PRECISIONS  # the encoder owns its modes
 
     if s.embed_precision not in PRECISIONS:
         want, got = ", ".join(PRECISIONS), s.embed_precision

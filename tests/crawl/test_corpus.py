@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from breakingon.crawl.feeds import ParsedFeed, parse_feed
+from breakingon.feeds.parse import ParsedFeed, parse_feed
 from breakingon.records import FeedItem
 
 FEEDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "feeds"
@@ -112,7 +112,7 @@ def test_rss_parser_corpus_matches_expected_titles_and_links() -> None:
                 compared += 1
             link = item.get("link")
             if isinstance(link, str) and link.startswith("http"):
-                from breakingon.crawl.urls import canonicalize_url
+                from breakingon.feeds.urls import canonicalize_url
 
                 assert canonicalize_url(link) in got_links, (path.name, link)
                 compared += 1

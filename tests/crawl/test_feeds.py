@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from breakingon.crawl.feeds import ParseSettings, decode_body, parse_feed, parse_feed_budgeted
-from breakingon.extract import close_shared_pools
+from breakingon.extract.article import close_shared_pools
+from breakingon.feeds.parse import ParseSettings, decode_body, parse_feed, parse_feed_budgeted
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "feeds"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

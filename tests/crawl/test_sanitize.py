@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from breakingon.crawl.feeds import parse_feed
-from breakingon.crawl.sanitize import html_to_text, safe_url, sanitize_html
+from breakingon.feeds.parse import parse_feed
+from breakingon.feeds.sanitize import html_to_text, safe_url, sanitize_html
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "feeds"
 EXECUTABLE = re.compile(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from breakingon.crawl.urls import alias_key, canonicalize_url
+from breakingon.feeds.urls import alias_key, canonicalize_url
 
 
 @pytest.mark.parametrize(

@@ -31,14 +31,8 @@ from starlette.routing import Route
 
 from breakingon.crawl.http import Fetcher
 from breakingon.crawl.netpolicy import NetPolicy
-from breakingon.extract import close_shared_pools
-from breakingon.records import Article, Feed
-from breakingon.settings import Settings
-from breakingon.store import Store, open_store
-from breakingon.store.base import FeedUpdate, WebSubSubscription
-from breakingon.web.app import create_app
-from breakingon.web_websub import websub_routes
-from breakingon.websub import (
+from breakingon.extract.article import close_shared_pools
+from breakingon.pipeline.websub import (
     HubLinks,
     WebSubSettings,
     WebSubSubscriber,
@@ -48,6 +42,12 @@ from breakingon.websub import (
     sign,
     verify_intent,
 )
+from breakingon.records import Article, Feed
+from breakingon.settings import Settings
+from breakingon.store import Store, open_store
+from breakingon.store.base import FeedUpdate, WebSubSubscription
+from breakingon.web.app import create_app
+from breakingon.web.websub import websub_routes
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = 600  # the fake hub grants what is asked; the subscriber asks for this in tests

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from breakingon.backup import (
+from breakingon.ops.backup import (
     BackupError,
     active_leases,
     backup_database,

@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from breakingon.ops.retention import RetentionStep, retention_cutoff
 from breakingon.pipeline.runner import Pipeline
 from breakingon.records import Article, Outlet
-from breakingon.retention import RetentionStep, retention_cutoff
 from breakingon.settings import Settings
 from breakingon.store import Store
 from breakingon.store.base import Membership, StoryStateRow

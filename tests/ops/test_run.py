@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from breakingon.newsroom import Newsroom
-from breakingon.newsroom_stream import load_stream
+from breakingon.sim.server import Newsroom
+from breakingon.sim.stream import load_stream
 from breakingon.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]

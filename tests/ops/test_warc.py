@@ -19,9 +19,9 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from breakingon.extract import ExtractorPool
+from breakingon.extract.article import ExtractorPool
+from breakingon.ops.warc import file_key, ingest_warc, read_warc
 from breakingon.store import Store, open_store
-from breakingon.warc import file_key, ingest_warc, read_warc
 
 CITIES = ("Lisbon", "Nairobi", "Osaka", "Quito", "Tallinn", "Perth", "Accra")
 TOPICS = ("a new tram line", "a flood barrier", "a public library", "a solar farm")

@@ -25,9 +25,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from breakingon.crawl.urls import canonicalize_url
-from breakingon.newsroom import Newsroom
-from breakingon.newsroom_stream import NewsroomClock, load_stream
+from breakingon.feeds.urls import canonicalize_url
+from breakingon.sim.server import Newsroom
+from breakingon.sim.stream import NewsroomClock, load_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAM = ROOT.parent / "shared" / "data" / "stream" / "newsroom-dev.jsonl"

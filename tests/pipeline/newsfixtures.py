@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from breakingon.newsroom_stream import StreamArticle
+from breakingon.sim.stream import StreamArticle
 
 T0 = datetime(2025, 2, 10, 0, 0, tzinfo=UTC)
 _WORDS = (

@@ -24,8 +24,8 @@ import httpx
 import pytest
 from newsfixtures import after, make_stream
 
-from breakingon.newsroom import Newsroom
-from breakingon.sources import feed_url_key, parse_opml
+from breakingon.sim.server import Newsroom
+from breakingon.sources.catalogue import feed_url_key, parse_opml
 from breakingon.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,11 +22,11 @@ import httpx
 import pytest
 from newsfixtures import after, body_text, make_stream
 
-from breakingon.metrics import METRICS
-from breakingon.newsroom import Newsroom
-from breakingon.pipeline.crawl import CrawlStage
+from breakingon.ops.metrics import METRICS
+from breakingon.pipeline.poll import CrawlStage
 from breakingon.settings import Settings, parse_networks
-from breakingon.sources import feed_url_key, parse_opml
+from breakingon.sim.server import Newsroom
+from breakingon.sources.catalogue import feed_url_key, parse_opml
 from breakingon.store import Store, open_store
 
 BAD = {

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from breakingon.pipeline.process import ClusterStage, StoryStage, TrendStage
+from breakingon.pipeline.stages import ClusterStage, StoryStage, TrendStage
 from breakingon.records import Article, Feed
 from breakingon.settings import Settings
-from breakingon.sources import feed_url_key
+from breakingon.sources.catalogue import feed_url_key
 from breakingon.store import Store
 from breakingon.store.base import FeedUpdate, StoryQuery
 

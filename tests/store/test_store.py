@@ -19,7 +19,7 @@ from breakingon.records import (
     Outlet,
     Place,
 )
-from breakingon.sources import feed_url_key
+from breakingon.sources.catalogue import feed_url_key
 from breakingon.store import SchemaTooNew, Store, open_store
 from breakingon.store.base import (
     FeedUpdate,

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from webfill import serve_app
 
-from breakingon.newsroom import Newsroom
-from breakingon.newsroom_stream import load_stream
 from breakingon.pipeline import Pipeline
-from breakingon.pipeline.crawl import fetch_bytes
+from breakingon.pipeline.poll import fetch_bytes
 from breakingon.settings import Settings
-from breakingon.sources import feed_url_key, parse_opml
+from breakingon.sim.server import Newsroom
+from breakingon.sim.stream import load_stream
+from breakingon.sources.catalogue import feed_url_key, parse_opml
 from breakingon.store import Store, open_store
 from breakingon.store.base import StoryQuery
 from breakingon.web import create_app

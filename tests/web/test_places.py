@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from starlette.testclient import TestClient
 from webfill import Filled
 
-from breakingon.geotag import find_places
 from breakingon.store import Store
+from breakingon.tag.places import find_places
 from breakingon.web.pages import choose_place
 from breakingon.web.render import _age, dek_after, full_headline, whole_headlines
 

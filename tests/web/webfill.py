@@ -25,7 +25,7 @@ from breakingon.records import (
     Place,
 )
 from breakingon.settings import Settings
-from breakingon.sources import feed_url_key
+from breakingon.sources.catalogue import feed_url_key
 from breakingon.store import Store
 from breakingon.store.base import FeedUpdate, Membership, StoryUpdate, Trend
 

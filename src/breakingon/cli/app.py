@@ -35,7 +35,7 @@ def load() -> Settings:
     except SettingsError as exc:
         fail(str(exc))
         raise  # unreachable
-    from breakingon import embed
+    from breakingon.cluster import embed
 
     embed.configure(settings.embed_precision)
     return settings

@@ -19,7 +19,7 @@ from breakingon.cli.app import app, fail
 
 
 def _sources(line: dict[str, Any], story_id: str) -> list[Any]:
-    from breakingon.brief import BriefSource
+    from breakingon.story.brief.extractive import BriefSource
 
     documents = line.get("documents")
     if not isinstance(documents, list) or not documents:
@@ -80,7 +80,7 @@ def summarize_file(
     output: Annotated[Path, typer.Option("--output", "-o", help="where to write briefs")],
 ) -> None:
     """Write a cited extractive brief for each story cluster of a JSON Lines file."""
-    from breakingon.brief import BriefSettings, write_brief
+    from breakingon.story.brief.extractive import BriefSettings, write_brief
 
     if not input_path.is_file():
         fail(f"{input_path}: no such file")

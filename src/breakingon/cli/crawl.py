@@ -21,7 +21,7 @@ from typing import Annotated
 import typer
 
 from breakingon.cli.app import app, fail
-from breakingon.extract import MAX_PAGE_BYTES, extract_article
+from breakingon.extract.article import MAX_PAGE_BYTES, extract_article
 from breakingon.records import Extracted
 
 
@@ -132,8 +132,8 @@ def newsroom_command(
     ] = False,
 ) -> None:
     """Replay a stream as per-outlet loopback feeds and article pages until Ctrl-C."""
-    from breakingon.newsroom import Newsroom
-    from breakingon.newsroom_stream import parse_misbehave
+    from breakingon.sim.server import Newsroom
+    from breakingon.sim.stream import parse_misbehave
 
     try:
         per_outlet, fractions = parse_misbehave(misbehave or [])

@@ -1,6 +1,6 @@
 """CLI commands: backup, restore, ingest-warc (operations on the configured store).
 
-Composition only: settings -> store -> `breakingon.backup` / `breakingon.warc` /
+Composition only: settings -> store -> `breakingon.ops.backup` / `breakingon.ops.warc` /
 `Pipeline(crawl=False)`. The rich progress bar of `ingest-warc` is drawn here. This
 module holds no SQL and no stage logic.
 """
@@ -25,7 +25,7 @@ def backup(
     file: Annotated[Path, typer.Argument(help="Where to write the backup.")],
 ) -> None:
     """Online backup of the store (SQLite backup API, or pg_dump), verified."""
-    from breakingon.backup import BackupError, backup_database
+    from breakingon.ops.backup import BackupError, backup_database
 
     settings = load()
     try:
@@ -53,7 +53,7 @@ def restore(
     ] = False,
 ) -> None:
     """Replace the store with a backup (refuses a running database or a newer schema)."""
-    from breakingon.backup import BackupError, restore_database
+    from breakingon.ops.backup import BackupError, restore_database
 
     settings = load()
     url = settings.effective_database_url
@@ -83,8 +83,8 @@ def ingest_warc(
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from breakingon.cli.serve import setup_logging
-    from breakingon.extract import ExtractorPool, close_shared_pools
-    from breakingon.warc import ingest_warc as ingest_one
+    from breakingon.extract.article import ExtractorPool, close_shared_pools
+    from breakingon.ops.warc import ingest_warc as ingest_one
 
     for f in files:
         if not f.is_file():

@@ -95,7 +95,7 @@ async def _status_loop(store: Store, stop: asyncio.Event, live: bool) -> None:
 async def _serve_web(settings: Settings, store: Store, health: Any, stop: asyncio.Event) -> None:
     import uvicorn
 
-    from breakingon.ops import service_routes
+    from breakingon.ops.health import service_routes
     from breakingon.web.app import create_app
 
     web = create_app(settings, store, extra_routes=service_routes(store, health))
@@ -123,7 +123,7 @@ def run(
     from dataclasses import replace
 
     from breakingon.cli.sources import ensure_catalogue
-    from breakingon.ops import Health
+    from breakingon.ops.health import Health
     from breakingon.pipeline import Pipeline
 
     settings = load()
@@ -156,7 +156,7 @@ def run(
 
 
 def _shutdown(store: Store) -> None:
-    from breakingon.extract import close_shared_pools
+    from breakingon.extract.article import close_shared_pools
 
     close_shared_pools()
     store.close()

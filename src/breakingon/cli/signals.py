@@ -40,7 +40,7 @@ def classify_file(
     batch: Annotated[int, typer.Option(help="articles per batch")] = 256,
 ) -> None:
     """Put each article in one section of the taxonomy (offline)."""
-    from breakingon.classify import classify_many
+    from breakingon.tag.sections import classify_many
 
     rows = list(_read_jsonl(input_path))
     with output.open("w", encoding="utf-8") as out:
@@ -64,7 +64,7 @@ def geotag_file(
     output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: {id, places}")],
 ) -> None:
     """Tag each article with the places it is about, most relevant first (offline)."""
-    from breakingon.geotag import geotag
+    from breakingon.tag.places import geotag
 
     with output.open("w", encoding="utf-8") as out:
         for r in _read_jsonl(input_path):

@@ -10,7 +10,7 @@ import typer
 
 from breakingon.cli.app import app, fail, load, open_configured_store
 from breakingon.records import Feed, Outlet
-from breakingon.sources import (
+from breakingon.sources.catalogue import (
     SourceError,
     export_opml,
     feed_to_json,

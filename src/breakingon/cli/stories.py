@@ -1,7 +1,7 @@
 """CLI commands: stories (`cluster-file`, the batch entry point for evaluation).
 
 Reads JSON Lines articles, feeds them to the same online clusterer the pipeline uses
-(`breakingon.cluster`), writes one `{"id", "story"}` line per article. Offline; never
+(`breakingon.cluster.clusterer`), writes one `{"id", "story"}` line per article. Offline; never
 reads gold fields (`cluster`, `story`); touches no store and no network.
 """
 
@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from breakingon.cli.app import app, fail, load
-from breakingon.represent import ClusterInput
+from breakingon.cluster.represent import ClusterInput
 
 _FIELDS = ("id", "title", "text", "published", "source", "url", "lang")
 
@@ -97,7 +97,7 @@ def cluster_file(
     published at the latest time seen on an earlier line, so it keeps its place in the
     file; with no dates at all, file order is kept.
     """
-    from breakingon.cluster_batch import cluster_inputs
+    from breakingon.cluster.batch import cluster_inputs
 
     load()  # settings such as BREAKINGON_EMBED_PRECISION; nothing else is touched
     if not input_path.is_file():

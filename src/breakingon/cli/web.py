@@ -65,7 +65,7 @@ def make_app() -> Starlette:
 
 
 def _build(settings: Settings, store: Store) -> Starlette:
-    from breakingon.ops import service_routes
+    from breakingon.ops.health import service_routes
     from breakingon.web import create_app
 
     application = create_app(settings, store, extra_routes=service_routes(store))

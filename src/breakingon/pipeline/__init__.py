@@ -9,8 +9,8 @@ transaction, so a killed worker loses nothing and duplicates nothing.
 
 from __future__ import annotations
 
-from breakingon.pipeline.crawl import CrawlStage, fetch_bytes
-from breakingon.pipeline.process import ClusterStage, StoryStage, TrendStage
+from breakingon.pipeline.poll import CrawlStage, fetch_bytes
 from breakingon.pipeline.runner import Pipeline
+from breakingon.pipeline.stages import ClusterStage, StoryStage, TrendStage
 
 __all__ = ["ClusterStage", "CrawlStage", "Pipeline", "StoryStage", "TrendStage", "fetch_bytes"]

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from breakingon.crawl.netpolicy import Resolver
-from breakingon.ops import Health
-from breakingon.pipeline.crawl import CrawlStage
-from breakingon.pipeline.process import ClusterStage, StoryStage, TrendStage
-from breakingon.retention import RetentionStep
+from breakingon.ops.health import Health
+from breakingon.ops.retention import RetentionStep
+from breakingon.pipeline.poll import CrawlStage
+from breakingon.pipeline.stages import ClusterStage, StoryStage, TrendStage
 from breakingon.settings import Settings
 from breakingon.store import Store
 

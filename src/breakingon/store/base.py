@@ -301,7 +301,7 @@ class Store(Protocol):
         ...
 
     # -- websub -------------------------------------------------------------------------
-    # WebSub subscriptions (breakingon.websub). Records: `WebSubSubscription` below.
+    # WebSub subscriptions (breakingon.pipeline.websub). Records: `WebSubSubscription` below.
     def add_websub_subscription(
         self, feed_id: int, hub: str, topic: str, token: str, secret: str, now: datetime
     ) -> WebSubSubscription:

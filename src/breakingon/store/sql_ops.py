@@ -218,7 +218,7 @@ class _OpsMixin(_SQLBase):
         return total
 
     # -- websub ------------------------------------------------------------------------
-    # WebSub subscriptions (breakingon.websub) and pushed items. Owned by the WebSub
+    # WebSub subscriptions (breakingon.pipeline.websub) and pushed items. Owned by the WebSub
     # subscriber; see `Store` for the contract.
     def _websub(self, r: Any) -> WebSubSubscription:
         return WebSubSubscription(

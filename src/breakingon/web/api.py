@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from breakingon.crawl.netpolicy import BlockedAddress, DnsError, NetPolicy, Resolver
 from breakingon.records import Article, Brief, Feed, Place, Story
-from breakingon.sources import (
+from breakingon.sources.catalogue import (
     SourceError,
     feed_to_json,
     feed_url_key,

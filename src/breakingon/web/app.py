@@ -25,7 +25,7 @@ from starlette.types import ASGIApp
 
 from breakingon.crawl.netpolicy import NetPolicy, Resolver, SystemResolver
 from breakingon.settings import Network, Settings
-from breakingon.sources import MAX_OPML_BYTES
+from breakingon.sources.catalogue import MAX_OPML_BYTES
 from breakingon.store.base import Store
 from breakingon.web import api, feedpages, pages, render
 from breakingon.web.cache import ResponseCache

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from breakingon.sources import MAX_OPML_BYTES
+from breakingon.sources.catalogue import MAX_OPML_BYTES
 from breakingon.web.params import MAX_ID, MAX_OFFSET, MAX_QUERY, QUERY_PATTERN, SECTIONS
 
 _NULLABLE_STR = {"type": ["string", "null"]}

@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from breakingon.geotag import find_places
 from breakingon.records import Article, Brief, Outlet, Place, Story
 from breakingon.store.base import Store, StoryQuery
+from breakingon.tag.places import find_places
 from breakingon.web.api import related_ids, safe_url
 from breakingon.web.cache import Rendered, cached_response
 from breakingon.web.params import (

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 
-from breakingon.classify import SECTIONS as TAXONOMY
 from breakingon.store.base import StoryQuery
+from breakingon.tag.sections import SECTIONS as TAXONOMY
 
 SECTIONS = TAXONOMY  # the classifier's fixed taxonomy is the API's too
 MAX_LIMIT = 100

@@ -1,0 +1,239 @@
+"""The clusterer's working set: settings, story and member records, TF-IDF scoring.
+
+`WorkingSet` holds what every pass of the clusterer reads and writes: the recent stories
+(unit centroid rows in one matrix, summed word and entity weights, first/last time,
+members, outlets), their members, the online document frequencies, and the bookkeeping
+that keeps the matrix rows and cached norms in step with the sums. `StoryClusterer`
+(`breakingon.cluster.clusterer`) decides joins on it; `RepairPasses` (`breakingon.cluster.repair`)
+merges and splits its stories.
+
+Pure: no store, no network, no web.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from breakingon.cluster.represent import Representation
+
+DIM = 384
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSettings:
+    """Parameters of the clusterer: ONE set for every data set and for production.
+
+    Chosen by a grid search on the three shared dev sets (see docs/clustering.md).
+    """
+
+    w_embed: float = 0.40
+    w_lexical: float = 0.30
+    w_entity: float = 0.30
+    join_threshold: float = 0.38  # a sure join
+    join_floor: float = 0.20  # a join when the best story is clearly ahead of the rest:
+    join_margin: float = 0.04  # best - runner-up >= margin,
+    margin_min_stories: int = 10  # among at least this many other stories (evidence)
+    merge_threshold: float = 0.60
+    split_threshold: float = 0.25  # a drifted part is split off when its link falls below
+    # Neighbour-profile split (repair): members of a story are compared by the overlap of
+    # their `split_neighbors` nearest fellow members (second-order similarity); groups
+    # whose average link falls below `split_profile_link` are separate events. Each group
+    # is then cut where the members' own pair scores average below `split_pair_link`
+    # (a story that gathered unrelated reports of one theme).
+    split_profile: bool = True
+    split_neighbors: int = 8
+    split_profile_link: float = 0.35
+    split_pair_link: float = 0.20
+    # Gap cut (fourth round): a part whose two halves (each >= split_gap_min members)
+    # score across below split_gap_ratio x the looser half's own mean is two events.
+    split_gap_ratio: float = 0.7
+    split_gap_min: int = 2
+    split_min_members: int = 2
+    split_max_members: int = 128  # the most recent members a split considers (cost bound)
+    window_days: float = 7.0  # stories idle longer than this are evicted
+    grace_days: float = 1.0  # no time penalty within this gap
+    decay_per_day: float = 0.03  # score penalty per day of gap beyond the grace
+    # The same opening words in this many articles that are not marked as syndicated
+    # copies: template text (crawl notices, consent walls), not news; such an article
+    # starts its own story instead of gluing unrelated stories together.
+    boilerplate_repeats: int = 3
+    top_k: int = 24  # candidates by embedding cosine that get the full score
+    max_stories: int = 50_000  # hard bound of the working set (undated streams)
+    max_story_terms: int = 300
+    max_story_entities: int = 200
+    max_vocabulary: int = 300_000
+    evict_every: int = 64
+    repair_every: int = 200  # batch runs: articles between two repair passes
+
+
+@dataclass(slots=True)
+class Member:
+    key: str
+    story_id: int
+    vector: Vector
+    terms: tuple[tuple[str, int], ...]
+    entities: tuple[str, ...]
+    published: datetime | None
+    outlet: str
+
+
+@dataclass(slots=True)
+class Story:
+    id: int
+    slot: int
+    vector_sum: Vector
+    count: int
+    first: datetime | None
+    last: datetime | None
+    terms: dict[str, float] = field(default_factory=dict)
+    entities: dict[str, float] = field(default_factory=dict)
+    outlets: dict[str, None] = field(default_factory=dict)
+    members: dict[str, None] = field(default_factory=dict)
+    term_norm: float = 0.0  # IDF-weighted norms, computed when the story last changed
+    entity_norm: float = 0.0
+    norm_docs: int = 0  # documents seen when the norms were computed
+    template: bool = False  # opened by template text: kept out of joins and merges
+
+
+@lru_cache(maxsize=1)
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_blas_thread() -> Any:
+    """A matrix-vector product over the working set is memory-bound: one BLAS thread is
+    ~8x faster than OpenBLAS's spinning threads on a busy 2-core machine (measured)."""
+    return _blas().limit(limits=1, user_api="blas")
+
+
+def tf(count: int) -> float:
+    return 1.0 + math.log(count)
+
+
+def gap_days(a: datetime | None, b: datetime | None) -> float:
+    if a is None or b is None:
+        return 0.0
+    return abs((a - b).total_seconds()) / 86400.0
+
+
+def unit(v: Vector) -> Vector:
+    n = float(np.linalg.norm(v))
+    return (v / n).astype(np.float32) if n > 0 else v.astype(np.float32)
+
+
+def cut(weights: dict[str, float], cap: int) -> dict[str, float]:
+    if len(weights) <= cap:
+        return weights
+    ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:cap]
+    return dict(ranked)
+
+
+class WorkingSet:
+    """Stories and members of the recent window, and the online IDF over what was seen."""
+
+    def __init__(self, settings: ClusterSettings | None, allocate_id: Callable[[], int]) -> None:
+        self.settings = settings or ClusterSettings()
+        self._allocate = allocate_id
+        self._stories: dict[int, Story] = {}
+        self._members: dict[str, Member] = {}
+        self._df: Counter[str] = Counter()
+        self._n_docs = 0
+        self._unit_rows = np.zeros((64, DIM), dtype=np.float32)
+        self._slot_story = np.full(64, -1, dtype=np.int64)
+        self._free: list[int] = list(range(63, -1, -1))
+        self._dirty: set[int] = set()  # stories changed since the last repair pass
+
+    # ----- scoring ----------------------------------------------------------------
+    def _idf(self, term: str) -> float:
+        return math.log((1.0 + self._n_docs) / (1.0 + self._df.get(term, 0))) + 1.0
+
+    def _count_doc(self, rep: Representation) -> None:
+        self._n_docs += 1
+        self._df.update(t for t, _ in rep.terms)
+        self._df.update(rep.entities)
+        if len(self._df) > self.settings.max_vocabulary:
+            for term in [t for t, c in self._df.items() if c <= 1]:
+                del self._df[term]
+
+    def _norm(self, a: Mapping[str, float]) -> float:
+        return math.sqrt(sum((w * self._idf(t)) ** 2 for t, w in a.items()))
+
+    def _cosine(
+        self,
+        a: Mapping[str, float],
+        b: Mapping[str, float],
+        b_norm: float | None = None,
+        a_norm: float | None = None,
+    ) -> float:
+        """TF-IDF cosine of two weight maps, with the online IDF.
+
+        `b_norm` is the story's norm cached when it last changed (the IDF drifts slowly;
+        recomputing every candidate's norm per article would cost O(story vocabulary)).
+        `a_norm`, when given, is `a`'s norm under the current IDF (computed once by a
+        caller that compares `a` with many maps).
+        """
+        dot = 0.0
+        small, large = (a, b) if len(a) <= len(b) else (b, a)
+        for t, w in small.items():
+            lw = large.get(t)
+            if lw is not None:
+                idf = self._idf(t)
+                dot += w * lw * idf * idf
+        if dot == 0.0:
+            return 0.0
+        a_n = self._norm(a) if a_norm is None else a_norm
+        b_n = self._norm(b) if b_norm is None else b_norm
+        return min(1.0, dot / (a_n * b_n)) if a_n > 0 and b_n > 0 else 0.0
+
+    # ----- working-set bookkeeping ------------------------------------------------
+    def _take_slot(self) -> int:
+        if not self._free:
+            n = self._unit_rows.shape[0]
+            self._unit_rows = np.vstack([self._unit_rows, np.zeros((n, DIM), np.float32)])
+            self._slot_story = np.concatenate([self._slot_story, np.full(n, -1, np.int64)])
+            self._free = list(range(2 * n - 1, n - 1, -1))
+        return self._free.pop()
+
+    def _refresh_row(self, st: Story) -> None:
+        self._unit_rows[st.slot] = unit(st.vector_sum)
+        self._refresh_norms(st)
+
+    def _refresh_norms(self, st: Story) -> None:
+        st.term_norm = self._norm(st.terms)
+        st.entity_norm = self._norm(st.entities)
+        st.norm_docs = self._n_docs
+
+    def _add_stats(self, st: Story, m: Member, sign: float = 1.0) -> None:
+        st.vector_sum = (st.vector_sum + sign * m.vector).astype(np.float32)
+        for t, c in m.terms:
+            st.terms[t] = st.terms.get(t, 0.0) + sign * tf(c)
+        for e in m.entities:
+            st.entities[e] = st.entities.get(e, 0.0) + sign * 1.0
+        if sign < 0:
+            st.terms = {t: w for t, w in st.terms.items() if w > 1e-9}
+            st.entities = {e: w for e, w in st.entities.items() if w > 1e-9}
+        cap = self.settings
+        if len(st.terms) > cap.max_story_terms * 3 // 2:
+            st.terms = cut(st.terms, cap.max_story_terms)
+        if len(st.entities) > cap.max_story_entities * 3 // 2:
+            st.entities = cut(st.entities, cap.max_story_entities)
+
+    def _drop_story(self, sid: int) -> None:
+        st = self._stories.pop(sid)
+        for key in st.members:
+            self._members.pop(key, None)
+        self._unit_rows[st.slot] = 0.0
+        self._slot_story[st.slot] = -1
+        self._free.append(st.slot)

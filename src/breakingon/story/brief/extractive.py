@@ -1,0 +1,529 @@
+"""The extractive brief writer: cited, balanced, multi-source story briefs.
+
+`write_brief(docs, cfg)` turns the articles of one story into a `records.Brief` in the
+wire-brief shape (headline, dek, sections, credits). It is a pure stage: sentences come
+verbatim from the sources after rule-based clean-up (`brief_text`), are scored for
+salience (closeness to the story centroid, support by other outlets, position), picked
+with MMR for coverage and non-redundancy under a word budget, and every sentence cites
+every outlet that states it. This module must not touch the store, the network or the
+web layer; it only calls the embedder (`embed.embed_texts`).
+
+Balance rule (documented in docs/briefs.md): when several outlets state the same fact,
+the wording used is taken from the outlet that has supplied the fewest sentences so far
+(syndicated copies count as their original), and the sentence cites all of them; in
+selection, each sentence already taken from an outlet lowers that outlet's next
+sentences by `balance_penalty`, so one prolific outlet cannot fill the brief alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from breakingon.records import Brief, BriefSection, BriefSentence, Citation
+from breakingon.text import (
+    SourceSentence,
+    find_quote,
+    is_forward_looking,
+    normalize_space,
+    number_facts,
+    number_tokens,
+    proper_names,
+    split_sentences,
+)
+
+__all__ = [
+    "BriefSettings",
+    "BriefSource",
+    "choose_headline",
+    "is_neutral_headline",
+    "single_source_lead",
+    "write_brief",
+]
+
+Embedder = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+
+
+@dataclass(frozen=True, slots=True)
+class BriefSource:
+    """One article of a story, as the brief writer sees it."""
+
+    id: str
+    title: str
+    text: str
+    outlet: str = ""
+    url: str = ""
+    published: datetime | None = None
+    authors: tuple[str, ...] = ()
+    duplicate_of: str | None = None  # id of the original when this is a syndicated copy
+
+
+def _default_embedder(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    from breakingon.cluster.embed import embed_texts
+
+    return embed_texts(texts)
+
+
+@dataclass(frozen=True, slots=True)
+class BriefSettings:
+    """Tuning of the extractive writer (defaults chosen on multinews-dev, see docs)."""
+
+    max_words: int = 250  # hard cap on dek + body words
+    mmr_lambda: float = 0.6  # weight of salience against redundancy in MMR
+    w_centroid: float = 1.0  # closeness to the story centroid (mean of document means)
+    w_support: float = 1.0  # best similarity to a sentence of another outlet
+    w_position: float = 0.5  # 1 / (1 + position / position_scale)
+    position_scale: float = 3.0
+    long_sentence_words: int = 40  # sentences longer than this are penalised ...
+    long_sentence_penalty: float = 1.0  # ... by this much (they eat the budget)
+    off_topic_similarity: float = 0.4  # article mean vs the other articles' mean
+    off_topic_penalty: float = 1.0
+    redundant_similarity: float = 0.75  # never take two sentences closer than this
+    same_fact_similarity: float = 0.80  # cite another outlet's sentence at or above this
+    contradiction_similarity: float = 0.70  # same fact, different number: report both
+    balance_penalty: float = 0.05  # per sentence already taken from the same outlet
+    dek_max_sentences: int = 2
+    embedder: Embedder = field(default=_default_embedder, compare=False)
+
+
+# --- headlines -----------------------------------------------------------------------
+
+_LOADED = frozenset(
+    """slams slammed blasts blasted destroys destroyed rips ripped savages shreds torches
+    shocking shocked stunning stuns stunned outrage outrageous outraged epic horrific
+    disgusting insane bombshell meltdown unbelievable amazing incredible chilling terrifying
+    heartbreaking furious fury must-see jaw-dropping mind-blowing brutal humiliates humiliated
+    hilarious hilariously awesome badass evil disaster disastrous catastrophic slap slaps
+    explodes eviscerates obliterates crushes crushed wow omg lol""".split()
+)
+_CLICKBAIT = re.compile(
+    r"(?i)(?:you\s+won'?t\s+believe|what\s+happens\s+next|here'?s\s+(?:why|what|how)|"
+    r"this\s+is\s+(?:why|what|how)|^(?:watch|see|look)\b|you\s+need\s+to|"
+    r"what\s+you\s+need\s+to\s+know|will\s+make\s+you|the\s+reason\s+why|"
+    r"^\d+\s+(?:things|ways|reasons|times|photos)|\bthis\s+\w+\s+(?:is|will)\b|"
+    r"trending\s+news|^(?:exclusive|breaking|update|updated|live|opinion)\b|[|:]\s*$)"
+)
+_SITE_SUFFIX = re.compile(r"\s+(?:[-|–—:]\s+([^-|–—:]{2,40}))$")
+_NAME_WORD = re.compile(r"^(?:[A-Z0-9][\w.'’&]*|the|of|and|&|de|la|le|el|der|die|das)$")
+
+
+def _site_name(suffix: str) -> bool:
+    """Whether a title's tail reads like an outlet's name ("CNN", "The Washington Post",
+    "BBC News"), not a clause of the headline ("Russia conspiracy in new lawsuit.")."""
+    words = suffix.split()
+    return 0 < len(words) <= 5 and not suffix.endswith(".") and all(map(_NAME_WORD.match, words))
+
+
+def _clean_title(title: str) -> str:
+    out = normalize_space(title)
+    for _ in range(2):  # " - CNN", " | Fox News", " - The Washington Post"
+        m = _SITE_SUFFIX.search(out)
+        if m and _site_name(m.group(1)) and len(out[: m.start()].split()) >= 4:
+            out = out[: m.start()]
+    return out.strip(" -|:")
+
+
+def is_neutral_headline(title: str) -> bool:
+    """True when a headline is plain: 4-20 words (4 with letters), no shouting, no loaded
+    or bait words.
+
+    Rejects all-caps, question and exclamation headlines, clickbait patterns and words
+    that judge instead of inform ("slams", "shocking", "outrage", ...).
+    """
+    words = title.split()
+    if not 4 <= len(words) <= 20:
+        return False
+    if sum(any(c.isalpha() for c in w) for w in words) < 4:
+        return False  # rules, dots or numbers, not words
+    if title.rstrip().endswith(("?", "!")) or "!" in title:
+        return False
+    letters = [c for c in title if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+        return False
+    if any(w.isupper() and len(w) > 4 and w.isalpha() for w in words):
+        return False  # one shouted word ("SHOCKING video")
+    if _CLICKBAIT.search(title):
+        return False
+    lowered = {w.strip(".,:;\"'“”‘’()").lower() for w in words}
+    return not (lowered & _LOADED)
+
+
+def _compose_headline(sentence: str, limit: int = 16) -> str:
+    """A headline from a dek sentence: its main clause, no final period."""
+    text = sentence.strip().rstrip(".")
+    words = text.split()
+    if len(words) > limit:
+        # Cut at the first clause boundary after 6 words, else at the limit.
+        m = re.search(r",\s|\s(?:after|as|while|because|which|who|when|but)\s", text)
+        if m and 6 <= len(text[: m.start()].split()) <= limit:
+            text = text[: m.start()]
+        else:
+            text = " ".join(words[:limit])
+    text = text.strip(' ,;:"“”')
+    return text[:1].upper() + text[1:]
+
+
+def choose_headline(
+    titles: Sequence[str],
+    title_scores: Sequence[float],
+    dek_sentence: str,
+) -> str:
+    """The best-scored neutral outlet headline, else one composed from the dek.
+
+    `title_scores` ranks the titles (e.g. closeness to the story centroid); titles that
+    fail `is_neutral_headline` after site-suffix removal are never chosen.
+    """
+    best = ""
+    best_score = float("-inf")
+    for title, score in zip(titles, title_scores, strict=True):
+        clean = _clean_title(title)
+        if is_neutral_headline(clean) and score > best_score:
+            best, best_score = clean, score
+    if best:
+        return best
+    return _compose_headline(dek_sentence) if dek_sentence else ""
+
+
+def single_source_lead(title: str, text: str) -> tuple[str, str]:
+    """Headline and dek of a story that has no brief (one outlet so far).
+
+    The dek is the text's first clean sentence (no dateline, caption or byline); the
+    headline is the outlet's title when it is a plain headline, else one composed from
+    that sentence, else the cleaned title as it is. Either may be "" when there is
+    nothing usable.
+    """
+    kept = split_sentences(text)
+    dek = kept[0].text if kept else ""
+    return choose_headline([title], [0.0], dek) or _clean_title(title), dek
+
+
+# --- selection -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Pool:
+    sents: list[SourceSentence]
+    emb: npt.NDArray[np.float32]
+    sim: npt.NDArray[np.float32]
+    outlet_of_doc: list[str]  # balance key per document (original outlet for copies)
+    numbers: list[set[str]]
+    names: list[set[str]]
+
+
+def _balance_keys(docs: Sequence[BriefSource]) -> list[str]:
+    by_id = {d.id: d for d in docs}
+    keys: list[str] = []
+    for i, d in enumerate(docs):
+        root = d
+        seen = {d.id}
+        while root.duplicate_of and root.duplicate_of in by_id and root.duplicate_of not in seen:
+            seen.add(root.duplicate_of)
+            root = by_id[root.duplicate_of]
+        keys.append(root.outlet or root.id or f"doc{i}")
+    return keys
+
+
+def _same_fact(pool: _Pool, i: int, j: int, threshold: float) -> bool:
+    if pool.sim[i, j] < threshold:
+        return False
+    if pool.numbers[i] != pool.numbers[j]:
+        return False
+    a, b = pool.names[i], pool.names[j]
+    if a and b:
+        return len(a & b) / min(len(a), len(b)) >= 0.5
+    return not (a or b) or pool.sim[i, j] >= 0.9
+
+
+def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
+    docs = np.array([s.doc for s in pool.sents])
+    n = len(pool.sents)
+    doc_ids = sorted(set(docs.tolist()))
+    means = np.stack([pool.emb[docs == d].mean(axis=0) for d in doc_ids])
+    means /= np.linalg.norm(means, axis=1, keepdims=True) + 1e-9
+    # An article far from all the others (a misclustered page, a paywall or archive
+    # notice) is off topic: it does not shape the centroid and its sentences lose points.
+    off_topic: set[int] = set()
+    if len(doc_ids) >= 2:
+        for k, d in enumerate(doc_ids):
+            rest = np.delete(means, k, axis=0).mean(axis=0)
+            rest /= float(np.linalg.norm(rest)) or 1.0
+            if float(means[k] @ rest) < cfg.off_topic_similarity:
+                off_topic.add(d)
+    keep = [k for k, d in enumerate(doc_ids) if d not in off_topic] or list(range(len(doc_ids)))
+    centroid = means[keep].mean(axis=0)
+    centroid /= float(np.linalg.norm(centroid)) or 1.0
+    cent = pool.emb @ centroid
+    support = np.zeros(n)
+    keys = np.array([pool.outlet_of_doc[d] for d in docs])
+    on_topic = np.array([d not in off_topic for d in docs])
+    for i in range(n):
+        other = (keys != keys[i]) & on_topic
+        if other.any():
+            support[i] = float(pool.sim[i, other].max())
+    pos = np.array([s.position for s in pool.sents], dtype=np.float64)
+    lens = np.array([len(s.text.split()) for s in pool.sents])
+    score = (
+        cfg.w_centroid * cent
+        + cfg.w_support * support
+        + cfg.w_position / (1.0 + pos / cfg.position_scale)
+        - cfg.long_sentence_penalty * (lens > cfg.long_sentence_words)
+        - cfg.off_topic_penalty * ~on_topic
+    )
+    return np.asarray(score, dtype=np.float64)
+
+
+def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
+    score = _salience(pool, cfg)
+    lens = [len(s.text.split()) for s in pool.sents]
+    taken_per_outlet: dict[str, int] = {}
+    chosen: list[int] = []
+    words = 0
+    candidates = set(range(len(pool.sents)))
+    while candidates:
+        best, best_value = -1, float("-inf")
+        for i in candidates:
+            redundancy = max((float(pool.sim[i, j]) for j in chosen), default=0.0)
+            outlet = pool.outlet_of_doc[pool.sents[i].doc]
+            value = (
+                cfg.mmr_lambda * score[i]
+                - (1 - cfg.mmr_lambda) * redundancy
+                - cfg.balance_penalty * taken_per_outlet.get(outlet, 0)
+            )
+            if value > best_value or (value == best_value and i < best):
+                best, best_value = i, value
+        candidates.discard(best)
+        if chosen and max(float(pool.sim[best, j]) for j in chosen) > cfg.redundant_similarity:
+            continue
+        if words + lens[best] > budget:
+            continue
+        # Balance: state the fact in the words of the least-used outlet that states it.
+        best = _least_used_wording(pool, best, taken_per_outlet, cfg, candidates)
+        chosen.append(best)
+        words += lens[best]
+        outlet = pool.outlet_of_doc[pool.sents[best].doc]
+        taken_per_outlet[outlet] = taken_per_outlet.get(outlet, 0) + 1
+    return chosen
+
+
+def _least_used_wording(
+    pool: _Pool, i: int, taken: dict[str, int], cfg: BriefSettings, candidates: set[int]
+) -> int:
+    lens_i = len(pool.sents[i].text.split())
+    best = i
+    best_key = (taken.get(pool.outlet_of_doc[pool.sents[i].doc], 0), 0)
+    for j in list(candidates):
+        if pool.outlet_of_doc[pool.sents[j].doc] == pool.outlet_of_doc[pool.sents[i].doc]:
+            continue
+        if len(pool.sents[j].text.split()) > lens_i + 5:
+            continue  # do not trade a sentence for a much longer one
+        if not _same_fact(pool, i, j, cfg.same_fact_similarity):
+            continue
+        key = (taken.get(pool.outlet_of_doc[pool.sents[j].doc], 0), 1)
+        if key < best_key:
+            best, best_key = j, key
+    if best != i:
+        candidates.discard(best)
+        candidates.add(i)
+    return best
+
+
+# --- citations and contradictions ------------------------------------------------------
+
+
+def _citation(doc: BriefSource) -> Citation:
+    return Citation(article_id=doc.id, outlet=doc.outlet, url=doc.url)
+
+
+def _citations_for(
+    pool: _Pool, i: int, docs: Sequence[BriefSource], cfg: BriefSettings
+) -> tuple[Citation, ...]:
+    doc_ids = [pool.sents[i].doc]
+    for j in range(len(pool.sents)):
+        d = pool.sents[j].doc
+        if d in doc_ids:
+            continue
+        if _same_fact(pool, i, j, cfg.same_fact_similarity):
+            doc_ids.append(d)
+    return tuple(_citation(docs[d]) for d in doc_ids)
+
+
+def _label(doc: BriefSource, index: int) -> str:
+    return doc.outlet or f"Source {index + 1}"
+
+
+def _contradiction(
+    pool: _Pool, i: int, docs: Sequence[BriefSource], cfg: BriefSettings
+) -> BriefSentence | None:
+    """'A reported 12 people; B reported 15 people.' when another outlet disagrees."""
+    facts_i = number_facts(pool.sents[i].text)
+    quantities = {k: v for k, v in facts_i.items() if not k.startswith("#")}
+    if not quantities:
+        return None
+    di = pool.sents[i].doc
+    for j in range(len(pool.sents)):
+        dj = pool.sents[j].doc
+        if pool.outlet_of_doc[dj] == pool.outlet_of_doc[di]:
+            continue
+        if pool.sim[i, j] < cfg.contradiction_similarity:
+            continue
+        facts_j = number_facts(pool.sents[j].text)
+        for unit, value in quantities.items():
+            other = facts_j.get(unit)
+            if other is None or other == value:
+                continue
+            phrase_i = _number_phrase(pool.sents[i].text, value, unit)
+            phrase_j = _number_phrase(pool.sents[j].text, other, unit)
+            if not phrase_i or not phrase_j:
+                continue
+            text = (
+                f"{_label(docs[di], di)} reported {phrase_i}; "
+                f"{_label(docs[dj], dj)} reported {phrase_j}."
+            )
+            return BriefSentence(text=text, citations=(_citation(docs[di]), _citation(docs[dj])))
+    return None
+
+
+def _number_phrase(sentence: str, value: str, unit: str) -> str:
+    """The verbatim span from the number to its counted word ("15 people")."""
+    num = value.split()[0]
+    for m in re.finditer(r"(?<![\w.])[\d,.]+", sentence):
+        if m.group(0).rstrip(".,").replace(",", "") != num:
+            continue
+        rest = sentence[m.start() :]
+        end = re.search(r"\b" + re.escape(unit) + r"\b", rest, flags=re.IGNORECASE)
+        if end and end.end() <= 60:
+            return rest[: end.end()]
+    return ""
+
+
+# --- sections ------------------------------------------------------------------------
+
+WHAT_HAPPENED = "What happened"
+DETAILS = "Details"
+REACTIONS = "Reactions"
+WHAT_NEXT = "What comes next"
+_SECTION_ORDER = (WHAT_HAPPENED, DETAILS, REACTIONS, WHAT_NEXT)
+
+
+def _section_of(sentence: SourceSentence) -> str:
+    # A lead sentence (first two of its article) is the news itself, even when it quotes
+    # someone or names a date ahead: it stays in "What happened".
+    if sentence.position <= 1:
+        return WHAT_HAPPENED
+    quote = find_quote(sentence.text)
+    # A reaction is mostly the speaker's own words; a fact with a quoted phrase in it
+    # stays with the facts.
+    if quote is not None and _words(quote.quote) >= 0.5 * _words(sentence.text):
+        return REACTIONS
+    if is_forward_looking(sentence.text) and not re.search(r"[\"“”]", sentence.text):
+        return WHAT_NEXT
+    if sentence.position <= 2:
+        return WHAT_HAPPENED
+    return DETAILS
+
+
+def _credits(docs: Sequence[BriefSource], cited: Sequence[int]) -> tuple[str, ...]:
+    out: list[str] = []
+    for d in cited:
+        doc = docs[d]
+        name = _label(doc, d)
+        if doc.authors:
+            name = f"{name} ({', '.join(doc.authors)})"
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -> Brief:
+    """Write the extractive brief of one story from its articles.
+
+    Every sentence of the result is a cleaned sentence of a source (or an attributed
+    contradiction note quoting each source's figure verbatim) and cites every outlet that
+    states it. The dek plus the sections hold at most `cfg.max_words` words.
+    """
+    cfg = cfg or BriefSettings()
+    sents: list[SourceSentence] = []
+    for index, doc in enumerate(docs):
+        sents.extend(split_sentences(doc.text, index))
+    titles = [d.title for d in docs]
+    if not sents:
+        headline = next((_clean_title(t) for t in titles if t.strip()), "")
+        return Brief(headline=headline, dek=(), sections=(), credits=())
+
+    emb = np.asarray(cfg.embedder([s.text for s in sents] + [t or " " for t in titles]))
+    sent_emb, title_emb = emb[: len(sents)], emb[len(sents) :]
+    pool = _Pool(
+        sents=sents,
+        emb=sent_emb,
+        sim=sent_emb @ sent_emb.T,
+        outlet_of_doc=_balance_keys(docs),
+        numbers=[number_tokens(s.text) for s in sents],
+        names=[proper_names(s.text) for s in sents],
+    )
+    chosen = _select(pool, cfg, cfg.max_words)
+    notes = {i: _contradiction(pool, i, docs, cfg) for i in chosen}
+    total = sum(_words(sents[i].text) for i in chosen)
+    total += sum(_words(n.text) for n in notes.values() if n is not None)
+    # Make room for contradiction notes by dropping the least salient plain sentences.
+    for i in reversed(list(chosen)):
+        if total <= cfg.max_words:
+            break
+        if notes[i] is None and len(chosen) > 1:
+            chosen.remove(i)
+            total -= _words(sents[i].text)
+    if total > cfg.max_words:
+        notes = dict.fromkeys(chosen)
+    # Reading order: by relative place in the source (a lead before a kicker), then source.
+    doc_len = {d: sum(1 for s in sents if s.doc == d) for d in {s.doc for s in sents}}
+    chosen.sort(key=lambda i: (sents[i].position / doc_len[sents[i].doc], sents[i].doc))
+
+    # Dek: the leading sentences that say what happened (no quotes, no plans).
+    dek_idx: list[int] = []
+    for i in chosen:
+        if len(dek_idx) >= cfg.dek_max_sentences:
+            break
+        if _section_of(sents[i]) != REACTIONS:
+            dek_idx.append(i)
+            if _words(sents[i].text) >= 20:
+                break
+    body: dict[str, list[BriefSentence]] = {name: [] for name in _SECTION_ORDER}
+    dek: list[BriefSentence] = []
+    cited_docs: list[int] = []
+    index_of = {doc.id: k for k, doc in enumerate(docs)}
+    for i in chosen:
+        item = BriefSentence(text=sents[i].text, citations=_citations_for(pool, i, docs, cfg))
+        target = dek if i in dek_idx else body[_section_of(sents[i])]
+        target.append(item)
+        note = notes[i]
+        if note is not None:
+            target.append(note)
+        for c in item.citations + (note.citations if note else ()):
+            d = index_of[c.article_id]
+            if d not in cited_docs:
+                cited_docs.append(d)
+
+    title_centroid = sent_emb.mean(axis=0)
+    title_scores = [
+        float(title_emb[k] @ title_centroid) if titles[k].strip() else float("-inf")
+        for k in range(len(docs))
+    ]
+    headline = choose_headline(titles, title_scores, dek[0].text if dek else "")
+    sections = tuple(
+        BriefSection(heading=name, sentences=tuple(items)) for name, items in body.items() if items
+    )
+    return Brief(
+        headline=headline,
+        dek=tuple(dek),
+        sections=sections,
+        credits=_credits(docs, cited_docs),
+        writer="extractive",
+    )

@@ -1,0 +1,226 @@
+"""Sections: a fixed taxonomy and an offline classifier that puts articles and stories in it.
+
+Taxonomy (`SECTIONS`): world, politics, business, technology, science, health, sports,
+entertainment. Definitions, keyword lexicons and feed-section synonyms live in
+`data/sections.json`, written by hand for BreakingOn (no third-party text, nothing
+trained on a research-only corpus).
+
+A text's section scores combine three signals:
+- optional zero-shot embeddings (when the caller passes vectors): cosine of the
+  text's all-MiniLM-L6-v2 vector (`embed.py`, packaged, offline) against each label's
+  descriptions, turned into a distribution by a softmax;
+- keyword lexicons: share of the text's keyword hits per label (title hits weigh more);
+- the feed's own section, mapped through the synonym table ("sport" -> sports).
+
+Pure apart from loading the packaged model and lexicon: no store, no network, no clock.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+SECTIONS: tuple[str, ...] = (
+    "world",
+    "politics",
+    "business",
+    "technology",
+    "science",
+    "health",
+    "sports",
+    "entertainment",
+)
+
+# Weights of the three signals; the feed's section is a strong but not absolute prior
+# (a "top stories" feed carries no section, a "world" feed carries sport results too).
+W_EMBED = 0.45
+W_LEXICON = 0.55
+W_FEED = 0.6
+TEMPERATURE = 0.03  # softmax temperature on cosine similarities (they span ~0.0-0.5)
+TITLE_WEIGHT = 3.0
+MAX_WORDS = 400
+MULTI_RATIO = 0.6  # secondary labels: at least this share of the top score
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class SectionResult:
+    label: str
+    labels: tuple[str, ...]  # the label first, then secondary labels
+    scores: tuple[tuple[str, float], ...]  # every section, highest first
+
+
+@lru_cache(maxsize=1)
+def _taxonomy() -> dict[str, Any]:
+    text = resources.files("breakingon").joinpath("data/sections.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[dict[str, dict[str, str]], dict[str, list[tuple[str, str]]]]:
+    """Exact words and phrases per label, and prefixes (`word*`) per label."""
+    exact: dict[str, dict[str, str]] = {}  # n-gram length -> {ngram: label}; may repeat
+    prefixes: dict[str, list[tuple[str, str]]] = {}
+    for label, spec in _taxonomy()["labels"].items():
+        for kw in spec["keywords"]:
+            if kw.endswith("*"):
+                prefixes.setdefault(kw[0], []).append((kw[:-1], label))
+            else:
+                exact.setdefault(kw, {})[label] = label
+    return exact, prefixes
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def lexicon_scores(title: str, text: str) -> dict[str, float]:
+    """Weighted keyword hits per section (title hits count `TITLE_WEIGHT` times)."""
+    exact = _lexicon()[0]
+    hits = dict.fromkeys(SECTIONS, 0.0)
+    for block, w in ((title, TITLE_WEIGHT), (" ".join(text.split()[:MAX_WORDS]), 1.0)):
+        toks = _tokens(block)
+        for i, tok in enumerate(toks):
+            for n in (1, 2, 3):
+                gram = " ".join(toks[i : i + n]) if n > 1 else tok
+                if n > 1 and i + n > len(toks):
+                    break
+                for label in exact.get(gram, {}):
+                    hits[label] += w
+            for label in _prefix_labels(tok):
+                hits[label] += w
+    return hits
+
+
+@lru_cache(maxsize=100_000)
+def _prefix_labels(tok: str) -> tuple[str, ...]:
+    """The label of every prefix keyword (`word*`) that `tok` starts with, once per
+    keyword; none for a word that is an exact keyword itself. Cached: words repeat."""
+    exact, prefixes = _lexicon()
+    if tok in exact:
+        return ()
+    return tuple(label for pre, label in prefixes.get(tok[:1], ()) if tok.startswith(pre))
+
+
+def feed_section(feed_sections: Sequence[str]) -> str:
+    """The taxonomy label of a feed's own sections, "" when none maps."""
+    table: dict[str, str] = _taxonomy()["feed_sections"]
+    for s in feed_sections:
+        key = " ".join(s.lower().replace("_", " ").split())
+        if key in table:
+            return table[key]
+        for part in re.split(r"[/|>,:]", key):
+            if part.strip() in table:
+                return table[part.strip()]
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _label_vectors() -> tuple[npt.NDArray[np.float32], tuple[int, ...]]:
+    from breakingon.cluster.embed import embed_texts
+
+    texts: list[str] = []
+    owner: list[int] = []
+    for idx, label in enumerate(SECTIONS):
+        for d in _taxonomy()["labels"][label]["description"]:
+            texts.append(d)
+            owner.append(idx)
+    return embed_texts(texts), tuple(owner)
+
+
+def embedding_scores(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """Softmax over sections of the best cosine to each section's descriptions."""
+    lab, owner = _label_vectors()
+    sims = vectors @ lab.T  # (n, descriptions)
+    best = np.full((vectors.shape[0], len(SECTIONS)), -1.0)
+    for j, idx in enumerate(owner):
+        best[:, idx] = np.maximum(best[:, idx], sims[:, j])
+    z = best / TEMPERATURE
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def _combine(lex: dict[str, float], emb: Sequence[float] | None, feed: str) -> SectionResult:
+    total = sum(lex.values())
+    scores: dict[str, float] = {}
+    for i, label in enumerate(SECTIONS):
+        # Laplace-smoothed share of keyword hits, so one stray hit is not certainty.
+        lex_p = (lex[label] + 0.5) / (total + 0.5 * len(SECTIONS))
+        s = W_LEXICON * lex_p
+        if emb is not None:
+            s += W_EMBED * emb[i]
+        else:
+            s = lex_p
+        if feed == label:
+            s += W_FEED
+        scores[label] = round(s, 6)
+    ranked = sorted(scores.items(), key=lambda p: (-p[1], SECTIONS.index(p[0])))
+    top = ranked[0]
+    labels = tuple(
+        lbl for lbl, sc in ranked if lbl == top[0] or (sc >= MULTI_RATIO * top[1] and sc > 0.2)
+    )
+    return SectionResult(top[0], labels, tuple(ranked))
+
+
+def classification_vectors(items: Sequence[tuple[str, str]]) -> npt.NDArray[np.float32]:
+    """MiniLM vectors of (title, text) pairs the way the classifier reads them."""
+    from breakingon.cluster.embed import embed_texts
+
+    texts = [f"{t}. {' '.join(x.split()[:120])}" for t, x in items]
+    return embed_texts(texts, max_seq_length=160)
+
+
+def classify_many(
+    items: Sequence[tuple[str, str, Sequence[str]]],
+    vectors: npt.NDArray[np.float32] | None = None,
+) -> list[SectionResult]:
+    """Classify (title, text, feed_sections) triples.
+
+    Lexicons and the feed's section always count; when `vectors` (one MiniLM vector
+    per item, e.g. the clusterer's, or `classification_vectors`) are given, the
+    zero-shot embedding signal is added. The lexicon-only mode is the default because it
+    measured more accurate on bbc-dev and is ~100x cheaper (see docs/signals.md).
+    """
+    emb = None if vectors is None or not items else embedding_scores(vectors)
+    out = []
+    for i, (title, text, sections) in enumerate(items):
+        row = None if emb is None else [float(v) for v in emb[i]]
+        out.append(_combine(lexicon_scores(title, text), row, feed_section(sections)))
+    return out
+
+
+def classify(
+    title: str,
+    text: str,
+    feed_sections: Sequence[str] = (),
+    vector: npt.NDArray[np.float32] | None = None,
+) -> SectionResult:
+    """Section of one article: the label, secondary labels and every section's score."""
+    vecs = None if vector is None else vector.reshape(1, -1)
+    return classify_many([(title, text, feed_sections)], vecs)[0]
+
+
+def story_sections(results: Sequence[SectionResult], max_labels: int = 2) -> tuple[str, ...]:
+    """A story's sections from its articles' results: summed scores, strongest first."""
+    total = dict.fromkeys(SECTIONS, 0.0)
+    for r in results:
+        for label, s in r.scores:
+            total[label] += s
+    if not results:
+        return ()
+    ranked = sorted(total.items(), key=lambda p: (-p[1], SECTIONS.index(p[0])))
+    top = ranked[0][1]
+    keep = [lbl for lbl, s in ranked if s >= MULTI_RATIO * top and not math.isclose(s, 0.0)]
+    return tuple(keep[:max_labels])
