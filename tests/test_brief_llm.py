@@ -167,7 +167,7 @@ def test_story_stage_uses_the_configured_writer(fake_llm: tuple[str, _Fake]) -> 
     """The pipeline's brief step calls the operator's endpoint and keeps a supported answer."""
     from datetime import UTC, datetime
 
-    from breakingon.pipeline.stages import llm_settings, write_story_brief
+    from breakingon.pipeline.story_stage import llm_settings, write_story_brief
     from breakingon.records import Article
     from breakingon.settings import Settings
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from breakingon.pipeline.stages import ClusterStage, StoryStage, TrendStage
+from breakingon.pipeline.cluster_stage import ClusterStage
+from breakingon.pipeline.story_stage import StoryStage, TrendStage
 from breakingon.records import Article, Feed
 from breakingon.settings import Settings
 from breakingon.sources.catalogue import feed_url_key

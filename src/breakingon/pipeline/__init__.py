@@ -1,7 +1,7 @@
 """The pipeline: the only place where stages, the store and the network meet.
 
-`crawl` checks due feeds and fetches article pages (the network edge); `process`
-clusters articles into stories and computes each dirty story's signals and brief;
+`poll` checks due feeds and fetches article pages (the network edge); `cluster_stage`
+clusters articles into stories, `story_stage` computes each dirty story's signals and brief;
 `runner` drives both in loops, embedded (`breakingon run`) or as a scale-out worker.
 Every unit of work is a row claimed with a lease, committed with its result in one
 transaction, so a killed worker loses nothing and duplicates nothing.
@@ -9,8 +9,9 @@ transaction, so a killed worker loses nothing and duplicates nothing.
 
 from __future__ import annotations
 
+from breakingon.pipeline.cluster_stage import ClusterStage
 from breakingon.pipeline.poll import CrawlStage, fetch_bytes
 from breakingon.pipeline.runner import Pipeline
-from breakingon.pipeline.stages import ClusterStage, StoryStage, TrendStage
+from breakingon.pipeline.story_stage import StoryStage, TrendStage
 
 __all__ = ["ClusterStage", "CrawlStage", "Pipeline", "StoryStage", "TrendStage", "fetch_bytes"]

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from breakingon.crawl.netpolicy import Resolver
 from breakingon.ops.health import Health
 from breakingon.ops.retention import RetentionStep
+from breakingon.pipeline.cluster_stage import ClusterStage
 from breakingon.pipeline.poll import CrawlStage
-from breakingon.pipeline.stages import ClusterStage, StoryStage, TrendStage
+from breakingon.pipeline.story_stage import StoryStage, TrendStage
 from breakingon.settings import Settings
 from breakingon.store import Store
 

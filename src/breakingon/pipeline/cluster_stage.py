@@ -1,0 +1,191 @@
+"""The clustering stage: one leader at a time, its working set held in the store.
+
+`ClusterStage` holds the online clusterer's working set in memory, rebuilt from the
+store whenever this worker (re)takes the clustering lease, so a restart or another
+worker sees the same stories. Each batch of decisions, the touched story states and
+any repair merges commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from breakingon.cluster.clusterer import ClusterSettings, StoryClusterer, WorkingSetState
+from breakingon.cluster.represent import ClusterInput, Representation, input_from_article, represent
+from breakingon.cluster.state import (
+    df_from_text,
+    df_to_text,
+    member_from_bytes,
+    member_to_bytes,
+    story_from_bytes,
+    story_to_bytes,
+)
+from breakingon.ops.metrics import METRICS
+from breakingon.records import Article
+from breakingon.settings import Settings
+from breakingon.store import Store
+from breakingon.store.base import LeaseLost, Membership, StoryStateRow
+
+log = logging.getLogger("breakingon.process")
+
+CLUSTER_LEASE = "cluster-leader"
+DF_META = "cluster_doc_freq"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ClusterStage:
+    """Assigns extracted articles to stories. Only the holder of the lease clusters."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        worker: str,
+        cfg: ClusterSettings | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.worker = worker
+        self.cfg = cfg or ClusterSettings()
+        self.clock = clock
+        self._clusterer: StoryClusterer | None = None
+        self._since_repair = 0
+        self._batches = 0
+        self._rate = 16.0  # articles/s the embedding step managed lately
+
+    def _allocate(self) -> int:
+        return self.store.new_story_id(self.clock())
+
+    def load(self) -> None:
+        """Rebuild the working set from the store (stories active within the window)."""
+        now = self.clock()
+        since = now - timedelta(days=self.cfg.window_days * 2)
+        stories = [story_from_bytes(b) for _, b in self.store.load_story_states(since)]
+        keys = [int(k) for s in stories for k in s.members if k.isdigit()]
+        members = [member_from_bytes(b) for _, b in self.store.load_cluster_members(keys)]
+        df_text = self.store.get_meta(DF_META)
+        doc_freq, n_docs = df_from_text(df_text) if df_text else ((), 0)
+        newest = max((s.last for s in stories if s.last is not None), default=None)
+        state = WorkingSetState(
+            stories=tuple(stories),
+            members=tuple(members),
+            doc_freq=doc_freq,
+            n_docs=n_docs,
+            newest=newest,
+        )
+        self._clusterer = StoryClusterer(self.cfg, allocate_id=self._allocate, state=state)
+        log.info("clusterer loaded: %d stories, %d members", len(stories), len(members))
+
+    def release(self) -> None:
+        """Hand the leader lease back (clean shutdown), so another worker takes over now."""
+        self.store.release_lease(CLUSTER_LEASE, self.worker)
+
+    def step(self, limit: int = 64) -> int:
+        """Cluster one batch; return how many articles were assigned (0: idle or not leader).
+
+        The slow part (embedding the batch) runs before the decisions; the lease is
+        renewed between the two, the batch is sized to take a fraction of the lease,
+        and the commit is fenced by the lease, so a slow leader never commits over a
+        successor's work.
+        """
+        now = self.clock()
+        held, fresh = self.store.try_lease(CLUSTER_LEASE, self.worker, now, self.settings.lease_s)
+        if not held:
+            return 0
+        if fresh or self._clusterer is None:
+            self.load()
+        batch = max(4, min(limit, int(self._rate * self.settings.lease_s / 3)))
+        articles = self.store.claim_articles(
+            "extracted", self.worker, now, batch, self.settings.lease_s
+        )
+        if not articles:
+            return 0
+        started = time.perf_counter()
+        articles.sort(key=lambda a: (a.published, a.id or 0))
+        inputs = [input_from_article(a) for a in articles]
+        reps = represent(inputs)
+        took = max(1e-3, time.perf_counter() - started)
+        self._rate = 0.5 * self._rate + 0.5 * (len(inputs) / took)
+        held, fresh = self.store.try_lease(
+            CLUSTER_LEASE, self.worker, self.clock(), self.settings.lease_s
+        )
+        if not held:
+            self._clusterer = None
+            return 0
+        if fresh or self._clusterer is None:
+            self.load()  # someone else may have led meanwhile: decide on the stored truth
+        try:
+            return self._decide_and_commit(articles, inputs, reps, started)
+        except Exception:
+            self._clusterer = None  # memory may be ahead of the store: rebuild next time
+            raise
+
+    def _decide_and_commit(
+        self,
+        articles: list[Article],
+        inputs: list[ClusterInput],
+        reps: list[Representation],
+        started: float,
+    ) -> int:
+        cl = self._clusterer
+        assert cl is not None
+        memberships: list[Membership] = []
+        touched: set[int] = set()
+        for item, rep in zip(inputs, reps, strict=True):
+            d = cl.add(rep, item.published, item.outlet, item.duplicate_of)
+            memberships.append(Membership(int(item.key), d.story_id, d.score, d.reason))
+            touched.add(d.story_id)
+        merges: list[tuple[int, int]] = []
+        self._since_repair += len(articles)
+        if self.cfg.repair_every > 0 and self._since_repair >= self.cfg.repair_every:
+            self._since_repair = 0
+            result = cl.repair()
+            merges.extend(result.merges)
+            for key, sid in result.moved:
+                if key.isdigit():
+                    memberships.append(Membership(int(key), sid, 0.0, "moved: repair split"))
+                touched.add(sid)
+            touched.update(sid for pair in result.splits for sid in pair)
+            touched.update(dst for _, dst in result.merges)
+            touched.update(src for src, _ in result.merges)
+        state = cl.export_state()
+        merged_away = {src for src, _ in merges}
+        rows = [
+            StoryStateRow(s.id, story_to_bytes(s), s.first, s.last)
+            for s in state.stories
+            if s.id in touched and s.id not in merged_away
+        ]
+        new_keys = {m.article_id for m in memberships}
+        member_rows = [
+            (int(m.key), member_to_bytes(m))
+            for m in state.members
+            if m.key.isdigit() and int(m.key) in new_keys
+        ]
+        try:
+            self.store.save_clustering(
+                memberships,
+                rows,
+                merges,
+                self.clock(),
+                members=member_rows,
+                lease=(CLUSTER_LEASE, self.worker),
+            )
+        except LeaseLost:
+            # Another worker took over while this batch ran: its working set is the
+            # truth now. Drop ours; the articles' leases expire and they are redone.
+            log.warning("clustering lease lost mid-batch; discarding %d decisions", len(articles))
+            self._clusterer = None
+            return 0
+        self._batches += 1
+        if self._batches % 20 == 1:
+            self.store.set_meta(DF_META, df_to_text(state.doc_freq, state.n_docs))
+        METRICS.articles_clustered.inc(len(articles))
+        METRICS.stage_seconds.labels(stage="cluster").observe(time.perf_counter() - started)
+        return len(articles)
