@@ -43,7 +43,7 @@ _STORAGE_FAILURES = ("disk is full", "database or disk is full", "no space left"
 
 
 def storage_problem(exc: BaseException) -> str | None:
-    """A short note when `exc` says the storage cannot take writes (RELIABILITY F2)."""
+    """A short note when `exc` says the storage cannot take writes (disk full, read-only)."""
     import sqlalchemy as sa
 
     if not isinstance(exc, sa.exc.OperationalError | sa.exc.InternalError):

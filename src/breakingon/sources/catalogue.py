@@ -2,7 +2,7 @@
 
 Pure apart from reading the packaged catalogue file: no store, no network. OPML is
 parsed with defusedxml (no DTDs, no entities, no external resources), with caps on size,
-outline count and nesting depth (RELIABILITY E6) so a hostile file gets a clear error.
+outline count and nesting depth (volume limits) so a hostile file gets a clear error.
 """
 
 from __future__ import annotations

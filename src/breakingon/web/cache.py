@@ -5,7 +5,7 @@ Entries are keyed by the request path and query and are valid while the store's 
 entry is younger than `ttl_s`. Regeneration is single-flight and stale-while-revalidate:
 concurrent requests for the same key share one render, and once a key has been rendered,
 readers get the previous body while a single background render replaces it, so they never
-queue behind the database (RELIABILITY G6). Each
+queue behind the database, even under load. Each
 entry carries a strong ETag (a hash of the body) and a Last-Modified time (the store's
 version); `conditional` answers 304 when the client already has it.
 

@@ -1,11 +1,11 @@
 """Feeds out: Atom 1.0 and RSS 2.0 (feedgen) and JSON Feed 1.1 from plain entry records.
 
 Pure: takes `OutFeed` records (built by the web handlers from store records) and returns
-bytes. Every string is stripped of characters XML cannot carry before it reaches feedgen,
-which escapes markup itself, so feed-supplied text (titles, outlets, briefs) always arrives
-as text, never as markup (RELIABILITY D3). Links are absolute: the caller builds them from
-`settings.public_base_url`, never from the request. This module must not touch the store,
-the request or the network.
+bytes. Every string is stripped of characters XML cannot carry before it reaches
+feedgen, which escapes markup itself, so feed-supplied text (titles, outlets, briefs)
+always arrives as text, never as markup (plain-text fields are escaped everywhere).
+Links are absolute: the caller builds them from `settings.public_base_url`, never from
+the request. This module must not touch the store, the request or the network.
 """
 
 from __future__ import annotations

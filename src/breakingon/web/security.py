@@ -1,14 +1,15 @@
 """Web hardening: security headers, request body limits, per-client rate limits, admin auth.
 
 `SecurityMiddleware` is a plain ASGI middleware wrapping the whole app. On every HTTP
-response it sets a Content-Security-Policy without inline script, `nosniff`,
-`frame-ancestors 'none'` and a strict referrer policy (RELIABILITY D5). It answers 413 for
-bodies over the limit (declared or streamed) and 429 with `Retry-After` when a client
-exceeds its token bucket (E6). The client is the socket's peer address; `X-Forwarded-For`
-is read only when the peer is a configured trusted proxy (E5). After the rate limit, an
-optional `fast_path` (the response cache's `lookup`) may answer a GET from memory before
-any routing. `admin_denial` checks the
-bearer token in constant time (E4); `safe_next` keeps redirect targets on-site.
+response it sets a Content-Security-Policy without inline script, `nosniff`, `frame-
+ancestors 'none'` and a strict referrer policy (no script or framing from feed content).
+It answers 413 for bodies over the limit (declared or streamed) and 429 with `Retry-
+After` when a client exceeds its token bucket (volume limits). The client is the
+socket's peer address; `X-Forwarded-For` is read only when the peer is a configured
+trusted proxy (the request envelope is not trusted). After the rate limit, an optional
+`fast_path` (the response cache's `lookup`) may answer a GET from memory before any
+routing. `admin_denial` checks the bearer token in constant time (no timing leak);
+`safe_next` keeps redirect targets on-site.
 
 This module must not touch the store, templates or the network.
 """
@@ -234,7 +235,7 @@ def admin_denial(authorization: str | None, token: str) -> tuple[int, str] | Non
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """A same-site relative path for redirects: `//evil`, `/\\evil`, schemes and control
-    characters all give `default` (RELIABILITY E5, no open redirects)."""
+    characters all give `default` (no open redirects)."""
     if not target or len(target) > 2_000:
         return default
     if not target.startswith("/") or target.startswith(("//", "/\\")):
