@@ -123,6 +123,12 @@ class _StoriesMixin(_SQLBase):
                             dirty=1,
                         )
                     )
+                # The story the article leaves (a repair split) must be recomputed too.
+                left = conn.execute(
+                    sa.select(m.c.story_id).where(m.c.article_id == mem.article_id)
+                ).scalar_one_or_none()
+                if left is not None and left != mem.story_id:
+                    touched.add(int(left))
                 conn.execute(m.delete().where(m.c.article_id == mem.article_id))
                 conn.execute(
                     m.insert().values(
