@@ -19,13 +19,13 @@ from breakingon.sources.catalogue import (
     parse_opml,
     validate_feed_url,
 )
-from breakingon.store import Store
+from breakingon.store import SourceStore
 
 sources_app = typer.Typer(help="Manage outlets and their feeds.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
 
-def ensure_catalogue(store: Store) -> int:
+def ensure_catalogue(store: SourceStore) -> int:
     """Load the default catalogue into an empty store; return the number of feeds added."""
     if store.list_feeds():
         return 0
@@ -48,7 +48,7 @@ def ensure_catalogue(store: Store) -> int:
     return store.add_feeds(entries)
 
 
-def _add_feeds(store: Store, feeds: list[Feed]) -> tuple[int, int]:
+def _add_feeds(store: SourceStore, feeds: list[Feed]) -> tuple[int, int]:
     created = store.add_feeds([(f, feed_url_key(f.url), None) for f in feeds])
     return created, len(feeds) - created
 
