@@ -37,10 +37,6 @@ class SchemaTooNew(StoreError):
     """The database was written by a newer BreakingOn."""
 
 
-class DuplicateFeed(StoreError):
-    """The feed URL (normalized) is already in the store."""
-
-
 ArticleState = Literal["discovered", "extracted", "clustered"]
 
 
@@ -387,9 +383,6 @@ class WebStore(SourceStore, OpsStore, Protocol):
 class Store(SourceStore, CrawlStore, WebSubStore, ClusterStore, StoryStore, OpsStore, Protocol):
     """The whole storage contract: the union of the protocols above. Every method is
     safe to call from any worker."""
-
-    url: str
-    dialect: str  # "sqlite" or "postgresql"
 
     def close(self) -> None: ...
 

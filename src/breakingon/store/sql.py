@@ -125,7 +125,3 @@ class SQLStore(_FeedsMixin, _ArticlesMixin, _StoriesMixin, _OpsMixin):
         self._w.dispose()
         if self._r is not self._w:
             self._r.dispose()
-
-    def schema_revision(self) -> str | None:
-        with self._read() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
