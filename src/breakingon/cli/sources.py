@@ -1,8 +1,9 @@
-"""CLI commands: `sources add|remove|list|import-opml|export-opml|load-catalogue`, `stats`."""
+"""CLI commands: `sources add|remove|list|import-opml|export-opml|set-weight`, `stats`."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -19,13 +20,14 @@ from breakingon.sources.catalogue import (
     parse_opml,
     validate_feed_url,
 )
-from breakingon.store import Store
+from breakingon.store import SourceStore
+from breakingon.story.rank import RankSettings
 
 sources_app = typer.Typer(help="Manage outlets and their feeds.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
 
-def ensure_catalogue(store: Store) -> int:
+def ensure_catalogue(store: SourceStore) -> int:
     """Load the default catalogue into an empty store; return the number of feeds added."""
     if store.list_feeds():
         return 0
@@ -48,7 +50,7 @@ def ensure_catalogue(store: Store) -> int:
     return store.add_feeds(entries)
 
 
-def _add_feeds(store: Store, feeds: list[Feed]) -> tuple[int, int]:
+def _add_feeds(store: SourceStore, feeds: list[Feed]) -> tuple[int, int]:
     created = store.add_feeds([(f, feed_url_key(f.url), None) for f in feeds])
     return created, len(feeds) - created
 
@@ -160,6 +162,37 @@ def sources_export_opml(
         typer.echo(text)
     else:
         output.write_text(text, "utf-8")
+
+
+MAX_WEIGHT = 10.0  # the largest operator weight `sources set-weight` accepts
+
+
+@sources_app.command("set-weight")
+def sources_set_weight(
+    name: Annotated[str, typer.Argument(help="The outlet's name, as `sources list` shows it.")],
+    weight: Annotated[
+        float, typer.Argument(help=f"Ranking weight, above 0 and at most {MAX_WEIGHT:g}.")
+    ],
+) -> None:
+    """Set an outlet's ranking weight: 1 is neutral, 2 counts the outlet as two outlets
+    in a story's coverage (it also changes the order of stories it reports)."""
+    if not math.isfinite(weight) or not 0 < weight <= MAX_WEIGHT:
+        fail(f"weight: expected a number above 0 and at most {MAX_WEIGHT:g}, got {weight:g}")
+    store = open_configured_store(load())
+    ensure_catalogue(store)
+    outlets = store.list_outlets()
+    match = next((o for o in outlets if o.name == name), None)
+    if match is None or match.id is None:
+        near = sorted(o.name for o in outlets if o.name.casefold() == name.casefold())
+        hint = f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
+        fail(f"no outlet named {name!r}{hint}; `sources list` shows the outlets")
+        return
+    if not store.set_outlet_weight(match.id, weight):
+        fail(f"no outlet named {name!r} (removed meanwhile)")
+    typer.echo(f"weight of {match.name}: {match.weight:g} -> {weight:g}")
+    cap = RankSettings().max_weight
+    if weight > cap:
+        typer.echo(f"note: ranking counts weights above {cap:g} as {cap:g}", err=True)
 
 
 @app.command("stats")

@@ -1,4 +1,4 @@
-"""Online backup and restore of the store (RELIABILITY F: a damaged file is restored, not lost).
+"""Online backup and restore of the store, so a damaged database is restored, not lost.
 
 SQLite: the sqlite3 online-backup API copies the live database page by page into a
 temporary file beside the target (writers keep going; WAL readers never block), the copy
@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
+from breakingon.store import schema
 from breakingon.store.sql import _alembic_config
 
 _LEASED_TABLES = ("feeds", "articles", "stories")
@@ -124,11 +125,12 @@ def active_leases(url: str, now: datetime | None = None) -> list[str]:
     engine = sa.create_engine(pg)
     found: list[str] = []
     try:
-        md = sa.MetaData()
-        md.reflect(engine)
+        # Only columns every schema revision has are read, so the tables described in
+        # breakingon.store.schema serve for a database of any revision we know.
+        present = set(sa.inspect(engine).get_table_names())
         with engine.connect() as conn:
-            if "leases" in md.tables:
-                t = md.tables["leases"]
+            if "leases" in present:  # since revision 0002
+                t = schema.leases
                 for lease in conn.execute(sa.select(t.c.name, t.c.owner, t.c.until)):
                     until = _as_utc(lease.until)
                     if until is not None and until > now:
@@ -136,9 +138,9 @@ def active_leases(url: str, now: datetime | None = None) -> list[str]:
                             f"lease {lease.name} held by {lease.owner} until {until:%H:%M:%S} UTC"
                         )
             for name in _LEASED_TABLES:
-                if name not in md.tables or "lease_until" not in md.tables[name].c:
+                if name not in present:
                     continue
-                t = md.tables[name]
+                t = schema.metadata.tables[name]
                 for claim in conn.execute(
                     sa.select(t.c.lease_owner, t.c.lease_until)
                     .where(t.c.lease_until.is_not(None))

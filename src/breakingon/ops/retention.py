@@ -3,7 +3,7 @@
 `RetentionStep.step()` is what the runner calls from its processing loop: it does
 nothing unless `settings.retention_days` is positive and `every_s` has passed since
 its last run, and only one worker at a time prunes (a named lease in the store). The
-deletion itself is `Store.prune(cutoff, batch)`: short transactions of at most `batch`
+deletion itself is `OpsStore.prune(cutoff, batch)`: short transactions of at most `batch`
 articles each, so the single SQLite writer is never held for long, and an article of a
 story still reported after the cutoff (a live story) is never deleted.
 
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from breakingon.settings import Settings
-from breakingon.store import Store
+from breakingon.store import OpsStore
 
 log = logging.getLogger("breakingon.ops.retention")
 
@@ -46,7 +46,7 @@ class RetentionStep:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: OpsStore,
         worker: str,
         *,
         every_s: float = DEFAULT_EVERY_S,

@@ -1,11 +1,47 @@
-"""Storage: `open_store(url)` returns the `Store` for a database URL."""
+"""Storage: `open_store(url)` returns the `Store` for a database URL.
+
+`base` holds the contract (one protocol per consumer, `Store` their union) and its
+records, `schema` the tables as the migrations create them, `sql*` the one SQLAlchemy
+implementation for SQLite and PostgreSQL. Nothing here imports the pipeline, the
+stages or the web layer.
+"""
 
 from __future__ import annotations
 
-from breakingon.store.base import SchemaTooNew, Store, StoreError
+from breakingon.store.base import (
+    ArticleClaims,
+    ClusterStore,
+    CrawlStore,
+    LeaseStore,
+    OpsStore,
+    ReadStore,
+    SchemaTooNew,
+    SourceStore,
+    Store,
+    StoreError,
+    StoryStore,
+    WebStore,
+    WebSubStore,
+)
 from breakingon.store.sql import SQLStore
 
-__all__ = ["SQLStore", "SchemaTooNew", "Store", "StoreError", "open_store"]
+__all__ = [
+    "ArticleClaims",
+    "ClusterStore",
+    "CrawlStore",
+    "LeaseStore",
+    "OpsStore",
+    "ReadStore",
+    "SQLStore",
+    "SchemaTooNew",
+    "SourceStore",
+    "Store",
+    "StoreError",
+    "StoryStore",
+    "WebStore",
+    "WebSubStore",
+    "open_store",
+]
 
 
 def open_store(url: str) -> Store:

@@ -1,6 +1,13 @@
 """The storage contract: one interface, two backends (SQLite embedded, PostgreSQL at scale).
 
-Everything the pipeline, the CLI and the web layer read or write goes through `Store`.
+Everything the pipeline, the CLI and the web layer read or write goes through `Store`,
+the union of one protocol per consumer: `ReadStore` (readers: the web layer, the story
+stage), `SourceStore` (managing outlets and feeds), `CrawlStore` (ingest: polling,
+pushes, archives, extraction), `WebSubStore` (WebSub subscriptions), `LeaseStore`
+(named leases and meta), `ClusterStore` (the clustering stage), `StoryStore` (the story
+and trend stages), `OpsStore` (retention, metrics, health) and `WebStore` (the web
+layer's union). A consumer asks for the narrowest protocol it needs.
+
 Methods take and return records (`breakingon.records`) or the small intent records
 below, never rows. Writes that belong together (a feed's new items and its new
 validators; a batch of clustering decisions and the story states) commit in one
@@ -28,10 +35,6 @@ class LeaseLost(StoreError):
 
 class SchemaTooNew(StoreError):
     """The database was written by a newer BreakingOn."""
-
-
-class DuplicateFeed(StoreError):
-    """The feed URL (normalized) is already in the store."""
 
 
 ArticleState = Literal["discovered", "extracted", "clustered"]
@@ -143,17 +146,54 @@ class Run:
     error: str | None = None
 
 
-class Store(Protocol):
-    """The documented storage contract. Every method is safe to call from any worker."""
+# -- protocols, one per consumer ---------------------------------------------------------
+# Each method is declared in exactly one protocol; a consumer's parameter names the
+# protocol (or the few) it needs, and `Store` is the union of them all.
 
-    url: str
-    dialect: str  # "sqlite" or "postgresql"
 
-    def close(self) -> None: ...
+class ReadStore(Protocol):
+    """What readers use (the web layer, the story stage): stories, briefs, articles,
+    trends, places, outlets and feeds, read-only."""
 
-    # -- sources and feeds ------------------------------------------------------------
+    def get_story(self, story_id: int) -> Story | None: ...
+    def resolve_story_id(self, story_id: int) -> int | None:
+        """Follow merges: the id readers should see for `story_id`."""
+        ...
+
+    def get_brief(self, story_id: int) -> Brief | None: ...
+    def brief_versions(self, story_id: int) -> list[BriefVersion]: ...
+    def list_stories(self, query: StoryQuery) -> list[Story]: ...
+    def count_stories(self, query: StoryQuery) -> int: ...
+    def story_articles(self, story_id: int, limit: int = 500) -> list[Article]: ...
+    def get_article(self, article_id: int) -> Article | None: ...
+    def list_articles(
+        self, source_id: int | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Article]: ...
+    def search_stories(self, query: str, limit: int, offset: int = 0) -> list[Story]: ...
+    def search_articles(self, query: str, limit: int, offset: int = 0) -> list[Article]: ...
+    def get_trends(self, limit: int = 20) -> list[Trend]: ...
+    def top_places(self, limit: int = 20, recent: int = 2000) -> list[tuple[Place, int]]:
+        """Places the `recent` latest live stories are about, with story counts, most first."""
+        ...
+
+    def last_change(self) -> datetime | None:
+        """Time of the newest story update (for ETags and caches)."""
+        ...
+
+    def get_feed(self, feed_id: int) -> Feed | None: ...
+    def list_feeds(
+        self, status: FeedStatus | None = None, source_id: int | None = None
+    ) -> list[Feed]: ...
+    def list_outlets(self) -> list[Outlet]: ...
+    def get_outlet(self, source_id: int) -> Outlet | None: ...
+
+
+class SourceStore(ReadStore, Protocol):
+    """Managing outlets and feeds (the `sources` commands, the feed API)."""
+
     def upsert_outlet(self, outlet: Outlet) -> int:
-        """Insert or update an outlet by name; return its id."""
+        """Insert or update an outlet by name; return its id. An existing outlet keeps
+        what the update leaves blank, and always keeps its operator weight."""
         ...
 
     def add_feed(self, feed: Feed, url_key: str) -> tuple[Feed, bool]:
@@ -168,15 +208,27 @@ class Store(Protocol):
 
     def remove_feed(self, url_key: str) -> bool: ...
     def set_feed_status(self, feed_id: int, status: FeedStatus) -> None: ...
-    def get_feed(self, feed_id: int) -> Feed | None: ...
-    def list_feeds(
-        self, status: FeedStatus | None = None, source_id: int | None = None
-    ) -> list[Feed]: ...
-    def list_outlets(self) -> list[Outlet]: ...
-    def get_outlet(self, source_id: int) -> Outlet | None: ...
-    def set_outlet_weight(self, source_id: int, weight: float) -> None: ...
+    def set_outlet_weight(self, source_id: int, weight: float) -> bool:
+        """Set the operator weight that ranking multiplies the outlet's reports by (1.0
+        neutral); False when there is no outlet `source_id`. The caller validates it."""
+        ...
 
-    # -- crawling -----------------------------------------------------------------------
+
+class ArticleClaims(Protocol):
+    """The articles' work queue: extraction claims 'discovered' ones, clustering
+    'extracted' ones."""
+
+    def claim_articles(
+        self, state: ArticleState, worker: str, now: datetime, limit: int, lease_s: int
+    ) -> list[Article]:
+        """Lease up to `limit` articles in `state` that no live lease holds, oldest first."""
+        ...
+
+
+class CrawlStore(ArticleClaims, Protocol):
+    """What ingest uses (polling, WebSub pushes, archive imports, extraction and the
+    duplicate lookups): feeds to check and the articles they bring."""
+
     def claim_due_feeds(self, worker: str, now: datetime, limit: int, lease_s: int) -> list[Feed]:
         """Lease up to `limit` active feeds whose next check is due."""
         ...
@@ -188,16 +240,19 @@ class Store(Protocol):
         Items already stored (same feed and item key) are skipped. Returns new article ids."""
         ...
 
+    def save_pushed_articles(
+        self, feed_id: int, articles: Sequence[Article], state: ArticleState
+    ) -> list[int]:
+        """Store items a hub pushed for `feed_id` (skipping ones the feed already has),
+        leaving the feed's schedule, validators and lease untouched. Returns new ids."""
+        ...
+
     def save_archive_articles(
         self, outlet: Outlet, articles: Sequence[Article], state: ArticleState
     ) -> list[int]:
         """Store articles that came from no feed (e.g. a WARC archive) under `outlet`;
         an article already stored for that outlet (same item key) is skipped."""
         ...
-
-    def claim_articles(
-        self, state: ArticleState, worker: str, now: datetime, limit: int, lease_s: int
-    ) -> list[Article]: ...
 
     def save_extracted(self, articles: Sequence[Article]) -> None:
         """Store extraction results (text, language, hashes, duplicate_of, sections,
@@ -206,14 +261,12 @@ class Store(Protocol):
 
     def known_item_keys(self, feed_id: int, items: Sequence[tuple[str, str, str]]) -> set[str]:
         """Which of (item_key, alias_key, title) the feed already has: by item key, or by
-        alias key plus title (a GUID that changed scheme or host, RELIABILITY C7)."""
+        alias key plus title (the same item under a GUID that changed scheme or host)."""
         ...
 
     def recent_texts(self, since: datetime, limit: int) -> list[tuple[int, str, datetime]]:
         """(id, text, published) of recent original articles, for the near-duplicate index."""
         ...
-
-    def recent_articles(self, since: datetime, limit: int) -> list[Article]: ...
 
     def find_by_content_hash(self, content_hash: str, exclude_id: int) -> int | None: ...
     def first_ids_by_content_hash(self, hashes: Sequence[str]) -> dict[str, tuple[int, ...]]:
@@ -223,85 +276,11 @@ class Store(Protocol):
 
     def recent_simhashes(self, since: datetime, limit: int) -> list[tuple[int, int]]: ...
 
-    # -- stories ------------------------------------------------------------------------
-    def new_story_id(self, now: datetime) -> int: ...
 
-    def save_clustering(
-        self,
-        memberships: Sequence[Membership],
-        states: Sequence[StoryStateRow],
-        merges: Sequence[tuple[int, int]],
-        now: datetime,
-        members: Sequence[tuple[int, bytes]] = (),
-        lease: tuple[str, str] | None = None,
-    ) -> None:
-        """Assign articles to stories, store the clusterer's story states and the
-        per-article member states, apply merges (from_id -> into_id), mark the touched
-        stories dirty: one transaction. Story rows are created here, never before.
-        With `lease` (name, worker), the commit happens only if `worker` still holds
-        that lease (else LeaseLost)."""
-        ...
+class WebSubStore(Protocol):
+    """WebSub subscriptions (breakingon.pipeline.websub, the callback routes).
+    Records: `WebSubSubscription` below."""
 
-    def load_cluster_members(self, article_ids: Sequence[int]) -> list[tuple[int, bytes]]: ...
-
-    def try_lease(self, name: str, worker: str, now: datetime, lease_s: int) -> tuple[bool, bool]:
-        """Take or renew the named lease (e.g. the single clustering leader).
-        Returns (held, fresh): fresh is True when it was not held by `worker` just before,
-        so the caller must reload any state another worker may have changed."""
-        ...
-
-    def release_lease(self, name: str, worker: str) -> None: ...
-    def load_story_states(self, since: datetime) -> list[tuple[int, bytes]]: ...
-    def claim_dirty_stories(
-        self, worker: str, now: datetime, limit: int, lease_s: int
-    ) -> list[int]: ...
-    def story_articles(self, story_id: int, limit: int = 500) -> list[Article]: ...
-    def save_story(self, update: StoryUpdate, now: datetime) -> None:
-        """Store derived fields, keep a brief version when the brief changed, clear dirty."""
-        ...
-
-    # -- reading --------------------------------------------------------------------------
-    def get_story(self, story_id: int) -> Story | None: ...
-    def resolve_story_id(self, story_id: int) -> int | None:
-        """Follow merges: the id readers should see for `story_id`."""
-        ...
-
-    def get_brief(self, story_id: int) -> Brief | None: ...
-    def brief_versions(self, story_id: int) -> list[BriefVersion]: ...
-    def list_stories(self, query: StoryQuery) -> list[Story]: ...
-    def count_stories(self, query: StoryQuery) -> int: ...
-    def get_article(self, article_id: int) -> Article | None: ...
-    def list_articles(
-        self, source_id: int | None = None, limit: int = 50, offset: int = 0
-    ) -> list[Article]: ...
-    def search_stories(self, query: str, limit: int, offset: int = 0) -> list[Story]: ...
-    def search_articles(self, query: str, limit: int, offset: int = 0) -> list[Article]: ...
-    def save_trends(self, trends: Sequence[Trend]) -> None: ...
-    def get_trends(self, limit: int = 20) -> list[Trend]: ...
-    def top_places(self, limit: int = 20, recent: int = 2000) -> list[tuple[Place, int]]:
-        """Places the `recent` latest live stories are about, with story counts, most first."""
-        ...
-
-    def stats(self) -> dict[str, int]: ...
-    def backlog(self) -> dict[str, int]: ...
-    def last_change(self) -> datetime | None:
-        """Time of the newest story update (for ETags and caches)."""
-        ...
-
-    # -- operations -------------------------------------------------------------------------
-    def start_run(self, kind: str, worker: str, now: datetime) -> int: ...
-    def finish_run(
-        self, run_id: int, now: datetime, stats: dict[str, Any], error: str | None = None
-    ) -> None: ...
-    def recent_runs(self, limit: int = 20) -> list[Run]: ...
-    def get_meta(self, key: str) -> str | None: ...
-    def set_meta(self, key: str, value: str) -> None: ...
-    def prune(self, cutoff: datetime, batch: int = 500) -> int:
-        """Delete articles older than `cutoff` that no live story cites; bounded batches."""
-        ...
-
-    # -- websub -------------------------------------------------------------------------
-    # WebSub subscriptions (breakingon.pipeline.websub). Records: `WebSubSubscription` below.
     def add_websub_subscription(
         self, feed_id: int, hub: str, topic: str, token: str, secret: str, now: datetime
     ) -> WebSubSubscription:
@@ -326,12 +305,86 @@ class Store(Protocol):
         """Subscriptions whose `renew_at` has come, oldest first."""
         ...
 
-    def save_pushed_articles(
-        self, feed_id: int, articles: Sequence[Article], state: ArticleState
-    ) -> list[int]:
-        """Store items a hub pushed for `feed_id` (skipping ones the feed already has),
-        leaving the feed's schedule, validators and lease untouched. Returns new ids."""
+
+class LeaseStore(Protocol):
+    """Coordination between workers: named leases and small shared values (meta)."""
+
+    def try_lease(self, name: str, worker: str, now: datetime, lease_s: int) -> tuple[bool, bool]:
+        """Take or renew the named lease (e.g. the single clustering leader).
+        Returns (held, fresh): fresh is True when it was not held by `worker` just before,
+        so the caller must reload any state another worker may have changed."""
         ...
+
+    def release_lease(self, name: str, worker: str) -> None: ...
+    def get_meta(self, key: str) -> str | None: ...
+    def set_meta(self, key: str, value: str) -> None: ...
+
+
+class ClusterStore(ArticleClaims, LeaseStore, Protocol):
+    """What the clustering stage uses: story ids, the clusterer's persisted working set,
+    and fenced commits of its decisions."""
+
+    def new_story_id(self, now: datetime) -> int: ...
+
+    def save_clustering(
+        self,
+        memberships: Sequence[Membership],
+        states: Sequence[StoryStateRow],
+        merges: Sequence[tuple[int, int]],
+        now: datetime,
+        members: Sequence[tuple[int, bytes]] = (),
+        lease: tuple[str, str] | None = None,
+    ) -> None:
+        """Assign articles to stories, store the clusterer's story states and the
+        per-article member states, apply merges (from_id -> into_id), mark the touched
+        stories dirty: one transaction. Story rows are created here, never before.
+        With `lease` (name, worker), the commit happens only if `worker` still holds
+        that lease (else LeaseLost)."""
+        ...
+
+    def load_cluster_members(self, article_ids: Sequence[int]) -> list[tuple[int, bytes]]: ...
+    def load_story_states(self, since: datetime) -> list[tuple[int, bytes]]: ...
+
+
+class StoryStore(ReadStore, Protocol):
+    """What the story and trend stages use: dirty stories to update and their results."""
+
+    def claim_dirty_stories(
+        self, worker: str, now: datetime, limit: int, lease_s: int
+    ) -> list[int]: ...
+    def recent_articles(self, since: datetime, limit: int) -> list[Article]: ...
+    def save_story(self, update: StoryUpdate, now: datetime) -> None:
+        """Store derived fields, keep a brief version when the brief changed, clear dirty."""
+        ...
+
+    def save_trends(self, trends: Sequence[Trend]) -> None: ...
+
+
+class OpsStore(LeaseStore, Protocol):
+    """What operations use (retention, metrics, health, the status page): counts,
+    backlog, runs and pruning."""
+
+    def stats(self) -> dict[str, int]: ...
+    def backlog(self) -> dict[str, int]: ...
+    def start_run(self, kind: str, worker: str, now: datetime) -> int: ...
+    def finish_run(
+        self, run_id: int, now: datetime, stats: dict[str, Any], error: str | None = None
+    ) -> None: ...
+    def recent_runs(self, limit: int = 20) -> list[Run]: ...
+    def prune(self, cutoff: datetime, batch: int = 500) -> int:
+        """Delete articles older than `cutoff` that no live story cites; bounded batches."""
+        ...
+
+
+class WebStore(SourceStore, OpsStore, Protocol):
+    """What the web layer uses: reads, feed management and the status counts."""
+
+
+class Store(SourceStore, CrawlStore, WebSubStore, ClusterStore, StoryStore, OpsStore, Protocol):
+    """The whole storage contract: the union of the protocols above. Every method is
+    safe to call from any worker."""
+
+    def close(self) -> None: ...
 
 
 # -- websub ---------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 SQLite (embedded): WAL mode, `synchronous=NORMAL`, a busy timeout, and every write
 transaction opened with `BEGIN IMMEDIATE` behind a process-wide lock, so writers queue
-instead of failing with "database is locked" (RELIABILITY G2); reads use a separate
-engine and never block on writers. PostgreSQL (scale-out): work is claimed with
-`FOR UPDATE SKIP LOCKED`, so several workers on several machines never claim the same
-row. Schema changes are Alembic migrations, applied transactionally at open.
+instead of failing with "database is locked"; reads use a separate engine and never
+block on writers. PostgreSQL (scale-out): work is claimed with `FOR UPDATE SKIP LOCKED`,
+so several workers on several machines never claim the same row. Schema changes are
+Alembic migrations, applied transactionally at open; queries are built on the tables
+`breakingon.store.schema` describes, never on tables reflected from the database.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from breakingon.store import schema
 from breakingon.store.base import SchemaTooNew, StoreError
 from breakingon.store.sql_articles import _ArticlesMixin
 from breakingon.store.sql_feeds import _FeedsMixin
@@ -28,21 +30,6 @@ from breakingon.store.sql_ops import _OpsMixin
 from breakingon.store.sql_stories import _StoriesMixin
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-_TABLES = (
-    "sources",
-    "feeds",
-    "articles",
-    "stories",
-    "story_members",
-    "story_sections",
-    "story_places",
-    "story_versions",
-    "trends",
-    "runs",
-    "meta",
-    "leases",
-    "websub",
-)
 
 
 def _alembic_config() -> Config:
@@ -88,9 +75,9 @@ class SQLStore(_FeedsMixin, _ArticlesMixin, _StoriesMixin, _OpsMixin):
                     "`breakingon restore BACKUP` (see docs/operations.md)"
                 ) from None
             raise StoreError(f"cannot open the database at {url}: {msg}") from None
-        md = sa.MetaData()
-        md.reflect(self._w, only=list(_TABLES))
-        self.t = md.tables
+        # The tables as this code's migrations made them (never reflected from the
+        # database: a newer schema is refused above, an older one was just upgraded).
+        self.t = schema.tables(head_revision())
 
     # -- engine and migrations ---------------------------------------------------------
     @staticmethod
@@ -138,7 +125,3 @@ class SQLStore(_FeedsMixin, _ArticlesMixin, _StoriesMixin, _OpsMixin):
         self._w.dispose()
         if self._r is not self._w:
             self._r.dispose()
-
-    def schema_revision(self) -> str | None:
-        with self._read() as conn:
-            return MigrationContext.configure(conn).get_current_revision()

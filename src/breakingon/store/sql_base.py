@@ -1,7 +1,7 @@
 """Shared state and primitives of `SQLStore` (`breakingon.store.sql`).
 
-`_SQLBase` declares the engines, the dialect and the reflected tables that `SQLStore`
-sets up, and holds the transaction primitives (`_write`, `_read`), work claiming
+`_SQLBase` declares the engines, the dialect and the tables (`breakingon.store.schema`)
+that `SQLStore` sets up, and holds the transaction primitives (`_write`, `_read`), work claiming
 (`_claimable_ids`, `_skip_locked`) and the outlet and article helpers that several of
 the concern mixins (`sql_feeds`, `sql_articles`, `sql_stories`, `sql_ops`) call.
 """
@@ -45,7 +45,7 @@ class _SQLBase:
 
     url: str
     dialect: str
-    t: Mapping[str, sa.Table]
+    t: Mapping[str, sa.Table]  # by name, from breakingon.store.schema
     _w: Engine
     _r: Engine
     _wlock: threading.RLock

@@ -103,7 +103,7 @@ class _FeedsMixin(_SQLBase):
     def set_feed_status(self, feed_id: int, status: FeedStatus) -> None:
         f = self.t["feeds"]
         values: dict[str, Any] = {"status": status}
-        if status == "active":  # a manual resume resets the failure counter (B3)
+        if status == "active":  # a manual resume resets the failure counter
             values.update(error_count=0, next_check_at=_now())
         with self._write() as conn:
             conn.execute(f.update().where(f.c.id == feed_id).values(**values))
@@ -151,10 +151,11 @@ class _FeedsMixin(_SQLBase):
             r = conn.execute(sa.select(s).where(s.c.id == source_id)).first()
         return self._outlet(r) if r is not None else None
 
-    def set_outlet_weight(self, source_id: int, weight: float) -> None:
+    def set_outlet_weight(self, source_id: int, weight: float) -> bool:
         s = self.t["sources"]
         with self._write() as conn:
-            conn.execute(s.update().where(s.c.id == source_id).values(weight=weight))
+            res = conn.execute(s.update().where(s.c.id == source_id).values(weight=weight))
+            return bool(res.rowcount)
 
     # -- crawling ----------------------------------------------------------------------
     def claim_due_feeds(self, worker: str, now: datetime, limit: int, lease_s: int) -> list[Feed]:

@@ -1,0 +1,296 @@
+"""The store's tables as the migrations create them, in SQLAlchemy Core.
+
+`SQLStore` builds every query on these definitions; it never reflects tables from the
+live database. A migration that changes the schema changes this module in the same
+commit, and `tests/store/test_schema.py` checks, on freshly migrated SQLite and
+PostgreSQL databases, that the two agree (tables, columns, types, nullability).
+
+`metadata` holds the tables at `LATEST`, the newest revision described here (the
+`articles.page_kind` column comes with revision 0004). `tables(head)` gives the tables
+as the migrations up to `head` leave them, for a checkout whose newest migration is
+older than `LATEST`: only columns added after revision 0003 are left out.
+
+Not described here, on purpose: the full-text search index, which revision 0001 makes
+in each dialect's own way and the store queries with raw SQL. On SQLite those are the
+FTS5 virtual tables `articles_fts` and `stories_fts` (with their shadow tables and the
+triggers that keep them current); on PostgreSQL the generated `tsv` columns of
+`articles` and `stories`. `SEARCH_TABLES` and `SEARCH_COLUMNS` name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+import sqlalchemy as sa
+
+LATEST = "0004"  # the newest migration revision this module describes
+PAGE_KIND_REVISION = "0004"  # the revision that adds articles.page_kind
+
+SEARCH_TABLES = ("articles_fts", "stories_fts")  # SQLite only, with their shadow tables
+SEARCH_COLUMNS = (("articles", "tsv"), ("stories", "tsv"))  # PostgreSQL only
+
+TS = sa.DateTime(timezone=True)
+
+
+def _lease() -> list[sa.Column[object]]:
+    return [sa.Column("lease_owner", sa.Text), sa.Column("lease_until", TS)]
+
+
+def _define(md: sa.MetaData, head: str) -> None:
+    """Add the tables as migrations up to `head` create them to `md`. Revisions are
+    zero-padded numbers ("0001", ...), so they compare as strings."""
+    # -- revision 0001 ---------------------------------------------------------------
+    sa.Table(
+        "sources",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False, unique=True),
+        sa.Column("homepage", sa.Text, nullable=False, server_default=""),
+        sa.Column("country", sa.Text, nullable=False, server_default=""),
+        sa.Column("language", sa.Text, nullable=False, server_default=""),
+        sa.Column("place", sa.Text, nullable=False, server_default=""),
+        sa.Column("owner", sa.Text, nullable=False, server_default=""),
+        sa.Column("ownership", sa.Text, nullable=False, server_default=""),
+        sa.Column("weight", sa.Float, nullable=False, server_default="1.0"),
+        sa.Column("created_at", TS, nullable=False),
+    )
+    sa.Table(
+        "feeds",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("url_key", sa.Text, nullable=False, unique=True),
+        sa.Column("sections", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("place", sa.Text, nullable=False, server_default=""),
+        sa.Column("country", sa.Text, nullable=False, server_default=""),
+        sa.Column("language", sa.Text, nullable=False, server_default=""),
+        sa.Column("status", sa.Text, nullable=False, server_default="active"),
+        sa.Column("etag", sa.Text),
+        sa.Column("last_modified", sa.Text),
+        sa.Column("body_hash", sa.Text),
+        sa.Column("next_check_at", TS),
+        sa.Column("last_checked_at", TS),
+        sa.Column("last_success_at", TS),
+        sa.Column("interval_s", sa.Integer, nullable=False, server_default="900"),
+        sa.Column("error_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.Text),
+        sa.Column("redirect_to", sa.Text),
+        sa.Column("redirect_seen", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("fetch_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("created_at", TS, nullable=False),
+        *_lease(),
+        sa.Index("ix_feeds_due", "status", "next_check_at"),
+    )
+    page_kind = (
+        # revision 0004: the non-article kind of the page ("" for a news report)
+        [sa.Column("page_kind", sa.Text, nullable=False, server_default="")]
+        if head >= PAGE_KIND_REVISION
+        else []
+    )
+    sa.Table(
+        "articles",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="SET NULL")),
+        sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="SET NULL")),
+        sa.Column("item_key", sa.Text, nullable=False),
+        sa.Column("alias_key", sa.Text, nullable=False, server_default=""),
+        sa.Column("url", sa.Text, nullable=False, server_default=""),
+        sa.Column("title", sa.Text, nullable=False, server_default=""),
+        sa.Column("text", sa.Text, nullable=False, server_default=""),
+        sa.Column("summary", sa.Text, nullable=False, server_default=""),
+        sa.Column("authors", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("published", TS, nullable=False),
+        sa.Column("first_seen", TS, nullable=False),
+        sa.Column("language", sa.Text, nullable=False, server_default=""),
+        sa.Column("image", sa.Text, nullable=False, server_default=""),
+        sa.Column("content_hash", sa.Text, nullable=False, server_default=""),
+        sa.Column("simhash", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("duplicate_of", sa.Integer),
+        sa.Column("extraction", sa.Text, nullable=False, server_default=""),
+        sa.Column("sections", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("places", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("state", sa.Text, nullable=False, server_default="discovered"),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("story_id", sa.Integer),
+        sa.Column("updated_at", TS, nullable=False),
+        *_lease(),
+        # revision 0002: the clusterer's per-article member state (opaque bytes)
+        sa.Column("cluster_member", sa.LargeBinary),
+        *page_kind,
+        sa.UniqueConstraint("feed_id", "item_key", name="uq_articles_feed_item"),
+        sa.Index("ix_articles_state", "state", "id"),
+        sa.Index("ix_articles_story", "story_id"),
+        sa.Index("ix_articles_hash", "content_hash"),
+        sa.Index("ix_articles_published", "published"),
+        sa.Index("ix_articles_source", "source_id", "published"),
+        sa.Index("ix_articles_alias", "feed_id", "alias_key"),  # revision 0002
+    )
+    sa.Table(
+        "stories",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("headline", sa.Text, nullable=False, server_default=""),
+        sa.Column("dek", sa.Text, nullable=False, server_default=""),
+        sa.Column("first_reported", TS, nullable=False),
+        sa.Column("last_reported", TS, nullable=False),
+        sa.Column("article_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("outlet_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("representative_article_id", sa.Integer),
+        sa.Column("outlets", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("countries", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("languages", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("sections", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("places", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("related", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("score", sa.Float, nullable=False, server_default="0"),
+        sa.Column("score_explanation", sa.Text, nullable=False, server_default=""),
+        sa.Column("breaking_since", TS),
+        sa.Column("breaking_until", TS),
+        sa.Column("brief", sa.Text),
+        sa.Column("brief_version", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("merged_into", sa.Integer),
+        sa.Column("dirty", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("cluster_state", sa.LargeBinary),
+        sa.Column("updated_at", TS, nullable=False),
+        *_lease(),
+        sa.Index("ix_stories_score", "score"),
+        sa.Index("ix_stories_last", "last_reported"),
+        sa.Index("ix_stories_dirty", "dirty", "id"),
+        sa.Index("ix_stories_updated", "updated_at"),  # revision 0002
+        sa.Index("ix_stories_breaking", "breaking_until"),  # revision 0002
+    )
+    sa.Table(
+        "story_members",
+        md,
+        sa.Column(
+            "article_id",
+            sa.Integer,
+            sa.ForeignKey("articles.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("story_id", sa.Integer, nullable=False),
+        sa.Column("joined_at", TS, nullable=False),
+        sa.Column("score", sa.Float, nullable=False, server_default="0"),
+        sa.Column("reason", sa.Text, nullable=False, server_default=""),
+        sa.Index("ix_members_story", "story_id"),
+    )
+    sa.Table(
+        "story_sections",
+        md,
+        sa.Column("story_id", sa.Integer, primary_key=True),
+        sa.Column("section", sa.Text, primary_key=True),
+        sa.Index("ix_story_sections", "section", "story_id"),
+    )
+    sa.Table(
+        "story_places",
+        md,
+        sa.Column("story_id", sa.Integer, primary_key=True),
+        sa.Column("geonameid", sa.Integer, primary_key=True),
+        sa.Column("country", sa.Text, nullable=False, server_default=""),
+        sa.Column("kind", sa.Text, nullable=False, server_default=""),
+        sa.Column("name", sa.Text, nullable=False, server_default=""),
+        sa.Index("ix_story_places_geo", "geonameid"),
+        sa.Index("ix_story_places_country", "country"),
+    )
+    sa.Table(
+        "story_versions",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("story_id", sa.Integer, nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("article_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("brief", sa.Text, nullable=False),
+        sa.UniqueConstraint("story_id", "version", name="uq_story_versions"),
+    )
+    sa.Table(
+        "trends",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("term", sa.Text, nullable=False),
+        sa.Column("score", sa.Float, nullable=False),
+        sa.Column("story_ids", sa.Text, nullable=False, server_default="[]"),
+        sa.Column("computed_at", TS, nullable=False),
+    )
+    sa.Table(
+        "runs",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("worker", sa.Text, nullable=False, server_default=""),
+        sa.Column("started_at", TS, nullable=False),
+        sa.Column("finished_at", TS),
+        sa.Column("stats", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("error", sa.Text),
+        sa.Index("ix_runs_kind", "kind", "started_at"),
+    )
+    sa.Table(
+        "meta",
+        md,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    # -- revision 0002: named leases (e.g. the single clustering leader) ---------------
+    sa.Table(
+        "leases",
+        md,
+        sa.Column("name", sa.Text, primary_key=True),
+        sa.Column("owner", sa.Text, nullable=False),
+        sa.Column("until", TS, nullable=False),
+    )
+    # -- revision 0003: WebSub subscriptions -------------------------------------------
+    sa.Table(
+        "websub",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "feed_id", sa.Integer, sa.ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("hub", sa.Text, nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("token", sa.Text, nullable=False),
+        sa.Column("secret", sa.Text, nullable=False),
+        sa.Column("state", sa.Text, nullable=False, server_default="pending"),
+        sa.Column("lease_until", TS),
+        sa.Column("renew_at", TS),
+        sa.Column("last_error", sa.Text),
+        sa.Column("version", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.UniqueConstraint("token", name="uq_websub_token"),
+        sa.Index("ix_websub_feed", "feed_id"),
+        sa.Index("ix_websub_renew", "state", "renew_at"),
+    )
+
+
+metadata = sa.MetaData()
+_define(metadata, LATEST)
+
+sources = metadata.tables["sources"]
+feeds = metadata.tables["feeds"]
+articles = metadata.tables["articles"]
+stories = metadata.tables["stories"]
+story_members = metadata.tables["story_members"]
+story_sections = metadata.tables["story_sections"]
+story_places = metadata.tables["story_places"]
+story_versions = metadata.tables["story_versions"]
+trends = metadata.tables["trends"]
+runs = metadata.tables["runs"]
+meta = metadata.tables["meta"]
+leases = metadata.tables["leases"]
+websub = metadata.tables["websub"]
+
+
+@cache
+def tables(head: str) -> Mapping[str, sa.Table]:
+    """The tables, by name, as the migrations up to revision `head` leave them."""
+    if head >= LATEST:
+        return metadata.tables
+    md = sa.MetaData()
+    _define(md, head)
+    return md.tables
