@@ -201,12 +201,12 @@ class Store(Protocol):
 
     def save_extracted(self, articles: Sequence[Article]) -> None:
         """Store extraction results (text, language, hashes, duplicate_of, sections,
-        places) and move the articles to state 'extracted', releasing their leases."""
+        places, page kind) and move the articles to state 'extracted', releasing their leases."""
         ...
 
     def known_item_keys(self, feed_id: int, items: Sequence[tuple[str, str, str]]) -> set[str]:
         """Which of (item_key, alias_key, title) the feed already has: by item key, or by
-        alias key plus title (a GUID that changed scheme or host, RELIABILITY C7)."""
+        alias key plus title (a GUID that changed scheme or host)."""
         ...
 
     def recent_texts(self, since: datetime, limit: int) -> list[tuple[int, str, datetime]]:
@@ -220,8 +220,6 @@ class Store(Protocol):
         """For each hash, the two lowest ids of articles past discovery with that content
         hash (so a caller can skip its own id); hashes with none are left out."""
         ...
-
-    def recent_simhashes(self, since: datetime, limit: int) -> list[tuple[int, int]]: ...
 
     # -- stories ------------------------------------------------------------------------
     def new_story_id(self, now: datetime) -> int: ...
