@@ -32,16 +32,8 @@ from starlette.routing import Route
 from breakingon.crawl.http import Fetcher
 from breakingon.crawl.netpolicy import NetPolicy
 from breakingon.extract.article import close_shared_pools
-from breakingon.pipeline.websub import (
-    HubLinks,
-    WebSubSettings,
-    WebSubSubscriber,
-    check_signature,
-    discover_hubs,
-    renewal_time,
-    sign,
-    verify_intent,
-)
+from breakingon.feeds.websub import HubLinks, check_signature, discover_hubs, renewal_time, sign
+from breakingon.pipeline.websub import WebSubSettings, WebSubSubscriber, verify_intent
 from breakingon.records import Article, Feed
 from breakingon.settings import Settings
 from breakingon.store import Store, open_store

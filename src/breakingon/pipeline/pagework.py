@@ -7,9 +7,7 @@ language, content hash, sections, places, page kind), keeping the MinHash signat
 the crawl stage's near-duplicate index. It also returns the CPU seconds spent in
 extraction and in the rest, so benchmarks can split the cost by stage.
 `finish_fields(article)` is the second half alone (for articles whose page could not be
-fetched). `feed_job` parses one fetched feed into new `Article` records
-(`item_to_article`) the same way, with its CPU time; polled and pushed feed documents
-both go through it.
+fetched). Feed documents are parsed by `feeds.ingest`.
 
 Pure: records in, records out. It never touches the store, the network or the clock,
 and imports only stage modules, so a worker process that preloads it stays light.
@@ -18,15 +16,12 @@ and imports only stage modules, so a worker process that preloads it stays light
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from breakingon.extract.article import extract_article
 from breakingon.extract.pagekind import non_article_kind
-from breakingon.feeds.parse import ParseSettings, parse_feed
-from breakingon.feeds.sanitize import html_to_text
-from breakingon.records import EXTRACTED, Article, Extracted, Extraction, Feed, FeedItem
+from breakingon.records import EXTRACTED, Article, Extracted, Extraction
 from breakingon.tag.facts import article_facts, with_facts
 
 MIN_EXTRACTED_CHARS = 200  # shorter extractions lose to the feed's own content
@@ -99,55 +94,3 @@ def page_job(body: bytes, url: str, art: Article) -> PageOutcome:
     known = merged.extraction == EXTRACTED and merged.language == extracted.language
     out = finish_fields(merged, language_known=known)
     return replace(out, extract_cpu_s=extract_cpu)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedOutcome:
-    """A parsed feed as articles to store, or a typed parse error."""
-
-    articles: tuple[Article, ...] = ()
-    error: str | None = None
-    bozo: str = ""
-    non_unique_guids: bool = False
-    cpu_s: float = 0.0
-
-
-def item_to_article(item: FeedItem, feed: Feed, now: datetime) -> Article:
-    """A feed item as a discovered article (the feed's text until the page is extracted)."""
-    text = html_to_text(item.content_html) if item.content_html else ""
-    return Article(
-        url=item.url,
-        title=item.title,
-        text=text if len(text) > len(item.summary) else item.summary,
-        summary=item.summary,
-        published=item.published,
-        authors=item.authors,
-        image=item.image,
-        item_key=item.item_key,
-        alias_key=item.alias_key,
-        sections=feed.sections,
-        first_seen=now,
-        language=feed.language,
-        extraction=None,
-    )
-
-
-def feed_job(
-    body: bytes,
-    headers: Sequence[tuple[str, str]],
-    url: str,
-    now: datetime,
-    cfg: ParseSettings,
-    feed: Feed,
-) -> FeedOutcome:
-    """Parse one fetched feed document and turn its items into articles."""
-    t0 = time.thread_time()
-    parsed = parse_feed(body, tuple(headers), url, now, cfg)
-    if parsed.error:
-        return FeedOutcome(error=parsed.error, bozo=parsed.bozo, cpu_s=time.thread_time() - t0)
-    articles = tuple(item_to_article(i, feed, now) for i in parsed.items)
-    return FeedOutcome(
-        articles=articles,
-        non_unique_guids=parsed.non_unique_guids,
-        cpu_s=time.thread_time() - t0,
-    )

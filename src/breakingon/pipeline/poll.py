@@ -1,11 +1,12 @@
 """Crawl stage: check due feeds, store their new items, fetch and extract article pages.
 
 Network I/O goes through `breakingon.crawl.http.Fetcher` (SSRF policy, caps, politeness);
-all CPU work (feed parsing, extraction, language, hashes, section, places) runs in worker
-processes with hard time budgets (`breakingon.pipeline.pagework` over `extract.HardTimeoutPool`),
-so the event loop only moves bytes. A feed's new items and its new validators/schedule
-are committed in one transaction; a failed fetch or parse keeps the old validators
-(nothing from a broken or partial body is trusted) and backs the feed off.
+all CPU work (feed parsing in `feeds.ingest`; extraction and the article's facts,
+`tag.facts.article_facts`, in `pipeline.pagework`) runs in worker processes with hard
+time budgets (`extract.HardTimeoutPool`), so the event loop only moves bytes. A feed's new
+items and its new validators/schedule are committed in one transaction; a failed fetch or
+parse keeps the old validators (nothing from a broken or partial body is trusted) and
+backs the feed off.
 
 Feed checks and page fetches are pipelined, not batched: up to a bounded number are in
 flight at once and each call of `check_due_feeds`/`process_discovered` tops the set up,
@@ -33,18 +34,10 @@ from breakingon.crawl.netpolicy import NetPolicy, Resolver
 from breakingon.crawl.schedule import ScheduleSettings, next_check
 from breakingon.dedup.near import NearDuplicateIndex
 from breakingon.extract.article import HardTimeoutPool, WorkerTimeout
-from breakingon.feeds.parse import PARSE_ERROR, PARSE_TIMEOUT, ParseSettings
+from breakingon.feeds.ingest import FeedOutcome, budgeted_feed_job
+from breakingon.feeds.parse import ParseSettings
 from breakingon.ops.metrics import METRICS
-from breakingon.pipeline.pagework import (
-    MIN_EXTRACTED_CHARS,
-    FeedOutcome,
-    PageOutcome,
-    feed_job,
-    finish_fields,
-    item_to_article,
-    page_job,
-    warm,
-)
+from breakingon.pipeline.pagework import PageOutcome, finish_fields, page_job, warm
 from breakingon.pipeline.websub import WebSubSubscriber
 from breakingon.records import Article, Extraction, Feed, FetchResult
 from breakingon.settings import Settings
@@ -52,12 +45,10 @@ from breakingon.store import Store
 from breakingon.store.base import FeedUpdate
 
 __all__ = [
-    "MIN_EXTRACTED_CHARS",
     "CrawlStage",
     "StageCpu",
     "fetch_bytes",
     "fetch_settings",
-    "item_to_article",
     "net_policy",
     "schedule_settings",
 ]
@@ -273,18 +264,9 @@ class CrawlStage:
 
     async def _parse(self, body: bytes, res: FetchResult, now: datetime, feed: Feed) -> FeedOutcome:
         assert self._pool is not None and self._feed_calls is not None
-        pool, cfg = self._pool, self.parse_cfg
-        args = (body, res.headers, res.final_url, now, cfg, feed)
+        args = (self._pool, body, res.headers, res.final_url, now, self.parse_cfg, feed)
         loop = asyncio.get_running_loop()
-        try:
-            out = await loop.run_in_executor(
-                self._feed_calls, pool.call, feed_job, args, cfg.timeout_s
-            )
-        except WorkerTimeout:
-            return FeedOutcome(error=PARSE_TIMEOUT, bozo=f"parse over {cfg.timeout_s:g} s")
-        except Exception as exc:  # the worker died (memory, signal): typed, never raised
-            return FeedOutcome(error=PARSE_ERROR, bozo=f"{type(exc).__name__}: {exc}"[:300])
-        assert isinstance(out, FeedOutcome)
+        out = await loop.run_in_executor(self._feed_calls, budgeted_feed_job, *args)
         self.cpu.parse += out.cpu_s
         return out
 
