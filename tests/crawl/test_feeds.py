@@ -1,4 +1,5 @@
-"""Feed parsing against hostile and edge-case inputs: RELIABILITY C1-C8 at the parse level.
+"""Feed parsing against hostile and edge-case inputs at the parse level (entities and DTDs,
+malformed XML, charsets, dates, identity, caps and the CPU budget).
 
 Fixtures are small files written for these tests under tests/data/feeds/.
 """
@@ -36,7 +37,7 @@ def _stop_pools() -> Any:
     close_shared_pools()
 
 
-# ---- C1 / C2: entities, XXE, DTD fetch
+# ---- entities, XXE, DTD fetch
 
 
 @pytest.mark.parametrize(
@@ -107,7 +108,7 @@ def test_c2_known_public_dtd_is_dropped_and_parsed() -> None:
     assert [i.title for i in result.items] == ["Café opens"]
 
 
-# ---- C3: malformed XML and non-feeds
+# ---- malformed XML and non-feeds
 
 
 def test_c3_truncated_xml_is_lenient_and_flagged() -> None:
@@ -159,7 +160,7 @@ def test_c3_random_garbage_never_raises() -> None:
         assert result.error in (None, "parse_error", "not_a_feed", "xml_forbidden_dtd")
 
 
-# ---- C4: charset confusion (round-trip golden values)
+# ---- charset confusion (round-trip golden values)
 
 
 def test_c4_header_latin1_declaration_utf8_body_utf8() -> None:
@@ -196,7 +197,7 @@ def test_decode_body_prefers_valid_utf8_over_a_lying_header() -> None:
     assert (text, encoding) == ("naïve", "utf-8")
 
 
-# ---- C5: dates
+# ---- dates
 
 
 def test_c5_dates_utc_fallback_and_clamp() -> None:
@@ -225,7 +226,7 @@ def test_c5_slightly_future_date_within_tolerance_is_kept() -> None:
     assert item.published == NOW + timedelta(hours=3) and item.date_flag == ""
 
 
-# ---- C6 / C7: identity
+# ---- identity
 
 
 def test_c6_duplicate_guids_keep_every_distinct_item() -> None:
@@ -267,7 +268,7 @@ def test_c7_alias_key_survives_scheme_switch() -> None:
     assert a.alias_key == b.alias_key == "/2024/story-1"
 
 
-# ---- C8: caps and CPU budget
+# ---- caps and CPU budget
 
 
 def test_c8_item_cap_keeps_the_newest() -> None:

@@ -1,4 +1,4 @@
-"""The adaptive feed schedule (B3, B4 and the issue's 2 min..6 h bounds); pure, no network."""
+"""The adaptive feed schedule (error backoff, adaptive intervals, 2 min..6 h bounds); pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WebSub subscriber (RELIABILITY B6) against real loopback servers.
+"""WebSub subscriber (push delivery from a feed's hub) against real loopback servers.
 
 A fake hub (Starlette under uvicorn on 127.0.0.1, port 0) receives subscription requests
 sent through the project's Fetcher, performs the intent-verification GET against the real

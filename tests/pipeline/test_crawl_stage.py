@@ -4,7 +4,7 @@ Good outlets are stored and extracted while misbehaving ones (slow drip, 429, 5x
 gzip bomb, redirect loop, broken XML) record typed errors and back off; a second pass
 with nothing new writes no article; a robots-disallowed page keeps the feed's text
 with the reason; syndicated copies link to the first copy; two workers checking the
-same feeds at once store every item exactly once (G1).
+same feeds at once store every item exactly once.
 """
 
 from __future__ import annotations

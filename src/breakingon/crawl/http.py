@@ -92,7 +92,7 @@ class FetchSettings:
     robots_error_ttl_s: float = 600.0
     robots_max_bytes: int = 512 * 1024
     max_crawl_delay_s: float = 30.0
-    # Open sockets in all, idle keep-alives included (G4). A crawler revisits each host
+    # Open sockets in all, idle keep-alives included. A crawler revisits each host
     # about once per politeness delay, so the idle pools of every host in rotation must
     # fit, or connections are torn down and reopened for each request.
     max_connections: int = 512
