@@ -8,9 +8,8 @@ from breakingon.dedup.near import (
     DedupSettings,
     NearDuplicateIndex,
     content_hash,
-    hamming64,
+    fingerprints,
     minhash_signature,
-    simhash64,
 )
 
 T0 = datetime(2025, 2, 10, 8, 0, tzinfo=UTC)
@@ -99,10 +98,7 @@ def test_rebuild_from_stored_rows_and_signatures() -> None:
     assert from_sig.add("copy", COPIES["edited"], T0) == "wire"
 
 
-def test_simhash_is_close_for_copies_far_for_others() -> None:
-    base = simhash64(WIRE)
-    assert -(2**63) <= base < 2**63
-    assert hamming64(base, simhash64(COPIES["boilerplate"])) < hamming64(
-        base, simhash64(SAME_TOPIC[1])
-    )
-    assert simhash64(WIRE) == base  # deterministic
+def test_fingerprints_are_the_hash_and_signature_in_one_pass() -> None:
+    prints = fingerprints(WIRE)
+    assert prints.content_hash == content_hash(WIRE)
+    assert prints.signature == minhash_signature(WIRE)

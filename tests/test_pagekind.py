@@ -11,7 +11,7 @@ from lxml import etree
 
 from breakingon.extract.pagekind import non_article_kind
 from breakingon.pipeline.pagework import merge_extraction
-from breakingon.records import Article, Extracted
+from breakingon.records import EXTRACTED, Article, Extracted, Extraction
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 REPORT = (
@@ -82,10 +82,10 @@ def test_an_interstitial_extraction_falls_back_to_the_feed_text() -> None:
         text="Please enable JavaScript. Verify you are human to continue. " * 10,
     )
     out = merge_extraction(art, wall)
-    assert out.extraction == "feed_fallback:not_article"
+    assert out.extraction == Extraction.fallback("not_article")
     assert out.text == feed_text and out.published == T0
     real = Extracted(url=art.url, text=REPORT)
-    assert merge_extraction(art, real).extraction == "ok"
+    assert merge_extraction(art, real).extraction == EXTRACTED
 
 
 def test_no_real_article_of_the_shared_data_is_flagged(shared_data: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Literal
 
 FeedStatus = Literal["active", "paused", "ended"]
 PlaceKind = Literal["country", "region", "city"]
+ExtractionStatus = Literal["ok", "feed_fallback"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,9 @@ class FeedItem:
     image: str = ""
     guid: str = ""
     date_flag: str = ""  # "", "missing", "unparseable", "future_clamped"
-    alias_key: str = ""  # guid/url with scheme and host stripped (C7)
+    # The guid/url with scheme and host stripped: the same item under a changed GUID or a
+    # moved host is recognised by it (with the title).
+    alias_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,31 @@ class Extracted:
     language: str = ""
     image: str = ""
     error: str | None = None  # None when extraction succeeded
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """Where an article's text came from: its page ("ok") or, failing that, its feed.
+
+    `reason` says why the feed's text stands ("too_short", "not_article", "http_404",
+    "extract_timeout", ...); an "ok" extraction may carry a note too ("warc": the page
+    came from a web archive). Stored as "ok", "ok:<reason>" or "feed_fallback:<reason>".
+    """
+
+    status: ExtractionStatus = "ok"
+    reason: str = ""
+
+    @classmethod
+    def fallback(cls, reason: str) -> Extraction:
+        """The feed's text stands, for `reason`."""
+        return cls("feed_fallback", reason)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+EXTRACTED = Extraction()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +160,10 @@ class Article:
     content_hash: str = ""
     simhash: int = 0
     duplicate_of: int | None = None  # id of the first copy of a syndicated text
-    extraction: str = "ok"  # ok | feed_fallback:<reason>
+    extraction: Extraction | None = EXTRACTED  # None until the page is extracted
     sections: tuple[str, ...] = ()
     places: tuple[Place, ...] = ()
+    page_kind: str = ""  # "" for a news report, else the non-article kind (extract.pagekind)
     first_seen: datetime | None = None
     story_id: int | None = None
 

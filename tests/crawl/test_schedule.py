@@ -1,4 +1,4 @@
-"""The adaptive feed schedule (B3, B4 and the issue's 2 min..6 h bounds); pure, no network."""
+"""The adaptive feed schedule (error backoff, adaptive intervals, 2 min..6 h bounds); pure."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from breakingon.crawl.schedule import (
     ScheduleSettings,
     adapt_interval,
-    manual_refresh,
     next_check,
 )
 from breakingon.records import Feed, FetchResult
@@ -84,13 +83,6 @@ def test_failures_back_off_exponentially_to_a_cap_and_never_stop() -> None:
     cap = CFG.backoff_cap_s
     assert max(delays) <= cap * (1 + CFG.jitter_fraction)
     assert delays[-1] >= cap  # still scheduled, at the cap
-
-
-def test_manual_refresh_resets_the_counter() -> None:
-    feed = _feed(error_count=9, last_error="http_500", status="ended")
-    check = manual_refresh(feed, NOW)
-    assert check.next_check_at == NOW and check.error_count == 0
-    assert check.status == "active" and check.last_error is None
 
 
 def test_gone_ends_the_feed_and_ended_feeds_stay_ended() -> None:

@@ -1,4 +1,4 @@
-"""WebSub subscriber (RELIABILITY B6) against real loopback servers.
+"""WebSub subscriber (push delivery from a feed's hub) against real loopback servers.
 
 A fake hub (Starlette under uvicorn on 127.0.0.1, port 0) receives subscription requests
 sent through the project's Fetcher, performs the intent-verification GET against the real
@@ -32,16 +32,8 @@ from starlette.routing import Route
 from breakingon.crawl.http import Fetcher
 from breakingon.crawl.netpolicy import NetPolicy
 from breakingon.extract.article import close_shared_pools
-from breakingon.pipeline.websub import (
-    HubLinks,
-    WebSubSettings,
-    WebSubSubscriber,
-    check_signature,
-    discover_hubs,
-    renewal_time,
-    sign,
-    verify_intent,
-)
+from breakingon.feeds.websub import HubLinks, check_signature, discover_hubs, renewal_time, sign
+from breakingon.pipeline.websub import WebSubSettings, WebSubSubscriber, verify_intent
 from breakingon.records import Article, Feed
 from breakingon.settings import Settings
 from breakingon.store import Store, open_store
@@ -446,7 +438,7 @@ def test_subscribe_verify_and_signed_content(env: Env) -> None:
     assert push(env, sub.token, first, sign(sub.secret, first, "sha256")).status_code == 202
     stored = articles_of(env.store, feed_id)
     assert sorted(a.title for a in stored) == ["Quake hits the coast", "Rescue teams arrive"]
-    assert all(a.extraction == "" for a in stored)  # discovered: pages fetched later
+    assert all(a.extraction is None for a in stored)  # discovered: pages fetched later
     assert push(env, sub.token, first, sign(sub.secret, first, "sha1")).status_code == 202
     assert len(articles_of(env.store, feed_id)) == 2  # same items: no duplicates
 

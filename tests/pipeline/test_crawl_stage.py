@@ -4,7 +4,7 @@ Good outlets are stored and extracted while misbehaving ones (slow drip, 429, 5x
 gzip bomb, redirect loop, broken XML) record typed errors and back off; a second pass
 with nothing new writes no article; a robots-disallowed page keeps the feed's text
 with the reason; syndicated copies link to the first copy; two workers checking the
-same feeds at once store every item exactly once (G1).
+same feeds at once store every item exactly once.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from newsfixtures import after, body_text, make_stream
 
 from breakingon.ops.metrics import METRICS
 from breakingon.pipeline.poll import CrawlStage
+from breakingon.records import EXTRACTED, Extraction
 from breakingon.settings import Settings, parse_networks
 from breakingon.sim.server import Newsroom
 from breakingon.sources.catalogue import feed_url_key, parse_opml
@@ -126,7 +127,7 @@ def test_misbehaving_outlets_fail_typed_and_good_ones_are_stored(
         for row in good:
             url = room.article_url(row.id)
             assert stored[url] == 1, url
-        assert {a.extraction for a in articles} == {"ok"}
+        assert {a.extraction for a in articles} == {EXTRACTED}
         assert {a.url for a in articles} == {room.article_url(r.id) for r in good}
         for domain, mode in modes.items():
             feed = by_domain[domain]
@@ -202,11 +203,11 @@ def test_robots_disallowed_page_keeps_feed_text(tmp_path: Path, store: Store) ->
         for row in rows:
             art = arts[room.article_url(row.id)]
             if row.domain == "r0.example":
-                assert art.extraction == "feed_fallback:robots_disallowed"
+                assert art.extraction == Extraction.fallback("robots_disallowed")
                 assert art.text and art.text in row.text  # the feed's own text
                 assert art.content_hash and art.language == "en"
             else:
-                assert art.extraction == "ok"
+                assert art.extraction == EXTRACTED
                 assert art.text.startswith(row.text[:60])
 
 
@@ -222,7 +223,7 @@ def test_syndicated_copies_link_to_the_first_copy(tmp_path: Path, store: Store) 
         arts = {a.url: a for a in store.list_articles(limit=100)}
         a = arts[room.article_url(copy_a.id)]
         b = arts[room.article_url(copy_b.id)]
-        assert a.extraction == b.extraction == "ok"
+        assert a.extraction == b.extraction == EXTRACTED
         first, second = sorted((a, b), key=lambda x: x.id or 0)
         assert first.duplicate_of is None
         assert second.duplicate_of == first.id
@@ -252,4 +253,4 @@ def test_two_workers_on_the_same_feeds_store_each_item_once(tmp_path: Path, stor
         assert set(counts) == {room.article_url(r.id) for r in rows}
         assert set(counts.values()) == {1}
         assert store.backlog().get("articles_discovered", 0) == 0
-        assert {a.extraction for a in store.list_articles(limit=1000)} == {"ok"}
+        assert {a.extraction for a in store.list_articles(limit=1000)} == {EXTRACTED}

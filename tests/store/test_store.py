@@ -15,6 +15,7 @@ from breakingon.records import (
     BriefSection,
     BriefSentence,
     Citation,
+    Extraction,
     Feed,
     Outlet,
     Place,
@@ -399,26 +400,33 @@ def test_save_extracted_stores_a_batch_and_releases_leases(store: Store) -> None
             text="Full text of the first article.",
             language="en",
             content_hash="h1",
-            simhash=-5,
             sections=("world",),
             places=(paris,),
-            extraction="ok",
+            page_kind="",
+            extraction=Extraction(),
         ),
-        replace(second, text="A copy.", duplicate_of=first.id, extraction="feed_fallback:x"),
+        replace(
+            second,
+            text="A copy.",
+            duplicate_of=first.id,
+            extraction=Extraction.fallback("x"),
+            page_kind="cookie consent",
+        ),
     ]
     store.save_extracted(done)
     store.save_extracted([])  # an empty batch is a no-op
     one = store.get_article(first.id)
     two = store.get_article(second.id)
     assert one is not None and two is not None
-    assert (one.text, one.language, one.content_hash, one.simhash) == (
+    assert (one.text, one.language, one.content_hash, one.page_kind) == (
         "Full text of the first article.",
         "en",
         "h1",
-        -5 & 0xFFFFFFFFFFFFFFFF,  # stored as a signed BIGINT, read back unsigned
+        "",
     )
     assert one.sections == ("world",) and [p.name for p in one.places] == ["Paris"]
-    assert two.duplicate_of == first.id and two.extraction == "feed_fallback:x"
+    assert two.duplicate_of == first.id and two.extraction == Extraction.fallback("x")
+    assert two.page_kind == "cookie consent"
     assert store.backlog().get("articles_discovered", 0) == 1  # "c" still waits
     # Leases are released: only the unsaved article is still held by w1.
     assert store.claim_articles("discovered", "w2", T0, 10, 60) == []

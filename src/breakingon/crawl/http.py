@@ -1,7 +1,8 @@
 """The hardened, polite HTTP fetcher: the only module that opens outbound sockets.
 
-`Fetcher.fetch(url)` returns a `records.FetchResult`; expected failures are data with a
-typed `error` code (timeout, dns, connect, tls, deadline_exceeded, too_large,
+`Fetcher.fetch(url)` returns a `records.FetchResult`, and so does `Fetcher.post_form(url,
+form)` (the one POST the project sends: WebSub hub requests); expected failures are data
+with a typed `error` code (timeout, dns, connect, tls, deadline_exceeded, too_large,
 too_many_redirects, redirect_without_location, address_not_allowed, bad_url,
 http_<status>, rate_limited, gone, protocol, robots_disallowed, encoding).
 
@@ -32,12 +33,12 @@ import http.cookiejar
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpcore
 import httpx
@@ -91,7 +92,7 @@ class FetchSettings:
     robots_error_ttl_s: float = 600.0
     robots_max_bytes: int = 512 * 1024
     max_crawl_delay_s: float = 30.0
-    # Open sockets in all, idle keep-alives included (G4). A crawler revisits each host
+    # Open sockets in all, idle keep-alives included. A crawler revisits each host
     # about once per politeness delay, so the idle pools of every host in rotation must
     # fit, or connections are torn down and reopened for each request.
     max_connections: int = 512
@@ -292,6 +293,27 @@ class Fetcher:
             max_redirects=5,
         )
 
+    async def post_form(
+        self, url: str, form: Mapping[str, str], *, max_response_bytes: int = 64 * 1024
+    ) -> FetchResult:
+        """POST `form` (urlencoded) to `url`. Never raises for network trouble.
+
+        The same SSRF policy, pinned connections, per-host politeness, Retry-After
+        embargo and total deadline as `fetch`; no redirect is followed (a redirect is
+        `too_many_redirects`), and the response body is read up to `max_response_bytes`
+        (truncated, not failed). A 2xx is a success; anything else a typed error.
+        """
+        return await self._run(
+            url,
+            [("Content-Type", "application/x-www-form-urlencoded")],
+            accept="*/*",
+            gap=self.settings.per_host_delay_s,
+            limit=max_response_bytes,
+            truncate=True,
+            max_redirects=0,
+            content=urlencode(form).encode(),
+        )
+
     def _embargoed(self, url: str, final_url: str) -> FetchResult:
         wait = self.host_wait_s(final_url)
         return FetchResult(
@@ -312,7 +334,9 @@ class Fetcher:
         limit: int,
         truncate: bool,
         max_redirects: int,
+        content: bytes | None = None,
     ) -> FetchResult:
+        """One request (a GET, or a POST of `content`), following redirects by hand."""
         loop = asyncio.get_running_loop()
         started = loop.time()
         budget = self.settings.total_deadline
@@ -355,6 +379,7 @@ class Fetcher:
                             limit,
                             truncate,
                             on_send=functools.partial(slot.mark_sent, gap),
+                            content=content,
                         )
                 except TimeoutError:
                     return self._fail(
@@ -402,6 +427,7 @@ class Fetcher:
         limit: int,
         truncate: bool,
         on_send: Callable[[], None] | None = None,
+        content: bytes | None = None,
     ) -> _Hop:
         assert self._client is not None, "use `async with Fetcher(...)`"
         target = httpx.URL(current)
@@ -437,7 +463,11 @@ class Fetcher:
 
         try:
             async with self._client.stream(
-                "GET", target, headers=headers, extensions={"trace": trace}
+                "GET" if content is None else "POST",
+                target,
+                headers=headers,
+                content=content,
+                extensions={"trace": trace},
             ) as resp:
                 return await self._handle(url, current, resp, limit, truncate)
         except Abort as exc:

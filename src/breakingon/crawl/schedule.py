@@ -126,9 +126,3 @@ def next_check(
     return FeedCheck(
         _at(now, delay, feed.url, errors, cfg), interval, errors, feed.status, result.error
     )
-
-
-def manual_refresh(feed: Feed, now: datetime) -> FeedCheck:
-    """An operator's "refresh now": due immediately, error counter reset, ended feeds revived."""
-    status: FeedStatus = "active" if feed.status == "ended" else feed.status
-    return FeedCheck(now, feed.interval_s, 0, status, None)

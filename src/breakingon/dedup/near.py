@@ -58,49 +58,23 @@ def _shingles(tokens: list[str], n: int) -> list[bytes]:
     return [" ".join(tokens[i : i + n]).encode("utf-8") for i in range(len(tokens) - n + 1)]
 
 
-def simhash64(text: str, shingle: int = 3) -> int:
-    """64-bit SimHash (Charikar) of the word shingles, as a signed int64 (fits SQL BIGINT)."""
-    return _simhash(_shingles(normalize_tokens(text), shingle))
-
-
-def _simhash(grams: list[bytes]) -> int:
-    if not grams:
-        return 0
-    hashes = np.array(
-        [int.from_bytes(hashlib.blake2b(g, digest_size=8).digest(), "big") for g in grams],
-        dtype="<u8",
-    )
-    # bit b of every hash, as column b: the little-endian bytes unpacked LSB first
-    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    majority = 2 * bits.sum(axis=0, dtype=np.int64) > len(grams)
-    value = int(np.packbits(majority, bitorder="little").view("<u8")[0])
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
 @dataclass(frozen=True, slots=True)
 class Fingerprints:
     """What the crawler stores to recognise copies of a text."""
 
     content_hash: str
-    simhash: int
     signature: bytes  # MinHash hash values, little-endian uint64
 
 
 def fingerprints(text: str, cfg: DedupSettings = DedupSettings()) -> Fingerprints:
-    """`content_hash`, `simhash64` and `minhash_signature` of `text` in one pass
-    (the text is normalised and shingled once)."""
+    """`content_hash` and `minhash_signature` of `text` in one pass (the text is
+    normalised and shingled once)."""
     tokens = normalize_tokens(text)
     grams = _shingles(tokens, cfg.shingle)
     return Fingerprints(
         content_hash=hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest(),
-        simhash=_simhash(grams if cfg.shingle == 3 else _shingles(tokens, 3)),
         signature=_signature(_minhash_of(grams, cfg)),
     )
-
-
-def hamming64(a: int, b: int) -> int:
-    """Bit distance of two simhash64 values."""
-    return ((a ^ b) & ((1 << 64) - 1)).bit_count()
 
 
 def minhash_signature(text: str, cfg: DedupSettings = DedupSettings()) -> bytes:

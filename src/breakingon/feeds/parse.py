@@ -1,23 +1,23 @@
 """Feed parsing: bytes we fetched -> sanitized, capped, identified FeedItems.
 
 RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 go through feedparser, JSON Feed through `json`
-with validation. Before any XML parser runs, `xmlguard` refuses DTD tricks (C1/C2)
-and the charset is resolved here (C4) so feedparser always sees UTF-8. All HTML goes
-through `sanitize_html`; text fields are plain text. Dates become aware UTC (C5),
-identities are stable and never collide inside a feed (C6/C7), and every field is
-capped (C8).
+with validation. Before any XML parser runs, `xmlguard` refuses DTDs and entity
+declarations and the charset is resolved (`feeds.charset`) so feedparser always sees
+UTF-8. All HTML goes through `sanitize_html`; text fields are plain text. Dates become
+aware UTC, identities are stable and never collide inside a feed (a GUID that changed
+scheme or host is recognised by its alias key), and every field is capped.
 
-`parse_feed` is pure and runs in the calling process. `parse_feed_budgeted` runs the
-same function in a worker process with a hard wall-clock budget (feedparser's
-author-regex ReDoS, C8): on expiry the worker is killed and replaced and the result
-is the typed error `parse_timeout`. This module never opens sockets or files and
-never touches the store or settings.
+`parse_feed` is pure and runs in the calling process, with no time budget: the crawl
+stage and pushed content run it in a worker process under `ParseSettings.timeout_s`
+(`feeds.ingest.budgeted_feed_job`: feedparser's author regex can backtrack for minutes
+on a hostile feed; the worker is killed and replaced, and the result is the typed
+error `parse_timeout`). This module never opens sockets or files and never touches the
+store or settings.
 """
 
 from __future__ import annotations
 
 import calendar
-import codecs
 import hashlib
 import io
 import json
@@ -32,6 +32,7 @@ from typing import Any
 
 import feedparser
 
+from breakingon.feeds.charset import decode_body, to_utf8_xml
 from breakingon.feeds.sanitize import html_to_text, safe_url, sanitize_html
 from breakingon.feeds.urls import alias_key, canonicalize_url
 from breakingon.feeds.xmlguard import check_xml
@@ -50,7 +51,7 @@ TOO_LARGE = "too_large"
 
 @dataclass(frozen=True, slots=True)
 class ParseSettings:
-    """Caps and budgets for one feed parse (C8)."""
+    """Caps and budgets for one feed parse."""
 
     max_items: int = 500  # newest N items are kept
     max_title: int = 1_000
@@ -62,7 +63,7 @@ class ParseSettings:
     max_guid: int = 512
     max_body_bytes: int = 32 * 1024 * 1024
     future_tolerance: timedelta = timedelta(days=1)
-    timeout_s: float = 10.0  # wall-clock budget of parse_feed_budgeted
+    timeout_s: float = 10.0  # wall-clock budget of a parse in a worker (feeds.ingest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,98 +95,12 @@ class _RawEntry:
     date_raw: str = ""
 
 
-# ---------------------------------------------------------------- charset (C4)
-
-_XML_DECL = re.compile(rb"^\s*<\?xml\b[^>]{0,500}\?>", re.IGNORECASE)
-_DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""", re.I)
-_CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]{1,40})", re.IGNORECASE)
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
-def _codec(name: str) -> str | None:
-    try:
-        found = codecs.lookup(name).name
-    except LookupError:
-        return None
-    # Labels that legacy content uses for their superset (WHATWG encoding standard).
-    return {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}.get(found, found)
-
-
 def _header(headers: Headers, name: str) -> str:
     items = headers.items() if isinstance(headers, Mapping) else headers
     for key, value in items:
         if key.lower() == name:
             return value
     return ""
-
-
-def decode_body(body: bytes, content_type: str = "") -> tuple[str, str]:
-    """Decode a feed body: (text, encoding used). Never raises; U+FFFD for bad bytes.
-
-    Order: a BOM; then UTF-8 if the bytes are valid UTF-8 (a header or declaration that
-    says otherwise is wrong: valid non-ASCII UTF-8 is not an accident); then the XML
-    declaration (found even after leading whitespace); then the Content-Type charset;
-    then charset-normalizer; then UTF-8 with replacement.
-    """
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom) :].decode(name, errors="replace"), name
-    utf16 = {b"<\x00?\x00": "utf-16-le", b"\x00<\x00?": "utf-16-be"}.get(body[:4])
-    if utf16:
-        return body.decode(utf16, errors="replace"), utf16
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates: list[str] = []
-    decl = _XML_DECL.match(body)
-    if decl:
-        enc = _DECL_ENCODING.search(decl.group(0))
-        if enc:
-            candidates.append(enc.group(1).decode("ascii"))
-    charset = _CHARSET_PARAM.search(content_type or "")
-    if charset:
-        candidates.append(charset.group(1))
-    for name in candidates:
-        codec = _codec(name)
-        if codec and not codec.startswith(("utf-16", "utf-32")):
-            return body.decode(codec, errors="replace"), codec
-    try:
-        from charset_normalizer import from_bytes
-
-        matches = list(from_bytes(body[:200_000]))
-        if matches:
-            # Among equally clean decodings the detector often ranks a Baltic or
-            # Central-European code page first for Western text; cp1252 is by far the
-            # most common legacy encoding of feeds, so it wins a tie.
-            floor = min(m.chaos for m in matches) + 0.005
-            clean = [m for m in matches if m.chaos <= floor]
-            western = [m for m in clean if _codec(m.encoding) == "cp1252"]
-            codec = _codec((western or clean)[0].encoding)
-            if codec:
-                return body.decode(codec, errors="replace"), codec
-    except Exception:  # a detector failure must not fail the parse
-        pass
-    return body.decode("utf-8", errors="replace"), "utf-8"
-
-
-def _to_utf8_xml(text: str) -> bytes:
-    """UTF-8 bytes with the XML declaration (if any) first and saying utf-8."""
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("<?xml"):
-        end = stripped.find("?>")
-        if 0 < end < 600:
-            decl = re.sub(
-                r"""encoding\s*=\s*["'][^"']*["']""", 'encoding="utf-8"', stripped[: end + 2]
-            )
-            stripped = decl + stripped[end + 2 :]
-    return stripped.encode("utf-8", errors="replace")
 
 
 # ---------------------------------------------------------------- sniffing
@@ -243,7 +158,7 @@ def discover_feed_url(html: str, base_url: str) -> str:
     return ""
 
 
-# ---------------------------------------------------------------- dates (C5)
+# ---------------------------------------------------------------- dates (aware UTC)
 
 _MIN_YEAR = 1900
 
@@ -461,7 +376,7 @@ def _build_items(
         guid = _text(raw.guid)
         if len(guid) > cfg.max_guid:
             guid = guid[: cfg.max_guid // 2] + "#" + _sha(guid)[:32]
-        # Identity (C6/C7): guid, else canonical link, else a hash of what the item says.
+        # Identity: guid, else canonical link, else a hash of what the item says.
         key = guid or link or "sha256:" + _sha(title, summary)[:40]
         fingerprint = (link, title, summary)
         previous = seen.get(key)
@@ -552,8 +467,8 @@ def parse_feed(
 
     `headers` are the response headers (a mapping or (name, value) pairs), `url` the
     final URL (base for relative links), `now` the fetch time (fallback and clamp for
-    dates). Runs in this process with no time budget: use `parse_feed_budgeted` for
-    untrusted input in a long-running worker.
+    dates). Runs in this process with no time budget: run untrusted input in a worker
+    (`feeds.ingest.budgeted_feed_job`).
     """
     try:
         return _parse_feed(body, headers, url, now.astimezone(UTC), cfg)
@@ -587,7 +502,7 @@ def _parse_feed(
             error=NOT_A_FEED, bozo="HTML page", discovered_feed_url=discover_feed_url(text, url)
         )
     result = feedparser.parse(
-        io.BytesIO(_to_utf8_xml(text)),
+        io.BytesIO(to_utf8_xml(text)),
         # No content-location: feedparser would resolve bare GUIDs ("i0") into URLs and
         # call them links. Relative links are resolved here, against the feed URL.
         response_headers={"content-type": "application/xml; charset=utf-8"},
@@ -617,30 +532,3 @@ def _parse_feed(
         version=version,
         truncated_items=len(raws) - len(kept),
     )
-
-
-def parse_feed_budgeted(
-    body: bytes,
-    headers: Headers,
-    url: str,
-    now: datetime,
-    cfg: ParseSettings = ParseSettings(),
-) -> ParsedFeed:
-    """`parse_feed` in a worker process under `cfg.timeout_s` (C8).
-
-    Uses a small shared pool of worker processes (see `breakingon.extract.article.HardTimeoutPool`);
-    a worker that overruns is killed and replaced, and the result is `parse_timeout`.
-    Thread-safe; blocks the calling thread (wrap it in `asyncio.to_thread` from async code).
-    """
-    from breakingon.extract.article import WorkerTimeout, shared_pool
-
-    pool = shared_pool("feeds", workers=2, preload=("breakingon.feeds.parse",))
-    pairs = tuple(headers.items()) if isinstance(headers, Mapping) else tuple(headers)
-    try:
-        result = pool.call(parse_feed, (body, pairs, url, now, cfg), timeout_s=cfg.timeout_s)
-    except WorkerTimeout:
-        return ParsedFeed(error=PARSE_TIMEOUT, bozo=f"parse over {cfg.timeout_s:g} s")
-    except Exception as exc:  # the worker died (memory, signal): typed, never raised
-        return ParsedFeed(error=PARSE_ERROR, bozo=_bozo_reason(exc))
-    assert isinstance(result, ParsedFeed)
-    return result

@@ -8,11 +8,13 @@ header, so one bad record never loses the rest of the archive.
 
 `ingest_warc(path, store, extractor)` extracts each page with the project's extractor
 (in `ExtractorPool` workers, under the per-page time budget), turns it into a
-`records.Article` and stores it with `Store.save_archive_articles` under an outlet named
-by the page's host, in state "extracted", so the cluster and story stages pick it up like
-any crawled article. It is resumable: after each batch is committed, the byte offset of
-the last fully processed record is written to store meta under a key that identifies the
-file (name, size and a digest of its head), and a later run seeks there and goes on.
+`records.Article` with the same facts a crawled article gets (`tag.facts.article_facts`:
+language, content hash, sections, places, page kind) and stores it with
+`Store.save_archive_articles` under an outlet named by the page's host, in state
+"extracted", so the cluster and story stages pick it up like any crawled article. It is
+resumable: after each batch is committed, the byte offset of the last fully processed
+record is written to store meta under a key that identifies the file (name, size and a
+digest of its head), and a later run seeks there and goes on.
 Storage is exactly-once even across a crash between the two commits: an article already
 stored for its outlet (same canonical URL) is skipped by the store.
 
@@ -37,19 +39,18 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from breakingon.dedup.near import content_hash, simhash64
 from breakingon.extract.article import MAX_PAGE_BYTES, ExtractorPool
 from breakingon.feeds.sanitize import html_to_text
 from breakingon.feeds.urls import alias_key, canonicalize_url
-from breakingon.records import Article, Extracted, Outlet
+from breakingon.records import Article, Extracted, Extraction, Outlet
 from breakingon.store import Store
-from breakingon.tag.places import geotag
-from breakingon.tag.sections import classify
+from breakingon.tag.facts import article_facts, with_facts
 
 log = logging.getLogger("breakingon.ops.warc")
 
 META_PREFIX = "warc_offset:"
 MIN_TEXT_CHARS = 200  # shorter extractions are navigation or stubs, not articles
+ARCHIVED = Extraction("ok", "warc")  # extracted from an archived page (stored "ok:warc")
 _HEAD_BYTES = 64 * 1024
 _RESYNC_CHUNK = 1 << 20
 
@@ -199,17 +200,15 @@ def read_warc(path: Path, start: int = 0) -> Iterator[ArchivePage | Skipped]:
 
 
 def page_article(page: ArchivePage, ex: Extracted, now: datetime) -> Article | None:
-    """The article of one extracted page (None when the page holds no article text)."""
+    """The article of one extracted page, with its facts (None when the page holds no
+    article text)."""
     url = canonicalize_url(page.url)
     if not url or ex.error or len(ex.text) < MIN_TEXT_CHARS:
         return None
-    title = ex.title or html_to_text(ex.text[:120])
-    text = ex.text
-    section = classify(title, text, ())
-    return Article(
+    art = Article(
         url=url,
-        title=title,
-        text=text,
+        title=ex.title or html_to_text(ex.text[:120]),
+        text=ex.text,
         summary="",
         published=ex.published or page.captured or now,
         first_seen=now,
@@ -218,12 +217,10 @@ def page_article(page: ArchivePage, ex: Extracted, now: datetime) -> Article | N
         language=ex.language,
         item_key=url,
         alias_key=alias_key(url),
-        content_hash=content_hash(text),
-        simhash=simhash64(text),
-        extraction="ok:warc",
-        sections=section.labels,
-        places=geotag(title, text[:5000]),
+        extraction=ARCHIVED,
     )
+    # The extractor detected the language on this very text, as on a crawled page.
+    return with_facts(art, article_facts(art, language_known=True))
 
 
 def outlet_for(url: str) -> Outlet:

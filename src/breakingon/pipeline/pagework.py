@@ -2,12 +2,12 @@
 
 `page_job(body, url, article)` extracts the page (`extract.extract_article`), merges the
 result into the feed's `Article` (falling back to the feed's text, saying why), and
-computes the fields the crawl stage stores with it: language, content hash, SimHash,
-MinHash signature (for the crawl stage's near-duplicate index), section and places.
-It also returns the CPU seconds spent in extraction and in the rest, so benchmarks can
-split the cost by stage. `finish_fields(article)` is the second half alone (for
-articles whose page could not be fetched). `feed_job` parses one fetched feed into
-new `Article` records (`item_to_article`) the same way, with its CPU time.
+puts on it the facts the crawl stage stores with it (`tag.facts.article_facts`:
+language, content hash, sections, places, page kind), keeping the MinHash signature for
+the crawl stage's near-duplicate index. It also returns the CPU seconds spent in
+extraction and in the rest, so benchmarks can split the cost by stage.
+`finish_fields(article)` is the second half alone (for articles whose page could not be
+fetched). Feed documents are parsed by `feeds.ingest`.
 
 Pure: records in, records out. It never touches the store, the network or the clock,
 and imports only stage modules, so a worker process that preloads it stays light.
@@ -16,19 +16,13 @@ and imports only stage modules, so a worker process that preloads it stays light
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from breakingon.dedup.near import fingerprints
 from breakingon.extract.article import extract_article
 from breakingon.extract.pagekind import non_article_kind
-from breakingon.feeds.parse import ParseSettings, parse_feed
-from breakingon.feeds.sanitize import html_to_text
-from breakingon.records import Article, Extracted, Feed, FeedItem
-from breakingon.tag.lang import detect_language
-from breakingon.tag.places import geotag
-from breakingon.tag.sections import classify
+from breakingon.records import EXTRACTED, Article, Extracted, Extraction
+from breakingon.tag.facts import article_facts, with_facts
 
 MIN_EXTRACTED_CHARS = 200  # shorter extractions lose to the feed's own content
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -47,13 +41,13 @@ class PageOutcome:
 def merge_extraction(art: Article, ex: Extracted) -> Article:
     """The article with the page's text and metadata, or the feed's text and a reason."""
     if ex.error:
-        return replace(art, extraction=f"feed_fallback:{ex.error}")
+        return replace(art, extraction=Extraction.fallback(ex.error))
     if len(ex.text) < max(MIN_EXTRACTED_CHARS, len(art.text) // 2):
-        return replace(art, extraction="feed_fallback:too_short")
+        return replace(art, extraction=Extraction.fallback("too_short"))
     if non_article_kind(ex.title, ex.text):
         # A consent wall, bot check or player where the article should be: the feed's
         # own text is the better copy of the report.
-        return replace(art, extraction="feed_fallback:not_article")
+        return replace(art, extraction=Extraction.fallback("not_article"))
     return replace(
         art,
         title=art.title or ex.title,
@@ -61,36 +55,21 @@ def merge_extraction(art: Article, ex: Extracted) -> Article:
         authors=art.authors or ex.authors,
         image=art.image or ex.image,
         language=ex.language or art.language,
-        extraction="ok",
+        extraction=EXTRACTED,
     )
 
 
 def finish_fields(art: Article, *, language_known: bool = False) -> PageOutcome:
-    """Language, hashes, MinHash signature, section and places of one article.
+    """`art` with its facts (`tag.facts.article_facts`) and its MinHash signature.
 
     `language_known`: `art.language` was detected on this very text (by extraction), so
     it is not detected again. `duplicate_of` is left for the caller: it needs the index
     of earlier articles.
     """
     t0 = time.thread_time()
-    text = art.text or art.summary
-    if language_known and art.language:
-        language = art.language
-    else:
-        language = detect_language(f"{art.title}. {text[:2000]}") or art.language
-    section = classify(art.title, text, art.sections)
-    places = geotag(art.title, text[:5000], hint_country=art.country)
-    prints = fingerprints(text)
-    done = replace(
-        art,
-        text=text,
-        language=language,
-        content_hash=prints.content_hash,
-        simhash=prints.simhash,
-        sections=section.labels,
-        places=places,
-    )
-    return PageOutcome(done, prints.signature, finish_cpu_s=time.thread_time() - t0)
+    facts = article_facts(art, language_known=language_known)
+    done = with_facts(art, facts)
+    return PageOutcome(done, facts.signature, finish_cpu_s=time.thread_time() - t0)
 
 
 def warm() -> bool:
@@ -112,58 +91,6 @@ def page_job(body: bytes, url: str, art: Article) -> PageOutcome:
     extracted = extract_article(body, url)
     merged = merge_extraction(art, extracted)
     extract_cpu = time.thread_time() - t0
-    known = merged.extraction == "ok" and merged.language == extracted.language
+    known = merged.extraction == EXTRACTED and merged.language == extracted.language
     out = finish_fields(merged, language_known=known)
     return replace(out, extract_cpu_s=extract_cpu)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedOutcome:
-    """A parsed feed as articles to store, or a typed parse error."""
-
-    articles: tuple[Article, ...] = ()
-    error: str | None = None
-    bozo: str = ""
-    non_unique_guids: bool = False
-    cpu_s: float = 0.0
-
-
-def item_to_article(item: FeedItem, feed: Feed, now: datetime) -> Article:
-    """A feed item as a discovered article (the feed's text until the page is extracted)."""
-    text = html_to_text(item.content_html) if item.content_html else ""
-    return Article(
-        url=item.url,
-        title=item.title,
-        text=text if len(text) > len(item.summary) else item.summary,
-        summary=item.summary,
-        published=item.published,
-        authors=item.authors,
-        image=item.image,
-        item_key=item.item_key,
-        alias_key=item.alias_key,
-        sections=feed.sections,
-        first_seen=now,
-        language=feed.language,
-        extraction="",
-    )
-
-
-def feed_job(
-    body: bytes,
-    headers: Sequence[tuple[str, str]],
-    url: str,
-    now: datetime,
-    cfg: ParseSettings,
-    feed: Feed,
-) -> FeedOutcome:
-    """Parse one fetched feed document and turn its items into articles."""
-    t0 = time.thread_time()
-    parsed = parse_feed(body, tuple(headers), url, now, cfg)
-    if parsed.error:
-        return FeedOutcome(error=parsed.error, bozo=parsed.bozo, cpu_s=time.thread_time() - t0)
-    articles = tuple(item_to_article(i, feed, now) for i in parsed.items)
-    return FeedOutcome(
-        articles=articles,
-        non_unique_guids=parsed.non_unique_guids,
-        cpu_s=time.thread_time() - t0,
-    )

@@ -1,16 +1,17 @@
 """Crawl stage: check due feeds, store their new items, fetch and extract article pages.
 
 Network I/O goes through `breakingon.crawl.http.Fetcher` (SSRF policy, caps, politeness);
-all CPU work (feed parsing, extraction, language, hashes, section, places) runs in worker
-processes with hard time budgets (`breakingon.pipeline.pagework` over `extract.HardTimeoutPool`),
-so the event loop only moves bytes. A feed's new items and its new validators/schedule
-are committed in one transaction (RELIABILITY F1); a failed fetch or parse keeps the old
-validators (A7) and backs off (B3).
+all CPU work (feed parsing in `feeds.ingest`; extraction and the article's facts,
+`tag.facts.article_facts`, in `pipeline.pagework`) runs in worker processes with hard
+time budgets (`extract.HardTimeoutPool`), so the event loop only moves bytes. A feed's new
+items and its new validators/schedule are committed in one transaction; a failed fetch or
+parse keeps the old validators (nothing from a broken or partial body is trusted) and
+backs the feed off.
 
 Feed checks and page fetches are pipelined, not batched: up to a bounded number are in
 flight at once and each call of `check_due_feeds`/`process_discovered` tops the set up,
 returns when some finished and commits those, so one slow host never holds the others
-back (G3). Finished pages are committed in batches (one transaction each).
+back. Finished pages are committed in batches (one transaction each).
 
 This module never opens sockets itself, holds no SQL, and reads no environment.
 """
@@ -33,31 +34,21 @@ from breakingon.crawl.netpolicy import NetPolicy, Resolver
 from breakingon.crawl.schedule import ScheduleSettings, next_check
 from breakingon.dedup.near import NearDuplicateIndex
 from breakingon.extract.article import HardTimeoutPool, WorkerTimeout
-from breakingon.feeds.parse import PARSE_ERROR, PARSE_TIMEOUT, ParseSettings
+from breakingon.feeds.ingest import FeedOutcome, budgeted_feed_job
+from breakingon.feeds.parse import ParseSettings
 from breakingon.ops.metrics import METRICS
-from breakingon.pipeline.pagework import (
-    MIN_EXTRACTED_CHARS,
-    FeedOutcome,
-    PageOutcome,
-    feed_job,
-    finish_fields,
-    item_to_article,
-    page_job,
-    warm,
-)
+from breakingon.pipeline.pagework import PageOutcome, finish_fields, page_job, warm
 from breakingon.pipeline.websub import WebSubSubscriber
-from breakingon.records import Article, Feed, FetchResult
+from breakingon.records import Article, Extraction, Feed, FetchResult
 from breakingon.settings import Settings
 from breakingon.store import Store
 from breakingon.store.base import FeedUpdate
 
 __all__ = [
-    "MIN_EXTRACTED_CHARS",
     "CrawlStage",
     "StageCpu",
     "fetch_bytes",
     "fetch_settings",
-    "item_to_article",
     "net_policy",
     "schedule_settings",
 ]
@@ -273,18 +264,9 @@ class CrawlStage:
 
     async def _parse(self, body: bytes, res: FetchResult, now: datetime, feed: Feed) -> FeedOutcome:
         assert self._pool is not None and self._feed_calls is not None
-        pool, cfg = self._pool, self.parse_cfg
-        args = (body, res.headers, res.final_url, now, cfg, feed)
+        args = (self._pool, body, res.headers, res.final_url, now, self.parse_cfg, feed)
         loop = asyncio.get_running_loop()
-        try:
-            out = await loop.run_in_executor(
-                self._feed_calls, pool.call, feed_job, args, cfg.timeout_s
-            )
-        except WorkerTimeout:
-            return FeedOutcome(error=PARSE_TIMEOUT, bozo=f"parse over {cfg.timeout_s:g} s")
-        except Exception as exc:  # the worker died (memory, signal): typed, never raised
-            return FeedOutcome(error=PARSE_ERROR, bozo=f"{type(exc).__name__}: {exc}"[:300])
-        assert isinstance(out, FeedOutcome)
+        out = await loop.run_in_executor(self._feed_calls, budgeted_feed_job, *args)
         self.cpu.parse += out.cpu_s
         return out
 
@@ -302,10 +284,10 @@ class CrawlStage:
         outcome = res
         if res.error is None and res.status == 200:
             body_hash = hashlib.sha256(res.body).hexdigest()
-            if body_hash != feed.body_hash:  # identical body: skip the parse (B1)
+            if body_hash != feed.body_hash:  # identical body: skip the parse
                 parsed = await self._parse(res.body, res, now, feed)
                 if parsed.error:
-                    # Nothing from a broken or partial body is stored, validators kept (A7).
+                    # Nothing from a broken or partial body is stored, validators kept.
                     outcome = replace(res, error=parsed.error, detail=parsed.bozo)
                     body_hash = None
                 else:
@@ -344,7 +326,7 @@ class CrawlStage:
             METRICS.errors.labels(stage="feed").inc()
         ids = await self._db(self.store.save_feed_check, feed.id, update, fresh, "discovered")
         if self.websub is not None and ok and res.status == 200:
-            try:  # hubs the feed advertises; a dead hub never stops polling (B6)
+            try:  # hubs the feed advertises; a dead hub never stops polling
                 await self.websub.sync_from_fetch(feed, res)
             except Exception:
                 log.exception("websub sync failed for %s", feed.url)
@@ -412,7 +394,7 @@ class CrawlStage:
             log.exception("page failed: %s", art.url)
             METRICS.errors.labels(stage="page").inc()
             return await self._finish_local(
-                replace(art, extraction=f"feed_fallback:error:{type(exc).__name__}")
+                replace(art, extraction=Extraction.fallback(f"error:{type(exc).__name__}"))
             )
 
     async def _finish_local(self, art: Article) -> PageOutcome:
@@ -423,13 +405,13 @@ class CrawlStage:
     async def _page(self, art: Article) -> PageOutcome:
         assert self._pool is not None and self._page_calls is not None
         if not art.url:
-            return await self._finish_local(replace(art, extraction="feed_fallback:no_link"))
+            return await self._finish_local(replace(art, extraction=Extraction.fallback("no_link")))
         started = self.clock()
         res = await self._fetcher.fetch(art.url, kind="page")
         METRICS.fetches.labels(kind="page", outcome=res.error or str(res.status)).inc()
         if res.error or res.status != 200:
             return await self._finish_local(
-                replace(art, extraction=f"feed_fallback:{res.error or res.status}")
+                replace(art, extraction=Extraction.fallback(f"{res.error or res.status}"))
             )
         t0 = self.clock()
         loop = asyncio.get_running_loop()
@@ -444,27 +426,18 @@ class CrawlStage:
             )
         except WorkerTimeout:
             return await self._finish_local(
-                replace(art, extraction="feed_fallback:extract_timeout")
+                replace(art, extraction=Extraction.fallback("extract_timeout"))
             )
         except Exception:  # the worker died: the feed's text stands, with the reason
-            return await self._finish_local(replace(art, extraction="feed_fallback:extract_error"))
+            return await self._finish_local(
+                replace(art, extraction=Extraction.fallback("extract_error"))
+            )
         assert isinstance(out, PageOutcome)
         self.cpu.extract += out.extract_cpu_s
         self.cpu.finish += out.finish_cpu_s
         METRICS.stage_seconds.labels(stage="extract").observe((self.clock() - t0).total_seconds())
         METRICS.stage_seconds.labels(stage="page").observe((self.clock() - started).total_seconds())
         return out
-
-    async def fetch_page(self, art: Article) -> Article:
-        """Fetch and extract one article page (no duplicate check); fall back to the
-        feed's text, saying why in `extraction`."""
-        return (await self._guarded_page(art)).article
-
-    def finish_article(self, art: Article) -> Article:
-        """Language, hashes, syndicated-copy link, sections and places of one article."""
-        assert art.id is not None and self._dedup is not None
-        out = finish_fields(art)
-        return self._link_copies([out])[0]
 
     async def _commit_pages(self, outcomes: Iterable[PageOutcome]) -> None:
         done = sorted(outcomes, key=lambda o: o.article.id or 0)

@@ -1,19 +1,18 @@
-"""WebSub subscriber (W3C WebSub, RELIABILITY B6): push delivery for feeds that offer a hub.
+"""WebSub subscriber (W3C WebSub): push delivery for feeds that offer a hub.
 
-Pure parts (no I/O): `discover_hubs` finds a feed's hubs and self URL in HTTP `Link`
-headers (they win, as the spec says) or in the document (Atom/RSS `<link rel="hub">`,
-JSON Feed `hubs`); `check_signature` verifies `X-Hub-Signature` (sha1, sha256, sha384,
-sha512 HMAC of the raw body with the subscription's secret, compared in constant time);
-`verify_intent` decides whether a hub's verification GET is one we asked for;
-`renewal_time` says when to renew before a lease ends.
+The protocol's pure parts (hub discovery, signatures, lease timing) are in
+`feeds.websub`. Here: `verify_intent` decides whether a hub's verification GET is one we
+asked for, and `apply_intent` what it does to the stored subscription.
 
 The service, `WebSubSubscriber`, sends subscribe/unsubscribe requests to hubs THROUGH the
-project's `Fetcher` (`post_form`: same SSRF policy, resolver, pinned connections and
-connect hook as every fetch, so a private or loopback hub that is not allow-listed is
+project's `Fetcher` (`Fetcher.post_form`: same SSRF policy, resolver, pinned connections
+and connect hook as every fetch, so a private or loopback hub that is not allow-listed is
 refused before any connection), with one unguessable capability callback URL per
 subscription (`<public_base_url>/websub/<token>`). `ingest_push` stores pushed content
-exactly like a polled fetch (parse_feed_budgeted, item_to_article) without touching the
-feed's schedule or validators, so polling goes on whatever the hub does.
+exactly like a polled fetch (the same `feeds.ingest.feed_job` in the same kind of worker
+pool, then the same page fetch and `tag.facts.article_facts` once the articles are
+claimed) without touching the feed's schedule or validators, so polling goes on
+whatever the hub does.
 
 This module never reads the environment, never edits a feed's schedule and opens no socket
 of its own: all outbound traffic goes through the Fetcher handed to it.
@@ -22,27 +21,18 @@ of its own: all outbound traffic goes through the Fetcher handed to it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import io
-import json
 import logging
-import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal
-from urllib.parse import urlencode, urljoin
 
-import defusedxml.ElementTree as SafeET
-import httpx
-
-from breakingon.crawl.http import Fetcher, parse_retry_after
-from breakingon.crawl.netpolicy import BlockedAddress, DnsError, check_url, parse_ip_literal
-from breakingon.feeds.parse import ParseSettings, parse_feed_budgeted
+from breakingon.crawl.http import Fetcher
+from breakingon.extract.article import HardTimeoutPool, shared_pool
+from breakingon.feeds.ingest import budgeted_feed_job
+from breakingon.feeds.parse import ParseSettings
+from breakingon.feeds.websub import HubLinks, discover_hubs, renewal_time
 from breakingon.ops.metrics import METRICS
-from breakingon.pipeline.pagework import item_to_article
 from breakingon.records import Feed, FetchResult
 from breakingon.settings import Settings
 from breakingon.store.base import Store, WebSubState, WebSubSubscription
@@ -51,168 +41,7 @@ log = logging.getLogger("breakingon.pipeline.websub")
 
 # Hub subscriptions are rare and the hub answers with an empty 202: a small cap is plenty.
 _HUB_RESPONSE_CAP = 64 * 1024
-# A feed advertising more hubs than this is not going to get them all tried.
-MAX_HUBS = 8
-# Only the head of a document is searched: hub links sit in the feed's header.
-_DISCOVERY_HEAD = 256 * 1024
 MAX_CHALLENGE = 1024
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
-SIGNATURE_ALGORITHMS: Mapping[str, Callable[[], hashlib._Hash]] = {
-    "sha1": hashlib.sha1,
-    "sha256": hashlib.sha256,
-    "sha384": hashlib.sha384,
-    "sha512": hashlib.sha512,
-}
-SignatureVerdict = Literal["ok", "missing", "malformed", "unsupported", "mismatch"]
-_ATOM_NS = "{http://www.w3.org/2005/Atom}"
-_ITEM_TAGS = frozenset({"item", "entry"})
-_LINK_TAG = re.compile(rb"<(?:[A-Za-z0-9_]+:)?link\b([^>]{0,2000})>", re.IGNORECASE)
-_ATTR = re.compile(rb"""([A-Za-z_:][-A-Za-z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-
-
-# --- discovery -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class HubLinks:
-    """What a feed advertises: its hubs (absolute http(s) URLs) and its self URL."""
-
-    hubs: tuple[str, ...] = ()
-    self_url: str = ""
-
-
-def parse_link_header(values: Sequence[str]) -> list[tuple[str, frozenset[str]]]:
-    """(target, rels) of each link in RFC 8288 `Link` header values; rels lower-cased."""
-    out: list[tuple[str, frozenset[str]]] = []
-    for value in values:
-        for m in re.finditer(
-            r"<([^>]*)>((?:\s*;\s*[^,;<=]+(?:=\s*(?:\"[^\"]*\"|[^,;]*))?)*)", value
-        ):
-            rels: set[str] = set()
-            for p in re.finditer(r";\s*([A-Za-z*]+)\s*=\s*(\"[^\"]*\"|[^,;\s]*)", m.group(2)):
-                if p.group(1).lower() == "rel":
-                    rels.update(p.group(2).strip('"').lower().split())
-            out.append((m.group(1).strip(), frozenset(rels)))
-    return out
-
-
-def _absolute(href: str, base: str) -> str:
-    url = urljoin(base, href.strip())
-    return url if check_url(url) is None else ""
-
-
-def _links_from_xml(head: bytes) -> list[tuple[str, frozenset[str]]]:
-    """rel/href of <link> elements before the first item/entry (DTDs refused)."""
-    found: list[tuple[str, frozenset[str]]] = []
-    try:
-        for event, el in SafeET.iterparse(io.BytesIO(head), events=("start",), forbid_dtd=True):
-            assert event == "start"
-            tag = el.tag if isinstance(el.tag, str) else ""
-            local = tag.rsplit("}", 1)[-1]
-            if local in _ITEM_TAGS:
-                break
-            if local == "link" and (tag.startswith(_ATOM_NS) or "href" in el.attrib):
-                href = el.attrib.get("href", "")
-                if href:
-                    found.append((href, frozenset(el.attrib.get("rel", "").lower().split())))
-    except Exception:  # broken or hostile XML: fall back to a plain scan of the head
-        if found:
-            return found
-        return _links_from_scan(head)
-    return found
-
-
-def _links_from_scan(head: bytes) -> list[tuple[str, frozenset[str]]]:
-    out: list[tuple[str, frozenset[str]]] = []
-    cut = min((i for i in (head.find(b"<item"), head.find(b"<entry")) if i >= 0), default=-1)
-    for m in _LINK_TAG.finditer(head if cut < 0 else head[:cut]):
-        attrs = {
-            k.decode("ascii", "replace").lower(): (v1 or v2).decode("utf-8", "replace")
-            for k, v1, v2 in _ATTR.findall(m.group(1))
-        }
-        if attrs.get("href"):
-            out.append((attrs["href"], frozenset(attrs.get("rel", "").lower().split())))
-    return out
-
-
-def _links_from_json(text: str) -> HubLinks | None:
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(doc, dict):
-        return None
-    hubs: list[str] = []
-    raw = doc.get("hubs")
-    if isinstance(raw, list):
-        for h in raw:
-            if isinstance(h, dict) and isinstance(h.get("url"), str):
-                kind = str(h.get("type", "")).lower()
-                if kind in ("websub", "pubsubhubbub", ""):
-                    hubs.append(h["url"])
-    feed_url = doc.get("feed_url")
-    return HubLinks(tuple(hubs), feed_url if isinstance(feed_url, str) else "")
-
-
-def discover_hubs(body: bytes, headers: Sequence[tuple[str, str]], url: str) -> HubLinks:
-    """The hubs and self URL a fetched feed advertises; empty when it offers no hub.
-
-    HTTP `Link` headers win over the document (W3C WebSub §4). Relative URLs are resolved
-    against `url` (the final URL of the fetch); only well-formed http(s) URLs are kept,
-    at most `MAX_HUBS`, in the order given. Never raises.
-    """
-    header_links = parse_link_header([v for k, v in headers if k.lower() == "link"])
-    links = header_links if any("hub" in rels for _, rels in header_links) else []
-    self_url = ""
-    if not links:
-        head = body[:_DISCOVERY_HEAD]
-        stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if stripped[:1] in (b"{", b"["):
-            parsed = _links_from_json(body.decode("utf-8", "replace"))
-            links = [(h, frozenset({"hub"})) for h in parsed.hubs] if parsed else []
-            self_url = parsed.self_url if parsed else ""
-        else:
-            links = _links_from_xml(head)
-        self_url = next((h for h, rels in header_links if "self" in rels), "") or self_url
-    hubs: list[str] = []
-    for href, rels in links:
-        if "self" in rels and not self_url:
-            self_url = href
-        if "hub" in rels:
-            absolute = _absolute(href, url)
-            if absolute and absolute not in hubs:
-                hubs.append(absolute)
-    return HubLinks(tuple(hubs[:MAX_HUBS]), _absolute(self_url, url) if self_url else "")
-
-
-# --- signatures, intent, leases ----------------------------------------------------------
-
-
-def sign(secret: str, body: bytes, algorithm: str = "sha256") -> str:
-    """The `X-Hub-Signature` value a hub sends for `body` (tests and fakes use it)."""
-    digest = hmac.new(secret.encode(), body, SIGNATURE_ALGORITHMS[algorithm]).hexdigest()
-    return f"{algorithm}={digest}"
-
-
-def check_signature(secret: str, body: bytes, header: str | None) -> SignatureVerdict:
-    """Check an `X-Hub-Signature` header ("<method>=<hex>") against the raw body.
-
-    "ok" only for a supported method whose HMAC matches (constant-time comparison);
-    any other verdict means the content must be dropped (the spec still wants a 2xx).
-    """
-    if header is None or not header.strip():
-        return "missing"
-    method, sep, given = header.strip().partition("=")
-    if not sep or not given:
-        return "malformed"
-    algo = SIGNATURE_ALGORITHMS.get(method.strip().lower())
-    if algo is None:
-        return "unsupported"
-    given = given.strip().lower()
-    if not re.fullmatch(r"[0-9a-f]+", given):
-        return "malformed"
-    expected = hmac.new(secret.encode(), body, algo).hexdigest()
-    return "ok" if hmac.compare_digest(expected, given) else "mismatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,16 +98,6 @@ def verify_intent(
     return IntentVerdict(False, f"mode {mode[:40]!r} does not match")
 
 
-def renewal_time(verified_at: datetime, lease_seconds: int) -> datetime:
-    """When to renew a lease granted at `verified_at`: always before it ends.
-
-    The margin is a tenth of the lease, at least 5 minutes, at most half the lease (so a
-    10-day lease renews a day early and a 10-minute lease 5 minutes early).
-    """
-    margin = min(max(lease_seconds * 0.1, 300.0), lease_seconds * 0.5)
-    return verified_at + timedelta(seconds=lease_seconds - margin)
-
-
 def apply_intent(
     sub: WebSubSubscription, verdict: IntentVerdict, now: datetime
 ) -> WebSubSubscription:
@@ -299,95 +118,6 @@ def apply_intent(
     )
 
 
-# --- the hub request, through the Fetcher ------------------------------------------------
-
-
-async def post_form(fetcher: Fetcher, url: str, form: Mapping[str, str]) -> FetchResult:
-    """POST a form to `url` under the Fetcher's SSRF policy; never raises for network trouble.
-
-    The Fetcher only GETs; this reuses its policy, resolver, pinned connection pool and
-    connect hook (so the same checks and the same test hooks apply) and its deadline. No
-    redirects are followed (a hub that redirects a subscription is refused). A 2xx is a
-    success; anything else is a typed error as in `Fetcher.fetch`.
-    """
-    reason = check_url(url)
-    if reason is not None:
-        return FetchResult(url=url, final_url=url, error="bad_url", detail=reason)
-    target = httpx.URL(url)
-    host = target.raw_host.decode("ascii").lower()
-    port = target.port or (443 if target.scheme == "https" else 80)
-    literal = parse_ip_literal(host)
-    why = None if literal is None else fetcher.policy.is_allowed_ip(literal)
-    if why is not None:
-        log.warning("refused hub %s: address_not_allowed (%s)", url, why)
-        return FetchResult(url=url, final_url=url, error="address_not_allowed", detail=why)
-    wait = fetcher.host_wait_s(url)
-    if wait > 0:
-        return FetchResult(url=url, final_url=url, error="rate_limited", retry_after_s=wait)
-    client = fetcher._client
-    assert client is not None, "use `async with Fetcher(...)`"
-    s = fetcher.settings
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    try:
-        async with asyncio.timeout(s.total_deadline):
-            ips = await fetcher.policy.resolve_and_check(host, port, fetcher._resolver)
-            fetcher._pins[(host, port)] = ips[0]
-            async with client.stream(
-                "POST",
-                target,
-                content=urlencode(form).encode(),
-                headers={
-                    "User-Agent": s.user_agent,
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": "*/*",
-                },
-            ) as resp:
-                body = bytearray()
-                async for chunk in resp.aiter_raw():
-                    body.extend(chunk[: _HUB_RESPONSE_CAP - len(body)])
-                    if len(body) >= _HUB_RESPONSE_CAP:
-                        break
-    except BlockedAddress as exc:
-        log.warning("refused hub %s: address_not_allowed (%s)", url, exc.reason)
-        return FetchResult(url=url, final_url=url, error="address_not_allowed", detail=exc.reason)
-    except DnsError as exc:
-        return FetchResult(url=url, final_url=url, error="dns", detail=str(exc))
-    except TimeoutError:
-        return FetchResult(
-            url=url, final_url=url, error="deadline_exceeded", detail="hub request deadline"
-        )
-    except httpx.TimeoutException as exc:
-        return FetchResult(url=url, final_url=url, error="timeout", detail=str(exc))
-    except (httpx.ConnectError, OSError) as exc:
-        return FetchResult(url=url, final_url=url, error="connect", detail=str(exc)[:300])
-    except httpx.HTTPError as exc:
-        return FetchResult(url=url, final_url=url, error="protocol", detail=str(exc)[:300])
-    headers = tuple((k, v) for k, v in resp.headers.multi_items())
-    status = resp.status_code
-    elapsed = loop.time() - started
-    error: str | None = None
-    retry_after: float | None = None
-    if status in (429, 503):
-        retry_after = parse_retry_after(
-            resp.headers.get("retry-after"), datetime.now(UTC), s.retry_after_cap_s
-        )
-        error = "rate_limited" if status == 429 or retry_after is not None else "http_503"
-    elif not 200 <= status < 300:
-        error = f"http_{status}"
-    return FetchResult(
-        url=url,
-        final_url=url,
-        status=status,
-        body=bytes(body),
-        headers=headers,
-        retry_after_s=retry_after,
-        error=error,
-        detail=bytes(body[:300]).decode("utf-8", "replace") if error else "",
-        elapsed_s=elapsed,
-    )
-
-
 # --- pushed content -----------------------------------------------------------------------
 
 
@@ -401,6 +131,12 @@ class PushOutcome:
     detail: str = ""
 
 
+def push_pool() -> HardTimeoutPool:
+    """The worker pool pushed documents are parsed in when the caller has none (a web
+    process): the same worker module and job as the crawl stage's pool."""
+    return shared_pool("ingest", workers=2, preload=("breakingon.feeds.ingest",))
+
+
 async def ingest_push(
     store: Store,
     feed: Feed,
@@ -408,21 +144,30 @@ async def ingest_push(
     headers: Sequence[tuple[str, str]],
     now: datetime,
     cfg: ParseSettings | None = None,
+    pool: HardTimeoutPool | None = None,
 ) -> PushOutcome:
     """Store a pushed feed document as new articles of `feed`, like a polled fetch would.
 
-    Parsed with `parse_feed_budgeted` (worker process, time budget), items turned into
-    articles with `item_to_article`, known items skipped (`known_item_keys`), new ones
-    stored 'discovered' (their pages are fetched and extracted like any other) with
-    `save_pushed_articles`, which leaves the feed's schedule and validators alone.
+    Parsed into articles by `feeds.ingest.feed_job` in a worker of `pool` (the crawl stage's,
+    or `push_pool()`) under the parse time budget, exactly as a polled document is; known
+    items skipped (`known_item_keys`), new ones stored 'discovered' (their pages are
+    fetched and their facts computed like any other) with `save_pushed_articles`, which
+    leaves the feed's schedule and validators alone.
     """
     assert feed.id is not None
     parsed = await asyncio.to_thread(
-        parse_feed_budgeted, body, tuple(headers), feed.url, now, cfg or ParseSettings()
+        budgeted_feed_job,
+        pool or push_pool(),
+        body,
+        tuple(headers),
+        feed.url,
+        now,
+        cfg or ParseSettings(),
+        feed,
     )
     if parsed.error:
         return PushOutcome(error=parsed.error, detail=parsed.bozo[:300])
-    articles = [item_to_article(item, feed, now) for item in parsed.items]
+    articles = list(parsed.articles)
     if not articles:
         return PushOutcome()
     known = await asyncio.to_thread(
@@ -612,7 +357,7 @@ class WebSubSubscriber:
         if mode == "subscribe":
             form["hub.lease_seconds"] = str(self.cfg.lease_seconds)
             form["hub.secret"] = sub.secret
-        return await post_form(self.fetcher, sub.hub, form)
+        return await self.fetcher.post_form(sub.hub, form, max_response_bytes=_HUB_RESPONSE_CAP)
 
     async def _request(self, sub: WebSubSubscription) -> WebSubSubscription:
         """Send a (re-)subscribe request for `sub` and record when to try again."""

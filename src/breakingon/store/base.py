@@ -256,7 +256,7 @@ class CrawlStore(ArticleClaims, Protocol):
 
     def save_extracted(self, articles: Sequence[Article]) -> None:
         """Store extraction results (text, language, hashes, duplicate_of, sections,
-        places) and move the articles to state 'extracted', releasing their leases."""
+        places, page kind) and move the articles to state 'extracted', releasing their leases."""
         ...
 
     def known_item_keys(self, feed_id: int, items: Sequence[tuple[str, str, str]]) -> set[str]:
@@ -273,8 +273,6 @@ class CrawlStore(ArticleClaims, Protocol):
         """For each hash, the two lowest ids of articles past discovery with that content
         hash (so a caller can skip its own id); hashes with none are left out."""
         ...
-
-    def recent_simhashes(self, since: datetime, limit: int) -> list[tuple[int, int]]: ...
 
 
 class WebSubStore(Protocol):

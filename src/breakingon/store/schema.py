@@ -5,10 +5,8 @@ live database. A migration that changes the schema changes this module in the sa
 commit, and `tests/store/test_schema.py` checks, on freshly migrated SQLite and
 PostgreSQL databases, that the two agree (tables, columns, types, nullability).
 
-`metadata` holds the tables at `LATEST`, the newest revision described here (the
-`articles.page_kind` column comes with revision 0004). `tables(head)` gives the tables
-as the migrations up to `head` leave them, for a checkout whose newest migration is
-older than `LATEST`: only columns added after revision 0003 are left out.
+`metadata` holds the tables at `LATEST`, the newest revision described here; the test
+fails when a new migration lands without its description here.
 
 Not described here, on purpose: the full-text search index, which revision 0001 makes
 in each dialect's own way and the store queries with raw SQL. On SQLite those are the
@@ -19,13 +17,9 @@ triggers that keep them current); on PostgreSQL the generated `tsv` columns of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
-
 import sqlalchemy as sa
 
 LATEST = "0004"  # the newest migration revision this module describes
-PAGE_KIND_REVISION = "0004"  # the revision that adds articles.page_kind
 
 SEARCH_TABLES = ("articles_fts", "stories_fts")  # SQLite only, with their shadow tables
 SEARCH_COLUMNS = (("articles", "tsv"), ("stories", "tsv"))  # PostgreSQL only
@@ -37,9 +31,8 @@ def _lease() -> list[sa.Column[object]]:
     return [sa.Column("lease_owner", sa.Text), sa.Column("lease_until", TS)]
 
 
-def _define(md: sa.MetaData, head: str) -> None:
-    """Add the tables as migrations up to `head` create them to `md`. Revisions are
-    zero-padded numbers ("0001", ...), so they compare as strings."""
+def _define(md: sa.MetaData) -> None:
+    """Add the tables as the migrations up to `LATEST` leave them to `md`."""
     # -- revision 0001 ---------------------------------------------------------------
     sa.Table(
         "sources",
@@ -85,12 +78,8 @@ def _define(md: sa.MetaData, head: str) -> None:
         *_lease(),
         sa.Index("ix_feeds_due", "status", "next_check_at"),
     )
-    page_kind = (
-        # revision 0004: the non-article kind of the page ("" for a news report)
-        [sa.Column("page_kind", sa.Text, nullable=False, server_default="")]
-        if head >= PAGE_KIND_REVISION
-        else []
-    )
+    # revision 0004: the non-article kind of the page ("" for a news report)
+    page_kind = [sa.Column("page_kind", sa.Text, nullable=False, server_default="")]
     sa.Table(
         "articles",
         md,
@@ -269,7 +258,7 @@ def _define(md: sa.MetaData, head: str) -> None:
 
 
 metadata = sa.MetaData()
-_define(metadata, LATEST)
+_define(metadata)
 
 sources = metadata.tables["sources"]
 feeds = metadata.tables["feeds"]
@@ -284,13 +273,3 @@ runs = metadata.tables["runs"]
 meta = metadata.tables["meta"]
 leases = metadata.tables["leases"]
 websub = metadata.tables["websub"]
-
-
-@cache
-def tables(head: str) -> Mapping[str, sa.Table]:
-    """The tables, by name, as the migrations up to revision `head` leave them."""
-    if head >= LATEST:
-        return metadata.tables
-    md = sa.MetaData()
-    _define(md, head)
-    return md.tables

@@ -77,7 +77,7 @@ class SQLStore(_FeedsMixin, _ArticlesMixin, _StoriesMixin, _OpsMixin):
             raise StoreError(f"cannot open the database at {url}: {msg}") from None
         # The tables as this code's migrations made them (never reflected from the
         # database: a newer schema is refused above, an older one was just upgraded).
-        self.t = schema.tables(head_revision())
+        self.t = schema.metadata.tables
 
     # -- engine and migrations ---------------------------------------------------------
     @staticmethod

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from breakingon.records import Article, Outlet
 from breakingon.store.base import ArticleState
-from breakingon.store.codec import clean_text, dumps, place_to_dict
+from breakingon.store.codec import clean_text
 from breakingon.store.sql_base import _now, _SQLBase, _utc
 
 
@@ -56,7 +56,6 @@ class _ArticlesMixin(_SQLBase):
                 {
                     "_id": art.id,
                     "published": _utc(art.published),
-                    "places": dumps([place_to_dict(p) for p in art.places]),
                     **self._article_values(art),
                 }
             )
@@ -100,7 +99,7 @@ class _ArticlesMixin(_SQLBase):
                 seen.update((r.alias_key, r.title) for r in rows)
             for key, alias, title in items:
                 if key not in known and alias and (alias, title) in seen:
-                    known.add(key)  # the same item under a changed GUID (C7)
+                    known.add(key)  # the same item under a changed GUID or moved host
         return known
 
     def recent_texts(self, since: datetime, limit: int) -> list[tuple[int, str, datetime]]:
@@ -158,17 +157,6 @@ class _ArticlesMixin(_SQLBase):
                     if len(ids) < 2:
                         ids.append(int(r.id))
         return {h: tuple(ids) for h, ids in found.items()}
-
-    def recent_simhashes(self, since: datetime, limit: int) -> list[tuple[int, int]]:
-        a = self.t["articles"]
-        with self._read() as conn:
-            rows = conn.execute(
-                sa.select(a.c.id, a.c.simhash)
-                .where(a.c.published >= since, a.c.state != "discovered", a.c.simhash != 0)
-                .order_by(a.c.id.desc())
-                .limit(limit)
-            )
-            return [(int(r.id), int(r.simhash) & 0xFFFFFFFFFFFFFFFF) for r in rows]
 
     def get_article(self, article_id: int) -> Article | None:
         a = self.t["articles"]

@@ -17,9 +17,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from breakingon.records import Article, Outlet
+from breakingon.records import Article, Extraction, Outlet
 from breakingon.store.base import ArticleState
-from breakingon.store.codec import clean_text, dumps, loads_tuple, places_from_json, to_utc
+from breakingon.store.codec import (
+    clean_text,
+    dumps,
+    loads_tuple,
+    place_to_dict,
+    places_from_json,
+    to_utc,
+)
 
 TEXT_CAP = 200_000
 TITLE_CAP = 1_000
@@ -33,6 +40,27 @@ def _utc(dt: datetime | None) -> datetime:
     out = to_utc(dt)
     assert out is not None
     return out
+
+
+def extraction_text(e: Extraction | None) -> str:
+    """The stored form of an extraction: "" (not extracted yet), "ok", "ok:<note>" or
+    "feed_fallback:<reason>" (the text rows have always held)."""
+    if e is None:
+        return ""
+    return f"{e.status}:{e.reason}" if e.reason else e.status
+
+
+def extraction_from_text(text: str) -> Extraction | None:
+    """The inverse of `extraction_text`; text of no known status reads as a fallback
+    with that text as its reason."""
+    if not text:
+        return None
+    status, _, reason = text.partition(":")
+    if status == "ok":
+        return Extraction("ok", reason)
+    if status == "feed_fallback":
+        return Extraction("feed_fallback", reason)
+    return Extraction("feed_fallback", text)
 
 
 def _signed64(v: int) -> int:
@@ -121,8 +149,10 @@ class _SQLBase:
             "content_hash": a.content_hash,
             "simhash": _signed64(a.simhash),
             "duplicate_of": a.duplicate_of,
-            "extraction": a.extraction[:200],
+            "extraction": extraction_text(a.extraction)[:200],
             "sections": dumps(list(a.sections)),
+            "places": dumps([place_to_dict(p) for p in a.places]),
+            "page_kind": a.page_kind[:200],
         }
 
     def _insert_new(
@@ -192,9 +222,10 @@ class _SQLBase:
             content_hash=r.content_hash,
             simhash=r.simhash & 0xFFFFFFFFFFFFFFFF,
             duplicate_of=r.duplicate_of,
-            extraction=r.extraction,
+            extraction=extraction_from_text(r.extraction),
             sections=loads_tuple(r.sections),
             places=places_from_json(r.places),
+            page_kind=r.page_kind,
             story_id=r.story_id,
         )
 

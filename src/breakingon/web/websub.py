@@ -1,9 +1,9 @@
 """The WebSub callback route: `/websub/<token>`, passed to `create_app(extra_routes=...)`.
 
 GET is the hub's intent verification: the challenge is echoed (200 text/plain) only for a
-subscription we requested whose topic and mode match (`websub.verify_intent`), else 404.
+subscription we requested whose topic and mode match (`pipeline.websub.verify_intent`), else 404.
 POST is content distribution: the body is checked against the subscription's secret
-(`websub.check_signature`); a missing or wrong signature drops it, still answered 2xx as
+(`feeds.websub.check_signature`); a missing or wrong signature drops it, still answered 2xx as
 the spec permits (and indistinguishable from an accepted body, so a forger learns
 nothing); a valid one is handed to the ingestion function. An unknown token answers 410,
 which tells a hub to forget the subscription.
@@ -23,12 +23,12 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from breakingon.extract.article import HardTimeoutPool
+from breakingon.feeds.websub import TOKEN_PATTERN, check_signature
 from breakingon.pipeline.websub import (
-    TOKEN_PATTERN,
     PushOutcome,
     WebSubSettings,
     apply_intent,
-    check_signature,
     ingest_push,
     verify_intent,
 )
@@ -50,9 +50,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def store_push(store: Store, clock: Callable[[], datetime] = _utcnow) -> PushIngest:
+def store_push(
+    store: Store,
+    clock: Callable[[], datetime] = _utcnow,
+    pool: HardTimeoutPool | None = None,
+) -> PushIngest:
     """The default ingestion: `websub.ingest_push` into the subscription's feed, unless the
-    feed is gone or not active (a paused feed takes no pushed items either)."""
+    feed is gone or not active (a paused feed takes no pushed items either). `pool`: the
+    worker pool to parse in (a crawl stage's), else the shared push pool."""
 
     async def ingest(
         sub: WebSubSubscription, body: bytes, headers: Sequence[tuple[str, str]]
@@ -60,7 +65,7 @@ def store_push(store: Store, clock: Callable[[], datetime] = _utcnow) -> PushIng
         feed: Feed | None = await asyncio.to_thread(store.get_feed, sub.feed_id)
         if feed is None or feed.status != "active":
             return None
-        out = await ingest_push(store, feed, body, headers, clock())
+        out = await ingest_push(store, feed, body, headers, clock(), pool=pool)
         if out.error:
             log.warning("pushed content for %s not stored: %s %s", feed.url, out.error, out.detail)
         return out
