@@ -3,12 +3,14 @@
 `load_settings(environ, path=None)` reads `BREAKINGON_*` environment variables and an
 optional TOML file (the file's keys are the variable names without the prefix, in lower
 case, e.g. `site_name = "Daily Wire"`; environment variables win). Errors name the
-variable. Nothing else in the package reads the environment.
+variable. `from_environment()` is the same over this process's environment: nothing
+else in the package reads the environment.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -155,6 +157,11 @@ def load_settings(environ: Mapping[str, str], path: Path | str | None = None) ->
     settings = Settings(**values)
     _validate(settings)
     return settings
+
+
+def from_environment(path: Path | str | None = None) -> Settings:
+    """`load_settings` over this process's environment (and BREAKINGON_CONFIG)."""
+    return load_settings(os.environ, path)
 
 
 def _validate(s: Settings) -> None:
