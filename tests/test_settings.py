@@ -69,3 +69,11 @@ def test_from_environment_reads_this_process(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("BREAKINGON_PORT", "eighty")
     with pytest.raises(SettingsError, match="BREAKINGON_PORT"):
         from_environment()
+
+
+def test_embed_precisions_are_the_encoders() -> None:
+    """Settings validate the embedder's modes without importing the clustering stage."""
+    from breakingon.cluster.embed import PRECISIONS
+    from breakingon.settings import EMBED_PRECISIONS
+
+    assert EMBED_PRECISIONS == PRECISIONS

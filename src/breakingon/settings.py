@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "BREAKINGON_"
+# The embedder's modes (breakingon.cluster.embed.PRECISIONS, kept equal by a test): named
+# here so that loading settings imports no stage.
+EMBED_PRECISIONS = ("auto", "float32", "bfloat16")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -180,10 +183,8 @@ def _validate(s: Settings) -> None:
         )
     if s.admin_token and len(s.admin_token) < 16:
         raise SettingsError(f"{PREFIX}ADMIN_TOKEN: use at least 16 characters")
-    from breakingon.cluster.embed import PRECISIONS  # the encoder owns its modes
-
-    if s.embed_precision not in PRECISIONS:
-        want, got = ", ".join(PRECISIONS), s.embed_precision
+    if s.embed_precision not in EMBED_PRECISIONS:
+        want, got = ", ".join(EMBED_PRECISIONS), s.embed_precision
         raise SettingsError(f"{PREFIX}EMBED_PRECISION: expected one of {want}, got {got!r}")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")
