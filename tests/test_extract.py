@@ -1,4 +1,4 @@
-"""Article extraction: the pure function, the hard-timeout pool (D6), the CLI, and an
+"""Article extraction: the pure function, the hard-timeout pool, the CLI, and an
 AEB regression gate using bench/extraction's scorer."""
 
 from __future__ import annotations

@@ -44,9 +44,9 @@ class Settings:
     admin_token: str = ""  # "" disables the admin API
     fetch_allow_networks: tuple[Network, ...] = ()
     fetch_concurrency: int = 16
-    per_host_concurrency: int = 1  # one request at a time per host, spaced (B4)
+    per_host_concurrency: int = 1  # one request at a time per host, spaced by the delay
     per_host_delay_s: float = 1.0
-    fetch_max_connections: int = 512  # open sockets, idle keep-alives included (G4)
+    fetch_max_connections: int = 512  # cap on open sockets, idle keep-alives included
     min_poll_interval_s: int = 120
     max_poll_interval_s: int = 21600
     fetch_timeout_s: float = 30.0
