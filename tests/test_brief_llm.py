@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from breakingon.crawl.api import ApiClient, ApiError
 from breakingon.story.brief.extractive import BriefSource, write_brief
 from breakingon.story.brief.llm import LLMSettings, rewrite_brief
 
@@ -42,6 +43,7 @@ class _Fake:
     def __init__(self) -> None:
         self.answer: dict[str, Any] = {}
         self.status = 200
+        self.raw: bytes | None = None  # sent as the body instead of the JSON reply
         self.requests: list[tuple[str, dict[str, str], dict[str, Any]]] = []
 
 
@@ -55,7 +57,7 @@ def fake_llm() -> Iterator[tuple[str, _Fake]]:
             state.requests.append((self.path, dict(self.headers.items()), body))
             content = json.dumps(state.answer)
             reply = {"choices": [{"message": {"role": "assistant", "content": content}}]}
-            data = json.dumps(reply).encode()
+            data = json.dumps(reply).encode() if state.raw is None else state.raw
             self.send_response(state.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -73,6 +75,13 @@ def fake_llm() -> Iterator[tuple[str, _Fake]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture()
+def api() -> Iterator[ApiClient]:
+    """The pipeline's long-lived JSON client (crawl/api.py), the only socket owner."""
+    with ApiClient(timeout_s=10) as client:
+        yield client
 
 
 def _settings(url: str) -> LLMSettings:
@@ -98,14 +107,16 @@ def _answer(dek: str, extra: str) -> dict[str, Any]:
     }
 
 
-def test_supported_rewrite_is_accepted(fake_llm: tuple[str, _Fake]) -> None:
+def test_supported_rewrite_is_accepted(fake_llm: tuple[str, _Fake], api: ApiClient) -> None:
     url, fake = fake_llm
     fake.answer = _answer(
         "Flash floods drove about 3,000 people from their homes in Valencia on Tuesday.",
         "Rivers rose two metres in four hours, emergency services said.",
     )
     extractive = write_brief(DOCS)
-    outcome = rewrite_brief(DOCS, extractive, _settings(url), {"BREAKINGON_LLM_API_KEY": "k-123"})
+    outcome = rewrite_brief(
+        DOCS, extractive, _settings(url), {"BREAKINGON_LLM_API_KEY": "k-123"}, post=api.post_json
+    )
     assert outcome.accepted, outcome.reason
     assert outcome.brief.writer == "llm:fake-1"
     assert outcome.brief.dek[0].text.startswith("Flash floods drove about 3,000 people")
@@ -125,14 +136,14 @@ def test_supported_rewrite_is_accepted(fake_llm: tuple[str, _Fake]) -> None:
     ],
 )
 def test_unsupported_number_or_name_falls_back_to_extractive(
-    fake_llm: tuple[str, _Fake], extra: str, why: str
+    fake_llm: tuple[str, _Fake], api: ApiClient, extra: str, why: str
 ) -> None:
     url, fake = fake_llm
     fake.answer = _answer(
         "Flash floods drove about 3,000 people from their homes in Valencia on Tuesday.", extra
     )
     extractive = write_brief(DOCS)
-    outcome = rewrite_brief(DOCS, extractive, _settings(url), {})
+    outcome = rewrite_brief(DOCS, extractive, _settings(url), {}, post=api.post_json)
     assert not outcome.accepted
     assert why in outcome.reason
     assert outcome.brief is extractive
@@ -140,7 +151,9 @@ def test_unsupported_number_or_name_falls_back_to_extractive(
     assert len(fake.requests) == 1
 
 
-def test_sentence_citing_the_wrong_source_is_rejected(fake_llm: tuple[str, _Fake]) -> None:
+def test_sentence_citing_the_wrong_source_is_rejected(
+    fake_llm: tuple[str, _Fake], api: ApiClient
+) -> None:
     url, fake = fake_llm
     answer = _answer(
         "Flash floods drove about 3,000 people from their homes in Valencia on Tuesday.",
@@ -148,26 +161,61 @@ def test_sentence_citing_the_wrong_source_is_rejected(fake_llm: tuple[str, _Fake
     )
     answer["sections"][1]["sentences"][0]["sources"] = ["r1"]  # the schools fact is e1's
     fake.answer = answer
-    outcome = rewrite_brief(DOCS, write_brief(DOCS), _settings(url), {})
+    outcome = rewrite_brief(DOCS, write_brief(DOCS), _settings(url), {}, post=api.post_json)
     assert not outcome.accepted and "unsupported" in outcome.reason
 
 
-def test_disabled_or_failing_endpoint_uses_extractive(fake_llm: tuple[str, _Fake]) -> None:
+def test_disabled_or_failing_endpoint_uses_extractive(
+    fake_llm: tuple[str, _Fake], api: ApiClient
+) -> None:
     url, fake = fake_llm
     extractive = write_brief(DOCS)
-    off = rewrite_brief(DOCS, extractive, LLMSettings(endpoint=url, model="m"), {})
+    off = rewrite_brief(
+        DOCS, extractive, LLMSettings(endpoint=url, model="m"), {}, post=api.post_json
+    )
     assert not off.accepted and off.reason == "disabled" and not fake.requests
     fake.status = 503
-    outcome = rewrite_brief(DOCS, extractive, _settings(url), {})
+    outcome = rewrite_brief(DOCS, extractive, _settings(url), {}, post=api.post_json)
+    assert not outcome.accepted and outcome.reason.startswith("http:")
+    assert outcome.brief is extractive
+    fake.status, fake.raw = 200, b"<html>not json</html>"
+    outcome = rewrite_brief(DOCS, extractive, _settings(url), {}, post=api.post_json)
     assert not outcome.accepted and outcome.reason.startswith("http:")
     assert outcome.brief is extractive
 
 
-def test_story_stage_uses_the_configured_writer(fake_llm: tuple[str, _Fake]) -> None:
+def test_api_client_caps_answers_and_reports_errors(fake_llm: tuple[str, _Fake]) -> None:
+    """The JSON client: decoded answer, error statuses as ApiError (an OSError), answers
+    over the size cap and non-JSON answers as ValueError, unreachable endpoints too."""
+    url, fake = fake_llm
+    with ApiClient(timeout_s=5, max_body_bytes=4096) as client:
+        fake.answer = {"ok": True}
+        got = client.post_json(url + "/x", {"q": 1}, headers={"X-Test": "1"})
+        assert isinstance(got, dict)
+        assert json.loads(got["choices"][0]["message"]["content"]) == {"ok": True}
+        path, headers, body = fake.requests[-1]
+        assert path == "/v1/x" and headers["X-Test"] == "1" and body == {"q": 1}
+        assert headers["User-Agent"].startswith("BreakingOn/")
+        fake.raw = b"[" + b"1," * 5000 + b"1]"
+        with pytest.raises(ValueError, match="over 4096 bytes"):
+            client.post_json(url, {})
+        fake.raw = b"not json"
+        with pytest.raises(ValueError):
+            client.post_json(url, {})
+        fake.raw, fake.status = None, 500
+        with pytest.raises(ApiError, match="HTTP 500"):
+            client.post_json(url, {})
+        with pytest.raises(OSError):
+            client.post_json("http://127.0.0.1:9/v1", {}, timeout_s=2)  # nothing listens
+
+
+def test_story_stage_uses_the_configured_writer(
+    fake_llm: tuple[str, _Fake], api: ApiClient
+) -> None:
     """The pipeline's brief step calls the operator's endpoint and keeps a supported answer."""
     from datetime import UTC, datetime
 
-    from breakingon.pipeline.story_stage import llm_settings, write_story_brief
+    from breakingon.pipeline.story_stage import StoryStage, llm_settings, write_story_brief
     from breakingon.records import Article
     from breakingon.settings import Settings
 
@@ -194,7 +242,10 @@ def test_story_stage_uses_the_configured_writer(fake_llm: tuple[str, _Fake]) -> 
     ]
     assert llm_settings(Settings()) is None  # off by default
     llm = llm_settings(Settings(llm_url=url, llm_model="fake-1"))
-    brief = write_story_brief(articles, llm=llm, api_key="k-9")
+    brief = write_story_brief(articles, llm=llm, api_key="k-9", post=api.post_json)
     assert brief is not None and brief.writer == "llm:fake-1"
     assert fake.requests[0][1]["Authorization"] == "Bearer k-9"
     assert write_story_brief(articles) is not None  # extractive without the setting
+    stage = StoryStage(Settings(llm_url=url, llm_model="fake-1"), None, "w")  # type: ignore[arg-type]
+    assert isinstance(stage.api, ApiClient)  # one client for the stage's life
+    assert StoryStage(Settings(), None, "w").api is None  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Article extraction: the pure function, the hard-timeout pool (D6), the CLI, and an
+"""Article extraction: the pure function, the hard-timeout pool, the CLI, and an
 AEB regression gate using bench/extraction's scorer."""
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def test_d6_pool_kills_a_stuck_worker_and_keeps_going() -> None:
 
 
 def test_cli_extract_prints_json_lines_and_reports_bad_files(tmp_path: Path) -> None:
-    from breakingon.cli import crawl  # noqa: F401 - registers the commands
+    from breakingon.cli import extract  # noqa: F401 - registers the command
     from breakingon.cli.app import app
 
     html, _url = _page()

@@ -111,6 +111,49 @@ def test_article_page_extracts_cleanly(room: Newsroom) -> None:
     assert result.published == T0
 
 
+def test_cli_extract_fetches_a_url_under_the_configured_network_policy(room: Newsroom) -> None:
+    """`breakingon extract URL` fetches through the crawler; loopback is refused unless
+    BREAKINGON_FETCH_ALLOW_NETWORKS (read through settings) allows it."""
+    from typer.testing import CliRunner
+
+    from breakingon.cli import extract  # noqa: F401 - registers the command
+    from breakingon.cli.app import app
+
+    url = room.article_url("a0")
+    refused = CliRunner().invoke(app, ["extract", url], env={})
+    assert refused.exit_code == 1 and not refused.stdout  # loopback is a blocked range
+    assert f"error: {url}" in refused.stderr
+    allowed = CliRunner().invoke(
+        app, ["extract", url], env={"BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8"}
+    )
+    assert allowed.exit_code == 0, allowed.stderr
+    line = json.loads(allowed.stdout)
+    assert line["title"] == "Story number 0 about the harbour fire"
+    assert line["source"] == url and line["url"] == url
+    bad = CliRunner().invoke(
+        app, ["extract", url], env={"BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/33"}
+    )
+    assert bad.exit_code == 2 and "BREAKINGON_FETCH_ALLOW_NETWORKS" in bad.stderr
+
+
+def test_cli_registers_extract_and_newsroom_with_their_options() -> None:
+    from typer.testing import CliRunner
+
+    from breakingon.cli import _COMMAND_MODULES
+    from breakingon.cli.app import app
+
+    assert {"extract", "sim"} <= set(_COMMAND_MODULES) and "crawl" not in _COMMAND_MODULES
+    from breakingon.cli import extract, sim  # noqa: F401 - registers the commands
+
+    runner = CliRunner()
+    got = runner.invoke(app, ["newsroom", "--help"], env={"COLUMNS": "200"})
+    assert got.exit_code == 0
+    for option in ("--port", "--speed", "--misbehave", "--single-address"):
+        assert option in got.stdout
+    got = runner.invoke(app, ["extract", "--help"], env={"COLUMNS": "200"})
+    assert got.exit_code == 0 and "--url" in got.stdout
+
+
 def test_misbehaviour_switches(room: Newsroom) -> None:
     feeds = {f.domain: f for f in room.feeds}
     client = httpx.Client()

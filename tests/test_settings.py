@@ -55,3 +55,25 @@ def test_bad_toml(tmp_path: Path) -> None:
     cfg.write_text("site_name = \n")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings({"BREAKINGON_CONFIG": str(cfg)})
+
+
+def test_from_environment_reads_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one reader of os.environ: the CLI's settings come through it."""
+    from breakingon.settings import from_environment
+
+    monkeypatch.setenv("BREAKINGON_SITE_NAME", "Env Desk")
+    monkeypatch.setenv("BREAKINGON_FETCH_ALLOW_NETWORKS", "127.0.0.0/8")
+    s = from_environment()
+    assert s.site_name == "Env Desk"
+    assert [str(n) for n in s.fetch_allow_networks] == ["127.0.0.0/8"]
+    monkeypatch.setenv("BREAKINGON_PORT", "eighty")
+    with pytest.raises(SettingsError, match="BREAKINGON_PORT"):
+        from_environment()
+
+
+def test_embed_precisions_are_the_encoders() -> None:
+    """Settings validate the embedder's modes without importing the clustering stage."""
+    from breakingon.cluster.embed import PRECISIONS
+    from breakingon.settings import EMBED_PRECISIONS
+
+    assert EMBED_PRECISIONS == PRECISIONS

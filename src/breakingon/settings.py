@@ -3,12 +3,14 @@
 `load_settings(environ, path=None)` reads `BREAKINGON_*` environment variables and an
 optional TOML file (the file's keys are the variable names without the prefix, in lower
 case, e.g. `site_name = "Daily Wire"`; environment variables win). Errors name the
-variable. Nothing else in the package reads the environment.
+variable. `from_environment()` is the same over this process's environment: nothing
+else in the package reads the environment.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -16,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "BREAKINGON_"
+# The embedder's modes (breakingon.cluster.embed.PRECISIONS, kept equal by a test): named
+# here so that loading settings imports no stage.
+EMBED_PRECISIONS = ("auto", "float32", "bfloat16")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -39,9 +44,9 @@ class Settings:
     admin_token: str = ""  # "" disables the admin API
     fetch_allow_networks: tuple[Network, ...] = ()
     fetch_concurrency: int = 16
-    per_host_concurrency: int = 1  # one request at a time per host, spaced (B4)
+    per_host_concurrency: int = 1  # one request at a time per host, spaced by the delay
     per_host_delay_s: float = 1.0
-    fetch_max_connections: int = 512  # open sockets, idle keep-alives included (G4)
+    fetch_max_connections: int = 512  # cap on open sockets, idle keep-alives included
     min_poll_interval_s: int = 120
     max_poll_interval_s: int = 21600
     fetch_timeout_s: float = 30.0
@@ -157,6 +162,11 @@ def load_settings(environ: Mapping[str, str], path: Path | str | None = None) ->
     return settings
 
 
+def from_environment(path: Path | str | None = None) -> Settings:
+    """`load_settings` over this process's environment (and BREAKINGON_CONFIG)."""
+    return load_settings(os.environ, path)
+
+
 def _validate(s: Settings) -> None:
     url = s.database_url
     if url and not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
@@ -173,10 +183,8 @@ def _validate(s: Settings) -> None:
         )
     if s.admin_token and len(s.admin_token) < 16:
         raise SettingsError(f"{PREFIX}ADMIN_TOKEN: use at least 16 characters")
-    from breakingon.cluster.embed import PRECISIONS  # the encoder owns its modes
-
-    if s.embed_precision not in PRECISIONS:
-        want, got = ", ".join(PRECISIONS), s.embed_precision
+    if s.embed_precision not in EMBED_PRECISIONS:
+        want, got = ", ".join(EMBED_PRECISIONS), s.embed_precision
         raise SettingsError(f"{PREFIX}EMBED_PRECISION: expected one of {want}, got {got!r}")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")

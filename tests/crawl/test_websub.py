@@ -34,12 +34,12 @@ from breakingon.crawl.netpolicy import NetPolicy
 from breakingon.extract.article import close_shared_pools
 from breakingon.feeds.websub import HubLinks, check_signature, discover_hubs, renewal_time, sign
 from breakingon.pipeline.websub import WebSubSettings, WebSubSubscriber, verify_intent
+from breakingon.pipeline.websub_routes import websub_routes
 from breakingon.records import Article, Feed
 from breakingon.settings import Settings
 from breakingon.store import Store, open_store
 from breakingon.store.base import FeedUpdate, WebSubSubscription
 from breakingon.web.app import create_app
-from breakingon.web.websub import websub_routes
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = 600  # the fake hub grants what is asked; the subscriber asks for this in tests

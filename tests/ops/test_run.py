@@ -161,3 +161,29 @@ def test_run_serves_stories_stops_cleanly_and_resumes(tmp_path: Path) -> None:
         repolled = [i for i, f in after.items() if f.last_checked_at != feeds[i].last_checked_at]
         assert repolled == [], f"{len(repolled)} of {len(feeds)} feeds polled again on restart"
         assert room.request_count - requests_before < len(feeds) // 4
+
+
+def test_service_routes_serve_health_metrics_and_websub_beside_the_site(tmp_path: Path) -> None:
+    """What `breakingon web` and `breakingon run` mount beside the site (cli/web.py)."""
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from breakingon.cli.web import service_routes
+    from breakingon.ops.health import Health
+    from breakingon.settings import Settings
+    from breakingon.web import create_app
+
+    store = open_store(f"sqlite:///{tmp_path / 'b.sqlite'}")
+    try:
+        health = Health()
+        routes = service_routes(store, health)
+        paths = {r.path for r in routes if isinstance(r, Route)}
+        assert paths == {"/healthz", "/metrics", "/websub/{token}"}
+        app = create_app(Settings(data_dir=tmp_path), store, extra_routes=routes)
+        with TestClient(app) as client:
+            assert client.get("/healthz").json()["status"] == "ok"
+            health.problems["storage"] = "OperationalError"
+            assert client.get("/healthz").json()["status"] == "degraded"
+            assert "breakingon_stories" in client.get("/metrics").text
+    finally:
+        store.close()

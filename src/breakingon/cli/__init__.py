@@ -7,7 +7,17 @@ import importlib
 from breakingon.cli.app import app
 
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("sources", "crawl", "stories", "briefs", "signals", "web", "serve", "ops")
+_COMMAND_MODULES = (
+    "sources",
+    "extract",
+    "sim",
+    "stories",
+    "briefs",
+    "signals",
+    "web",
+    "serve",
+    "ops",
+)
 
 
 def main() -> None:

@@ -1,16 +1,14 @@
 """The typer application every command module registers on.
 
-Command modules (one per area: sources, crawl, stories, briefs, signals, serve)
-import `app` from here and decorate functions with `@app.command(...)`.
+Command modules (one per area: sources, extract, sim, stories, briefs, signals, web,
+serve, ops) import `app` from here and decorate functions with `@app.command(...)`.
 """
 
 from __future__ import annotations
 
-import os
-
 import typer
 
-from breakingon.settings import Settings, SettingsError, load_settings
+from breakingon.settings import Settings, SettingsError, from_environment
 from breakingon.store import Store, StoreError, open_store
 
 app = typer.Typer(
@@ -22,6 +20,12 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _group() -> None:
+    """Keep `app` a command group even when a test registers a single command module
+    (typer otherwise turns a lone command into the whole program)."""
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print a clear error on stderr and exit with `code` (never a traceback)."""
     typer.echo(f"error: {message}", err=True)
@@ -31,7 +35,7 @@ def fail(message: str, code: int = 2) -> None:
 def load() -> Settings:
     """Settings from the environment (and BREAKINGON_CONFIG), or a clean exit naming the error."""
     try:
-        settings = load_settings(os.environ)
+        settings = from_environment()
     except SettingsError as exc:
         fail(str(exc))
         raise  # unreachable

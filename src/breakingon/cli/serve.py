@@ -95,7 +95,7 @@ async def _status_loop(store: Store, stop: asyncio.Event, live: bool) -> None:
 async def _serve_web(settings: Settings, store: Store, health: Any, stop: asyncio.Event) -> None:
     import uvicorn
 
-    from breakingon.ops.health import service_routes
+    from breakingon.cli.web import service_routes
     from breakingon.web.app import create_app
 
     web = create_app(settings, store, extra_routes=service_routes(store, health))

@@ -1,8 +1,9 @@
 """CLI command `breakingon web`: serve the site, the API and the feeds with uvicorn.
 
 Composition only: settings from `breakingon.cli.app.load()`, the store from
-`open_configured_store()`, the app from `breakingon.web.create_app`. It must not hold
-web logic or read the environment itself.
+`open_configured_store()`, the app from `breakingon.web.create_app` with the service
+routes beside it (`service_routes`, shared with `breakingon run`). It must not hold web
+logic or read the environment itself.
 """
 
 from __future__ import annotations
@@ -16,9 +17,20 @@ from breakingon.cli.app import app, load, open_configured_store
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+    from starlette.routing import BaseRoute
 
+    from breakingon.ops.health import Health
     from breakingon.settings import Settings
     from breakingon.store.base import Store
+
+
+def service_routes(store: Store, health: Health | None = None) -> list[BaseRoute]:
+    """Everything a web process serves beside the site: /healthz, /metrics and the
+    WebSub callbacks (/websub/<token>)."""
+    from breakingon.ops.health import ops_routes
+    from breakingon.pipeline.websub_routes import websub_routes
+
+    return [*ops_routes(store, health), *websub_routes(store)]
 
 
 @app.command("web")
@@ -65,7 +77,6 @@ def make_app() -> Starlette:
 
 
 def _build(settings: Settings, store: Store) -> Starlette:
-    from breakingon.ops.health import service_routes
     from breakingon.web import create_app
 
     application = create_app(settings, store, extra_routes=service_routes(store))

@@ -3,6 +3,8 @@
 /healthz answers 200 {"status": "ok"} when the store answers, 503 otherwise, and
 "degraded" (still 200: pages keep being served) when the local pipeline reports a
 storage failure. /metrics is the Prometheus text format (series prefixed breakingon_).
+The CLI mounts these beside the site and the WebSub callbacks; this module imports
+neither the web layer nor the pipeline.
 """
 
 from __future__ import annotations
@@ -43,11 +45,3 @@ def ops_routes(store: Store, health: Health | None = None) -> list[BaseRoute]:
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return [Route("/healthz", healthz), Route("/metrics", metrics)]
-
-
-def service_routes(store: Store, health: Health | None = None) -> list[BaseRoute]:
-    """Everything a web process serves beside the site: /healthz, /metrics and the
-    WebSub callbacks (/websub/<token>)."""
-    from breakingon.web.websub import websub_routes
-
-    return [*ops_routes(store, health), *websub_routes(store)]

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
+from breakingon.crawl.api import ApiClient
 from breakingon.extract.pagekind import non_article_kind
 from breakingon.ops.metrics import METRICS
 from breakingon.records import Article, Brief, Outlet, Place
@@ -26,7 +27,7 @@ from breakingon.store.base import StoryUpdate
 from breakingon.store.base import Trend as StoredTrend
 from breakingon.story.breaking import BreakingSettings, breaking_state
 from breakingon.story.brief.extractive import single_source_lead
-from breakingon.story.brief.llm import LLMSettings
+from breakingon.story.brief.llm import LLMSettings, PostJson
 from breakingon.story.rank import (
     Coverage,
     Importance,
@@ -170,11 +171,13 @@ def write_story_brief(
     embedder: SentenceCache | None = None,
     llm: LLMSettings | None = None,
     api_key: str = "",
+    post: PostJson | None = None,
 ) -> Brief | None:
     """The brief of a story with at least two independent outlets (else None).
 
     The extractive brief is always written; with `llm`, the abstractive rewrite replaces
-    it only when every sentence is supported by the sources it cites.
+    it only when every sentence is supported by the sources it cites (asked through
+    `post`, the stage's `ApiClient.post_json`).
     """
     from breakingon.story.brief.extractive import BriefSettings, BriefSource, write_brief
 
@@ -196,10 +199,10 @@ def write_story_brief(
     ]
     cfg = BriefSettings(embedder=embedder) if embedder is not None else BriefSettings()
     brief: Brief = write_brief(docs, cfg)
-    if llm is not None and llm.enabled:
+    if llm is not None and llm.enabled and post is not None:
         from breakingon.story.brief.llm import rewrite_brief
 
-        outcome = rewrite_brief(docs, brief, llm, {llm.api_key_env: api_key}, cfg)
+        outcome = rewrite_brief(docs, brief, llm, {llm.api_key_env: api_key}, cfg, post=post)
         if not outcome.accepted:
             log.info("abstractive brief refused: %s", outcome.reason)
         brief = outcome.brief
@@ -226,6 +229,7 @@ class StoryStage:
         self._outlets_at = 0.0
         self.sentences = SentenceCache()
         self.llm = llm_settings(settings)
+        self.api = ApiClient(user_agent=settings.user_agent) if self.llm is not None else None
 
     def _outlet_map(self) -> dict[str, Outlet]:
         if time.monotonic() - self._outlets_at > 60 or not self._outlets:
@@ -262,7 +266,8 @@ class StoryStage:
         if not news:
             importance = Importance(0.0, f"not a news report ({kinds[0]}); kept out of the lists")
         flag = breaking_state(coverage, now, self.signals.breaking)
-        brief = write_story_brief(news, self.sentences, self.llm, self.settings.llm_api_key)
+        post = self.api.post_json if self.api is not None else None
+        brief = write_story_brief(news, self.sentences, self.llm, self.settings.llm_api_key, post)
         independent = [a for a in articles if a.duplicate_of is None] or list(articles)
         representative = max(
             independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())

@@ -15,9 +15,10 @@ Retry-After), 5xx, gzip bomb, redirect loop, broken XML.
 
 Where binding per-outlet addresses is impossible (non-Linux loopback), pass
 `per_outlet_addresses=False`: every outlet is then served on 127.0.0.1 under
-/o/<domain>/. This module binds only to loopback, never connects anywhere and never
-touches the store or the crawler. The stream it replays, its clock and the misbehaviour
-switches are in newsroom_stream; article pages are rendered by newsroom_page.
+/o/<domain>/. This module binds only to loopback (through `sim.loopback`, the HTTP/1.1
+plumbing), never connects anywhere and never touches the store or the crawler. The
+stream it replays, its clock and the misbehaviour switches are in `sim.stream`; article
+pages are rendered by `sim.page`.
 """
 
 from __future__ import annotations
@@ -29,10 +30,9 @@ import hashlib
 import html
 import json
 import re
-import threading
 import zlib
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
+from breakingon.sim.loopback import LoopbackServer, send
 from breakingon.sim.page import OutletChrome, PageLink, render_article_page
 from breakingon.sim.stream import (
     MODES,
@@ -96,8 +97,6 @@ class Newsroom:
         self.feed_items = feed_items
         self.slow_drip_s = slow_drip_s
         self.bomb_bytes = bomb_bytes
-        self.request_count = 0
-        self.requests_by_host: dict[str, int] = {}
         self._outlets: dict[str, _Outlet] = {}
         self._by_host: dict[str, _Outlet] = {}
         self._articles: dict[str, StreamArticle] = {}
@@ -122,13 +121,9 @@ class Newsroom:
                 share = int(hashlib.sha256(f"{mode}:{domain}".encode()).hexdigest()[:8], 16)
                 if outlet.mode is None and share / 0xFFFFFFFF < fraction:
                     outlet.mode = mode
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._servers: list[asyncio.base_events.Server] = []
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        hosts = tuple(self._by_host) if per_outlet_addresses else ()
+        self._server = LoopbackServer(self._route, hosts)
         self._bomb: bytes | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self._ordered = ordered
         self._order = {a.id: i for i, a in enumerate(ordered)}
         self._by_path = {(a.domain, "/" + self._article_path(a)): a for a in ordered}
@@ -203,129 +198,32 @@ class Newsroom:
         now = self.clock.now()
         return sum(1 for a in self._articles.values() if a.published <= now)
 
+    @property
+    def request_count(self) -> int:
+        """Requests served since the newsroom was made, every address together."""
+        return self._server.request_count
+
+    @property
+    def requests_by_host(self) -> dict[str, int]:
+        """Requests served per local (outlet) address."""
+        return self._server.requests_by_host
+
     def start(self) -> Newsroom:
         """Bind every address and serve from a background thread."""
-        self._thread = threading.Thread(target=self._run, name="newsroom", daemon=True)
-        self._thread.start()
-        self._ready.wait(60)
-        if self._error is not None:
-            raise self._error
+        self.port = self._server.start(self.port)
         self._chrome_cache.clear()  # links rendered before binding carry port 0
         if self._prerender:
             self.prerender()
         return self
 
     def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        self._loop = self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> Newsroom:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    # ------------------------------------------------------------ server plumbing
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._bind())
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            loop.close()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            for server in self._servers:
-                server.close()
-            # End every connection handler (idle keep-alives included) before the loop
-            # closes: a cancelled task needs loop turns to finish, and one left pending
-            # is reported by the garbage collector as destroyed.
-            pending = list(self._tasks)
-            for task in pending:
-                task.cancel()
-            if pending:
-                with contextlib.suppress(Exception):
-                    loop.run_until_complete(asyncio.wait(pending, timeout=5))
-            self._tasks.clear()
-            loop.close()
-
-    async def _bind(self) -> None:
-        main = await asyncio.start_server(self._serve, "127.0.0.1", self.port, limit=65536)
-        self._servers.append(main)
-        self.port = main.sockets[0].getsockname()[1]
-        if self.per_outlet_addresses:
-            for host in self._by_host:
-                server = await asyncio.start_server(self._serve, host, self.port, limit=65536)
-                self._servers.append(server)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        local = str(writer.get_extra_info("sockname")[0])
-        try:
-            while True:
-                try:
-                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
-                    return
-                lines = head.decode("latin-1").split("\r\n")
-                parts = lines[0].split(" ")
-                if len(parts) != 3:
-                    await self._send(writer, 400, {}, b"bad request\n")
-                    return
-                method, target = parts[0].upper(), parts[1]
-                headers = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        name, value = line.split(":", 1)
-                        headers[name.strip().lower()] = value.strip()
-                self.request_count += 1
-                self.requests_by_host[local] = self.requests_by_host.get(local, 0) + 1
-                keep = await self._route(local, method, target, headers, writer)
-                if not keep or headers.get("connection", "").lower() == "close":
-                    return
-        except (ConnectionError, asyncio.CancelledError):
-            return
-        finally:
-            if task is not None:
-                self._tasks.discard(task)
-            with contextlib.suppress(Exception):
-                writer.close()
-
-    async def _send(
-        self,
-        writer: asyncio.StreamWriter,
-        status: int,
-        headers: dict[str, str],
-        body: bytes,
-        head_only: bool = False,
-    ) -> bool:
-        reasons = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified",
-                   400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-                   429: "Too Many Requests", 503: "Service Unavailable"}  # fmt: skip
-        out = [f"HTTP/1.1 {status} {reasons.get(status, 'Status')}"]
-        merged = {"server": "breakingon-newsroom", "date": http_date(datetime.now(UTC))}
-        merged.update(headers)
-        if status != 304:
-            merged["content-length"] = str(len(body))
-        out.extend(f"{k}: {v}" for k, v in merged.items())
-        writer.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1"))
-        if status != 304 and not head_only:
-            writer.write(body)
-        await writer.drain()
-        return True
 
     # ------------------------------------------------------------ routing
 
@@ -338,7 +236,7 @@ class Newsroom:
         writer: asyncio.StreamWriter,
     ) -> bool:
         if method not in ("GET", "HEAD"):
-            return await self._send(writer, 405, {"allow": "GET, HEAD"}, b"")
+            return await send(writer, 405, {"allow": "GET, HEAD"}, b"")
         head_only = method == "HEAD"
         split = urlsplit(target)
         path, query = split.path, parse_qs(split.query)
@@ -351,7 +249,7 @@ class Newsroom:
             return await self._route_main(path, query, headers, writer, head_only)
         if path == "/robots.txt":
             body = b"User-agent: *\nDisallow: /private/\nAllow: /\n"
-            return await self._send(writer, 200, {"content-type": "text/plain"}, body, head_only)
+            return await send(writer, 200, {"content-type": "text/plain"}, body, head_only)
         if outlet.mode is not None:
             handled = await self._misbehave(outlet, path, query, writer, head_only)
             if handled is not None:
@@ -368,10 +266,10 @@ class Newsroom:
     ) -> bool:
         if path in ("/opml.xml", "/opml"):
             body = self.render_opml().encode("utf-8")
-            return await self._send(writer, 200, {"content-type": "text/x-opml"}, body, head_only)
+            return await send(writer, 200, {"content-type": "text/x-opml"}, body, head_only)
         if path == "/robots.txt":
             body = b"User-agent: *\nAllow: /\n"
-            return await self._send(writer, 200, {"content-type": "text/plain"}, body, head_only)
+            return await send(writer, 200, {"content-type": "text/plain"}, body, head_only)
         if path == "/_control/status":
             status = {
                 "now": self.clock.now().isoformat(),
@@ -382,30 +280,30 @@ class Newsroom:
                 "misbehaving": {d: o.mode for d, o in self._outlets.items() if o.mode},
             }
             body = json.dumps(status).encode()
-            return await self._send(writer, 200, {"content-type": "application/json"}, body)
+            return await send(writer, 200, {"content-type": "application/json"}, body)
         if path == "/_control/misbehave":
             domain = (query.get("outlet") or [""])[0]
             mode = (query.get("mode") or ["none"])[0]
             try:
                 self.set_misbehave(domain, None if mode in ("", "none", "off") else mode)
             except (KeyError, ValueError) as exc:
-                return await self._send(writer, 400, {}, f"{exc}\n".encode())
-            return await self._send(writer, 200, {"content-type": "text/plain"}, b"ok\n")
+                return await send(writer, 400, {}, f"{exc}\n".encode())
+            return await send(writer, 200, {"content-type": "text/plain"}, b"ok\n")
         if path == "/_control/clock":
             try:
                 seconds = float((query.get("advance") or ["0"])[0])
             except ValueError:
-                return await self._send(writer, 400, {}, b"advance must be a number\n")
+                return await send(writer, 400, {}, b"advance must be a number\n")
             now = self.clock.advance(seconds)
-            return await self._send(writer, 200, {}, now.isoformat().encode())
+            return await send(writer, 200, {}, now.isoformat().encode())
         if path == "/":
             links = "".join(
                 f'<li><a href="{html.escape(f.home_url)}">{html.escape(f.outlet)}</a></li>'
                 for f in self.feeds
             )
             body = f"<!DOCTYPE html><title>Newsroom</title><ul>{links}</ul>".encode()
-            return await self._send(writer, 200, {"content-type": "text/html"}, body, head_only)
-        return await self._send(writer, 404, {"content-type": "text/plain"}, b"not found\n")
+            return await send(writer, 200, {"content-type": "text/html"}, body, head_only)
+        return await send(writer, 404, {"content-type": "text/plain"}, b"not found\n")
 
     async def _misbehave(
         self,
@@ -417,17 +315,17 @@ class Newsroom:
     ) -> bool | None:
         mode = outlet.mode
         if mode == "429":
-            return await self._send(writer, 429, {"retry-after": "120"}, b"slow down\n")
+            return await send(writer, 429, {"retry-after": "120"}, b"slow down\n")
         if mode == "5xx":
-            return await self._send(writer, 503, {"retry-after": "60"}, b"unavailable\n")
+            return await send(writer, 503, {"retry-after": "60"}, b"unavailable\n")
         if mode == "redirect_loop":
             hop = int((query.get("hop") or ["0"])[0] or 0)
             location = f"{path}?hop={(hop + 1) % 2}"
-            return await self._send(writer, 302, {"location": location}, b"")
+            return await send(writer, 302, {"location": location}, b"")
         if mode == "gzip_bomb":
             body = self._gzip_bomb()
             headers = {"content-type": "application/rss+xml", "content-encoding": "gzip"}
-            return await self._send(writer, 200, headers, body, head_only)
+            return await send(writer, 200, headers, body, head_only)
         if mode == "slow":
             body = (self._render(outlet, path) or (404, {}, b"not found\n"))[2]
             writer.write(
@@ -442,7 +340,7 @@ class Newsroom:
             rendered = self._render(outlet, path)
             body = rendered[2] if rendered else b""
             broken = body[: max(1, len(body) // 2)] + b"<item><title>\x00\xff&#999999999999;"
-            return await self._send(writer, 200, {"content-type": "application/xml"}, broken)
+            return await send(writer, 200, {"content-type": "application/xml"}, broken)
         return None
 
     def _gzip_bomb(self) -> bytes:
@@ -464,23 +362,23 @@ class Newsroom:
     ) -> bool:
         rendered = self._render(outlet, path)
         if rendered is None:
-            return await self._send(writer, 404, {"content-type": "text/plain"}, b"not found\n")
+            return await send(writer, 404, {"content-type": "text/plain"}, b"not found\n")
         status, extra, body = rendered
         etag = extra.get("etag")
         if etag and headers.get("if-none-match") == etag:
-            return await self._send(writer, 304, {"etag": etag}, b"")
+            return await send(writer, 304, {"etag": etag}, b"")
         last_modified = extra.get("last-modified")
         since = headers.get("if-modified-since")
         if last_modified and since and "if-none-match" not in headers:
             with contextlib.suppress(TypeError, ValueError):
                 if parsedate_to_datetime(since) >= parsedate_to_datetime(last_modified):
-                    return await self._send(writer, 304, {"last-modified": last_modified}, b"")
+                    return await send(writer, 304, {"last-modified": last_modified}, b"")
         if "gzip" in headers.get("accept-encoding", "") and len(body) > 1024:
             cached = self._pages.get((outlet.domain, path))
             body = cached[1] if cached else gzip.compress(body, 5)
             extra["content-encoding"] = "gzip"
             extra["vary"] = "Accept-Encoding"
-        return await self._send(writer, status, extra, body, head_only)
+        return await send(writer, status, extra, body, head_only)
 
     # ------------------------------------------------------------ rendering
 
@@ -632,7 +530,7 @@ class Newsroom:
         )
 
     def render_article(self, outlet: _Outlet, article: StreamArticle) -> str:
-        """A page as heavy as a real news page (see newsroom_page) around the body."""
+        """A page as heavy as a real news page (see sim.page) around the body."""
         chrome = self._chrome_cache.get(outlet.domain)
         if chrome is None:
             chrome = self._chrome_cache[outlet.domain] = OutletChrome(

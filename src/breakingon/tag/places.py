@@ -41,9 +41,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from breakingon.records import Place
+from breakingon.text import ENGLISH_STOP_WORDS
 
 MIN_CITY_POPULATION = 15000
 ALT_NAME_MIN_POPULATION = 100_000  # other names of smaller towns are mostly noise

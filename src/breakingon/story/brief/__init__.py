@@ -1,6 +1,7 @@
 """Briefs: cited, multi-source story briefs in the wire-brief shape.
 
 `extractive` writes them from source sentences; `llm` optionally rewrites one with an
-operator-configured model and keeps the rewrite only when every sentence checks out.
-Pure apart from that optional client; must not touch the store or the web layer.
+operator-configured model (asked through a client the caller injects) and keeps the
+rewrite only when every sentence checks out. Pure: must not touch the store, the network
+or the web layer.
 """

@@ -1,15 +1,18 @@
 """Optional abstractive brief writer over an OpenAI-compatible endpoint, with a checker.
 
-`rewrite_brief(docs, extractive, llm, environ)` asks the operator's chat-completions
-endpoint (any OpenAI-compatible server) to rewrite the extractive brief as JSON, then
+`rewrite_brief(docs, extractive, llm, environ, post=...)` asks the operator's
+chat-completions endpoint (any OpenAI-compatible server) to rewrite the extractive brief
+as JSON, then
 accepts the answer only if every sentence cites sources and is supported by them:
 embedding similarity to a cited source sentence at or above `min_support`, and every
 number and capitalised name in it present in the cited articles. Otherwise (or on any
 transport or format error) the extractive brief is returned unchanged. Off by default.
 
-This is the only brief module that opens sockets (httpx, to the configured endpoint
-only). It must not touch the store or the web layer, and it never reads the process
-environment itself: the API key comes from the `environ` mapping the caller passes.
+It opens no sockets: the request goes through the `post` callable the caller injects
+(`PostJson`; the pipeline passes `breakingon.crawl.api.ApiClient.post_json`, one
+long-lived client). It must not touch the store, the network or the web layer, and it
+never reads the process environment itself: the API key comes from the `environ`
+mapping the caller passes.
 """
 
 from __future__ import annotations
@@ -17,15 +20,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-import httpx
 import numpy as np
 
 from breakingon.records import Brief, BriefSection, BriefSentence, Citation
 from breakingon.story.brief.extractive import BriefSettings, BriefSource, is_neutral_headline
 from breakingon.text import normalize_space, number_tokens, proper_names, split_sentences
 
-__all__ = ["LLMOutcome", "LLMSettings", "check_support", "rewrite_brief"]
+__all__ = ["LLMOutcome", "LLMSettings", "PostJson", "check_support", "rewrite_brief"]
 
 _HEADINGS = ("What happened", "Details", "Reactions", "What comes next")
 
@@ -41,6 +44,23 @@ class LLMSettings:
     timeout_s: float = 60.0
     max_tokens: int = 900
     min_support: float = 0.6  # cosine similarity to a cited source sentence
+
+
+class PostJson(Protocol):
+    """Sends one JSON request to the operator's endpoint; returns the decoded JSON answer.
+
+    Raises OSError when the endpoint cannot be reached, times out or answers with an
+    error status, and ValueError when the answer is not JSON or is too large.
+    """
+
+    def __call__(
+        self,
+        url: str,
+        payload: Mapping[str, object],
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout_s: float | None = None,
+    ) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,9 +222,11 @@ def rewrite_brief(
     llm: LLMSettings,
     environ: Mapping[str, str],
     cfg: BriefSettings | None = None,
-    transport: httpx.BaseTransport | None = None,
+    *,
+    post: PostJson,
 ) -> LLMOutcome:
-    """Ask the configured endpoint for an abstractive brief; keep it only if supported.
+    """Ask the configured endpoint (through `post`) for an abstractive brief; keep it
+    only if supported.
 
     Returns the extractive brief (accepted=False, with the reason) when the writer is
     disabled, the endpoint fails or times out, the answer is malformed, or any sentence
@@ -228,13 +250,11 @@ def rewrite_brief(
     }
     url = llm.endpoint.rstrip("/") + "/chat/completions"
     try:
-        with httpx.Client(timeout=llm.timeout_s, transport=transport) as client:
-            response = client.post(url, json=payload, headers=headers)
-        response.raise_for_status()
-        content = response.json()["choices"][0]["message"]["content"]
+        answer = post(url, payload, headers=headers, timeout_s=llm.timeout_s)
+        content = answer["choices"][0]["message"]["content"]
         if not isinstance(content, str):
             raise ValueError("answer content is not text")
-    except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+    except (OSError, KeyError, IndexError, TypeError, ValueError) as exc:
         return LLMOutcome(extractive, False, f"http: {type(exc).__name__}: {exc}"[:200])
     try:
         brief = _build(_parse(content), docs, extractive, cfg, llm)

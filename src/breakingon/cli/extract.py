@@ -1,9 +1,10 @@
-"""CLI commands: `extract` (debug and score article extraction) and `newsroom` (the simulator).
+"""CLI command `extract`: debug and score article extraction.
 
-`extract` runs the crawler's own `extract_article` on saved pages or fetched URLs and
-prints one JSON line per input. `newsroom` serves a JSON Lines stream as per-outlet
-loopback feeds until Ctrl-C. This module only wires arguments to those functions: no
-SQL, no parsing of its own.
+`extract` runs the pipeline's own `extract_article` on saved pages or fetched URLs and
+prints one JSON line per input. URLs are fetched through the crawler's `Fetcher` under
+the SSRF policy of the settings (BREAKINGON_FETCH_ALLOW_NETWORKS). This module only
+wires arguments to those functions: no SQL, no parsing of its own, and it reads the
+environment only through `breakingon.settings`.
 """
 
 from __future__ import annotations
@@ -11,18 +12,15 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import os
-import signal
-import sys
-import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from breakingon.cli.app import app, fail
+from breakingon.cli.app import app, load
 from breakingon.extract.article import MAX_PAGE_BYTES, extract_article
 from breakingon.records import Extracted
+from breakingon.settings import Settings
 
 
 def _read_page(path: Path) -> bytes:
@@ -38,12 +36,12 @@ def _read_page(path: Path) -> bytes:
     return raw
 
 
-async def _fetch_pages(urls: list[str]) -> dict[str, tuple[bytes, str, str]]:
+async def _fetch_pages(urls: list[str], settings: Settings) -> dict[str, tuple[bytes, str, str]]:
     """url -> (body, final url, error) through the project's fetcher and SSRF policy."""
     from breakingon.crawl.http import Fetcher
     from breakingon.crawl.netpolicy import NetPolicy
 
-    policy = NetPolicy.from_setting(os.environ.get("BREAKINGON_FETCH_ALLOW_NETWORKS", ""))
+    policy = NetPolicy(allow_networks=settings.fetch_allow_networks)
     results: dict[str, tuple[bytes, str, str]] = {}
     async with Fetcher(policy=policy) as fetcher:
         for url in urls:
@@ -82,7 +80,7 @@ def extract_command(
     failures = 0
     if urls:
         try:
-            fetched = asyncio.run(_fetch_pages(urls))
+            fetched = asyncio.run(_fetch_pages(urls, load()))
         except ImportError:
             for item in urls:
                 typer.echo(f"error: {item}: fetching URLs needs breakingon.crawl.http", err=True)
@@ -113,56 +111,3 @@ def extract_command(
         typer.echo(_line(item, result))
     if failures:
         raise typer.Exit(1)
-
-
-@app.command("newsroom")
-def newsroom_command(
-    stream: Annotated[Path, typer.Argument(help="JSON Lines stream (id, outlet, domain, ...).")],
-    port: Annotated[int, typer.Option(help="Port on every loopback address (0: any).")] = 8800,
-    speed: Annotated[float, typer.Option(help="Simulated seconds per wall second.")] = 60.0,
-    misbehave: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="MODE@domain or MODE=FRACTION; modes: slow, 429, 5xx, gzip_bomb, "
-            "redirect_loop, broken_xml. Repeatable."
-        ),
-    ] = None,
-    single_address: Annotated[
-        bool, typer.Option(help="Serve all outlets on 127.0.0.1 under /o/<domain>/.")
-    ] = False,
-) -> None:
-    """Replay a stream as per-outlet loopback feeds and article pages until Ctrl-C."""
-    from breakingon.sim.server import Newsroom
-    from breakingon.sim.stream import parse_misbehave
-
-    try:
-        per_outlet, fractions = parse_misbehave(misbehave or [])
-        room = Newsroom.from_jsonl(
-            stream,
-            port=port,
-            speed=speed,
-            misbehave=per_outlet,
-            misbehave_fraction=fractions,
-            per_outlet_addresses=not single_address,
-        )
-    except (OSError, ValueError, KeyError) as exc:
-        fail(f"{stream}: {exc}")
-        return
-    try:
-        room.start()
-    except OSError as exc:
-        fail(f"cannot listen on port {port}: {exc}")
-    typer.echo(f"OPML: {room.opml_url}")
-    now = room.clock.now()
-    typer.echo(f"{len(room.feeds)} outlets, speed x{speed:g}, simulated {now:%Y-%m-%d %H:%M} UTC")
-    typer.echo("Allow it for the crawler: BREAKINGON_FETCH_ALLOW_NETWORKS=127.0.0.0/8")
-    sys.stdout.flush()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    try:
-        while not done.wait(1.0):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        room.stop()

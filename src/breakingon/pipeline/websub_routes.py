@@ -1,5 +1,8 @@
 """The WebSub callback route: `/websub/<token>`, passed to `create_app(extra_routes=...)`.
 
+It lives in the pipeline, not in `web/`, because a push is ingestion: the web layer only
+reads and renders, and the composition root (`cli/web.py`) mounts this route beside it.
+
 GET is the hub's intent verification: the challenge is echoed (200 text/plain) only for a
 subscription we requested whose topic and mode match (`pipeline.websub.verify_intent`), else 404.
 POST is content distribution: the body is checked against the subscription's secret
