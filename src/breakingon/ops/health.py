@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from breakingon.ops.metrics import render
-from breakingon.store import Store
+from breakingon.store.base import OpsStore
 
 
 @dataclass(slots=True)
@@ -27,7 +27,7 @@ class Health:
     problems: dict[str, str] = field(default_factory=dict)
 
 
-def ops_routes(store: Store, health: Health | None = None) -> list[BaseRoute]:
+def ops_routes(store: OpsStore, health: Health | None = None) -> list[BaseRoute]:
     health = health or Health()
 
     async def healthz(request: Request) -> Response:

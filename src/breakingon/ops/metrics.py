@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from breakingon.store import Store
+from breakingon.store.base import OpsStore
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -71,7 +71,7 @@ def _build() -> _Metrics:
 METRICS = _build()
 
 
-def render(store: Store | None = None) -> bytes:
+def render(store: OpsStore | None = None) -> bytes:
     """The text exposition format, with database gauges refreshed from `store`."""
     if store is not None:
         for kind, n in store.backlog().items():

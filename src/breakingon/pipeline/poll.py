@@ -41,8 +41,7 @@ from breakingon.pipeline.pagework import PageOutcome, finish_fields, page_job, w
 from breakingon.pipeline.websub import WebSubSubscriber
 from breakingon.records import Article, Extraction, Feed, FetchResult
 from breakingon.settings import Settings
-from breakingon.store import Store
-from breakingon.store.base import FeedUpdate
+from breakingon.store.base import FeedUpdate, IngestStore
 
 __all__ = [
     "CrawlStage",
@@ -129,7 +128,7 @@ class CrawlStage:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: IngestStore,
         worker: str,
         *,
         resolver: Resolver | None = None,

@@ -35,7 +35,7 @@ from breakingon.feeds.websub import HubLinks, discover_hubs, renewal_time
 from breakingon.ops.metrics import METRICS
 from breakingon.records import Feed, FetchResult
 from breakingon.settings import Settings
-from breakingon.store.base import Store, WebSubState, WebSubSubscription
+from breakingon.store.base import CrawlStore, WebSubState, WebSubStore, WebSubSubscription
 
 log = logging.getLogger("breakingon.pipeline.websub")
 
@@ -138,7 +138,7 @@ def push_pool() -> HardTimeoutPool:
 
 
 async def ingest_push(
-    store: Store,
+    store: CrawlStore,
     feed: Feed,
     body: bytes,
     headers: Sequence[tuple[str, str]],
@@ -220,7 +220,7 @@ class WebSubSubscriber:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: WebSubStore,
         fetcher: Fetcher,
         *,
         cfg: WebSubSettings | None = None,

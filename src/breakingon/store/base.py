@@ -304,6 +304,11 @@ class WebSubStore(Protocol):
         ...
 
 
+class IngestStore(CrawlStore, WebSubStore, Protocol):
+    """What the crawl stage needs: feeds and articles, and the WebSub subscriptions of
+    the feeds it polls (breakingon.pipeline.poll)."""
+
+
 class LeaseStore(Protocol):
     """Coordination between workers: named leases and small shared values (meta)."""
 
@@ -378,7 +383,7 @@ class WebStore(SourceStore, OpsStore, Protocol):
     """What the web layer uses: reads, feed management and the status counts."""
 
 
-class Store(SourceStore, CrawlStore, WebSubStore, ClusterStore, StoryStore, OpsStore, Protocol):
+class Store(SourceStore, IngestStore, ClusterStore, StoryStore, OpsStore, Protocol):
     """The whole storage contract: the union of the protocols above. Every method is
     safe to call from any worker."""
 
