@@ -30,6 +30,8 @@ from breakingon.store import Store
 
 log = logging.getLogger("breakingon.pipeline")
 
+RUN_REPORT_S = 60.0  # how often a running run's counters are written for /status
+
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -65,6 +67,15 @@ class Progress:
     articles_clustered: int = 0
     stories_updated: int = 0
     started: float = field(default_factory=time.monotonic)
+
+    def as_stats(self) -> dict[str, int]:
+        """The counters as the runs list on /status shows them."""
+        return {
+            "feeds": self.feeds_checked,
+            "extracted": self.articles_extracted,
+            "clustered": self.articles_clustered,
+            "stories": self.stories_updated,
+        }
 
 
 class Pipeline:
@@ -111,8 +122,10 @@ class Pipeline:
         """Run until `stop` is set (or, with `once`, until one pass has drained all work)."""
         feeds_done = asyncio.Event()
         pages_done = asyncio.Event()
+        run_id = await self._start_run()
+        error: str | None = None
         async with self.crawl:
-            tasks = []
+            tasks = [asyncio.create_task(self._report_loop(stop, run_id))]
             if self.do_crawl:
                 tasks.append(asyncio.create_task(self._feed_loop(stop, once, feeds_done)))
                 tasks.append(
@@ -124,17 +137,56 @@ class Pipeline:
             if self.do_process:
                 tasks.append(asyncio.create_task(self._process_loop(stop, once, pages_done)))
             try:
-                await asyncio.gather(*tasks)
+                await asyncio.gather(*tasks[1:])
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                raise
             finally:
                 for t in tasks:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                await self._finish_run(run_id, error)
                 if self.do_process:
                     try:
                         await asyncio.to_thread(self.cluster.release)
                     except Exception:
                         log.exception("releasing the clustering lease")
         return self.progress
+
+    def _run_kind(self) -> str:
+        if self.do_crawl and self.do_process:
+            return "run"
+        return "crawl" if self.do_crawl else "process"
+
+    async def _start_run(self) -> int | None:
+        """A row in the runs list (/status) for this process's run; None if the store
+        cannot take it (the run goes on: the list is for operators, not for the work)."""
+        try:
+            return await asyncio.to_thread(
+                self.store.start_run, self._run_kind(), self.worker, self.clock()
+            )
+        except Exception as exc:
+            self._failed("recording the run", exc)
+            return None
+
+    async def _report_loop(self, stop: asyncio.Event, run_id: int | None) -> None:
+        """Keep the run's counters current while it runs (every `RUN_REPORT_S`)."""
+        while run_id is not None and not stop.is_set():
+            await self._idle(stop, RUN_REPORT_S)
+            try:
+                await asyncio.to_thread(self.store.update_run, run_id, self.progress.as_stats())
+            except Exception as exc:
+                self._failed("recording the run", exc)
+
+    async def _finish_run(self, run_id: int | None, error: str | None) -> None:
+        if run_id is None:
+            return
+        try:
+            await asyncio.to_thread(
+                self.store.finish_run, run_id, self.clock(), self.progress.as_stats(), error
+            )
+        except Exception as exc:
+            self._failed("recording the run", exc)
 
     async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
         try:

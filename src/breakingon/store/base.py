@@ -373,6 +373,10 @@ class OpsStore(LeaseStore, Protocol):
     def finish_run(
         self, run_id: int, now: datetime, stats: dict[str, Any], error: str | None = None
     ) -> None: ...
+    def update_run(self, run_id: int, stats: dict[str, Any]) -> None:
+        """Record a run's counters so far; it stays unfinished."""
+        ...
+
     def recent_runs(self, limit: int = 20) -> list[Run]: ...
     def prune(self, cutoff: datetime, batch: int = 500) -> int:
         """Delete articles older than `cutoff` that no live story cites; bounded batches."""

@@ -156,6 +156,11 @@ class _OpsMixin(_SQLBase):
                 .values(finished_at=now, stats=dumps(stats), error=error)
             )
 
+    def update_run(self, run_id: int, stats: dict[str, Any]) -> None:
+        r = self.t["runs"]
+        with self._write() as conn:
+            conn.execute(r.update().where(r.c.id == run_id).values(stats=dumps(stats)))
+
     def recent_runs(self, limit: int = 20) -> list[Run]:
         r = self.t["runs"]
         with self._read() as conn:
