@@ -38,6 +38,7 @@ from breakingon.cluster.records import (
 from breakingon.cluster.repair import RepairPasses
 from breakingon.cluster.represent import Representation
 from breakingon.cluster.workingset import (
+    DIM,
     ClusterSettings,
     Member,
     Story,
@@ -80,13 +81,16 @@ class StoryClusterer:
             settings,
             allocate_id
             or _counter(
-                1 + max((st.id for st in state.stories), default=0) if state is not None else 1
+                1 + max(state.last_id, max((st.id for st in state.stories), default=0))
+                if state is not None
+                else 1
             ),
         )
         self.settings = self.ws.settings
         self._repair = RepairPasses(self.ws)
         self._newest: datetime | None = None
         self._added = 0
+        self._since_repair = 0  # articles added since the last repair pass
         self._leads: Counter[str] = Counter()
         if state is not None:
             self._load(state)
@@ -99,6 +103,16 @@ class StoryClusterer:
     @property
     def member_count(self) -> int:
         return len(self.ws.members)
+
+    @property
+    def since_repair(self) -> int:
+        """Articles added since the last repair pass (callers repair on a cadence)."""
+        return self._since_repair
+
+    def take_changed(self) -> set[int]:
+        """Ids of the stories changed in any way since the last call (for a caller that
+        persists the working set: it writes those), and reset."""
+        return self.ws.take_changed()
 
     def story_of(self, key: str) -> int | None:
         """The story of an article still in the working set, else None."""
@@ -119,6 +133,7 @@ class StoryClusterer:
             self._newest = when
         self.ws.count_doc(rep)
         self._added += 1
+        self._since_repair += 1
         if self._added % s.evict_every == 0:
             self.evict()
 
@@ -179,6 +194,7 @@ class StoryClusterer:
         Merges keep the older story's id (earliest first report, then lowest id); a split
         keeps the id on the larger part and gives the far part a new id.
         """
+        self._since_repair = 0
         return self._repair.run()
 
     def export_state(self) -> WorkingSetState:
@@ -198,6 +214,7 @@ class StoryClusterer:
                 entity_norm=st.entity_norm,
                 norm_docs=st.norm_docs,
                 template=st.template,
+                slot=st.slot,
             )
             for st in sorted(self.ws.stories.values(), key=lambda x: x.id)
         )
@@ -222,6 +239,10 @@ class StoryClusterer:
             added=self._added,
             dirty=tuple(sorted(self.ws.dirty)),
             leads=tuple(sorted(self._leads.items())),
+            since_repair=self._since_repair,
+            capacity=int(self.ws.unit_rows.shape[0]),
+            free=tuple(self.ws.free),
+            last_id=self.ws.last_id,
         )
 
     # ----- deciding ---------------------------------------------------------------
@@ -347,10 +368,18 @@ class StoryClusterer:
         self._added = state.added
         self.ws.dirty = set(state.dirty)
         self._leads = Counter(dict(state.leads))
+        self._since_repair = state.since_repair
+        ws = self.ws
+        ws.last_id = max(state.last_id, max((ss.id for ss in state.stories), default=0))
+        layout = _has_row_layout(state)
+        if layout:  # the exporter's matrix rows: the same rows, the same products
+            ws.unit_rows = np.zeros((state.capacity, DIM), dtype=np.float32)
+            ws.slot_story = np.full(state.capacity, -1, dtype=np.int64)
+            ws.free = list(state.free)
         for ss in state.stories:
             st = Story(
                 ss.id,
-                self.ws.take_slot(),
+                ss.slot if layout else ws.take_slot(),
                 np.frombuffer(ss.vector_sum, dtype="<f4").astype(np.float32),
                 ss.count,
                 ss.first,
@@ -373,3 +402,12 @@ class StoryClusterer:
             self.ws.members[ms.key] = Member(
                 ms.key, ms.story_id, vec, ms.terms, ms.entities, ms.published, ms.outlet
             )
+
+
+def _has_row_layout(state: WorkingSetState) -> bool:
+    """Whether the state carries a whole, consistent matrix row layout (every story its
+    own row, the free rows the rest; else rows are assigned afresh, as for old states)."""
+    if state.capacity <= 0:
+        return False
+    rows = [ss.slot for ss in state.stories] + list(state.free)
+    return sorted(rows) == list(range(state.capacity))

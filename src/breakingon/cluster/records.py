@@ -1,9 +1,10 @@
 """The clusterer's records: decisions, repair results and the working set as plain data.
 
 `WorkingSetState` is everything the clusterer knows that a later decision depends on
-(stories, members, document frequencies, the newest time, the eviction counter, the
-stories changed since the last repair pass, the lead fingerprint counts), so an import
-rebuilds the working set. Pure data: no store, no network, no web.
+(stories, members, document frequencies, the newest time, the eviction and repair
+counters, the stories changed since the last repair pass, the lead fingerprint counts,
+the matrix row of each story), so an import rebuilds the same working set and the
+same decisions follow. Pure data: no store, no network, no web.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class StoryState:
     entity_norm: float = 0.0
     norm_docs: int = 0
     template: bool = False  # opened by template text: never a candidate, never merged
+    slot: int = -1  # its row of the centroid matrix (-1: unknown, a free row is taken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,12 @@ class WorkingSetState:
     added: int = 0  # articles added so far (the eviction cadence counts them)
     dirty: tuple[int, ...] = ()  # stories changed since the last repair pass
     leads: tuple[tuple[str, int], ...] = ()  # lead fingerprint -> articles seen with it
+    since_repair: int = 0  # articles added since the last repair pass
+    # The centroid matrix: its row count and the free rows in the order they are
+    # taken from the end (0 with no row layout: rows are then assigned afresh).
+    capacity: int = 0
+    free: tuple[int, ...] = ()
+    last_id: int = 0  # the highest story id used (the default allocator goes on from it)
 
 
 @dataclass(frozen=True, slots=True)
