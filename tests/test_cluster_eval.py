@@ -1,55 +1,132 @@
-"""Eval gate: B-cubed F1 of the clustering batch path on the shared sets, pinned.
+"""Eval gate: B-cubed F1 of the production clustering path on the shared sets, pinned.
 
-Runs the same parser, representation, clusterer and parameters as
-`breakingon cluster-file` on ../shared/data/clustering. FLOORS are the scores measured
-with the default ClusterSettings (docs/clustering.md) minus 0.01 for float noise
-(batch composition changes embeddings in the last bits): a drop below is a regression.
-REQUIRED are issue 4's targets. Reads gold labels only to score.
+The articles of each set in ../shared/data/clustering go into a temporary SQLite store as
+extracted articles, in file order (an undated line gets one fixed time, as the pipeline
+dates every article, so file order is kept), and through `ClusterStage` as the pipeline runs it:
+its batch size, its embedding batches, its repair cadence, its commits and reloads.
+Story memberships are read back from the store and scored against the gold labels
+(read only to score). FLOORS are the scores measured on this path with the default
+ClusterSettings (docs/clustering.md) minus 0.01 for float noise (batch composition
+changes embeddings in the last bits): a drop below is a regression. REQUIRED are the
+targets the clustering work was held to. With CI=true missing data fails the run;
+elsewhere it skips.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from breakingon.cli.stories import read_cluster_inputs
-from breakingon.cluster.batch import bcubed, cluster_inputs
+from breakingon.cluster.batch import bcubed
+from breakingon.pipeline.cluster_stage import ClusterStage
+from breakingon.records import Article, Feed
+from breakingon.settings import Settings
+from breakingon.store import open_store
+from breakingon.store.base import FeedUpdate
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "clustering"
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
-# Measured B3 F1 with the defaults: multinews-dev 0.881, ecbplus-dev 0.939, newswcl50 0.967.
-FLOORS = {"multinews-dev": 0.871, "ecbplus-dev": 0.929, "newswcl50": 0.957}
+# Measured B3 F1 with the defaults through ClusterStage: multinews-dev 0.8706,
+# ecbplus-dev 0.9159, newswcl50 0.9673. The cluster-file batch path gives 0.8811, 0.9386,
+# 0.9673: it repairs every 200 articles and once more at the end, while the stage repairs
+# after the 64-article batch in which 200 are reached and never at the end, so the last
+# 178 (multinews-dev) and 192 (ecbplus-dev) articles are never repaired. multinews-dev
+# and ecbplus-dev are below their targets on this path (a finding, not tuned away).
+FLOORS = {"multinews-dev": 0.861, "ecbplus-dev": 0.906, "newswcl50": 0.957}
 REQUIRED = {"multinews-dev": 0.88, "ecbplus-dev": 0.92, "newswcl50": 0.96}
 
 _scores: dict[str, float] = {}
 
 
-def _f1(name: str) -> float:
+def _data(name: str) -> Path:
+    path = DATA / f"{name}.jsonl"
+    if not path.is_file():
+        message = f"shared data missing: {path} (expected ../shared/data beside the repo)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def production_stories(path: Path, db: Path) -> dict[str, int]:
+    """Each line's id -> its story, after the set ran through `ClusterStage` on a store."""
+    items, _ = read_cluster_inputs(path)
+    store = open_store(f"sqlite:///{db}")
+    try:
+        url = "https://eval.example/feed"
+        feed, _ = store.add_feed(Feed(url=url, outlet="Eval", country="US"), url)
+        assert feed.id is not None
+        articles = [
+            Article(
+                url=f"https://eval.example/{n}",
+                title=item.title,
+                text=item.text,
+                published=item.published or NOW,  # the store dates every article
+                item_key=item.key,
+                language="en",
+            )
+            for n, item in enumerate(items)
+        ]
+        update = FeedUpdate(
+            checked_at=NOW,
+            next_check_at=NOW + timedelta(minutes=15),
+            interval_s=900,
+            error_count=0,
+            success=True,
+        )
+        ids = store.save_feed_check(feed.id, update, articles, "extracted")
+        assert len(ids) == len(items)
+        stage = ClusterStage(Settings(), store, "eval", clock=lambda: NOW)
+        while stage.step() > 0:
+            pass
+        out: dict[str, int] = {}
+        for item, aid in zip(items, ids, strict=True):
+            art = store.get_article(aid)
+            assert art is not None and art.story_id is not None, f"{item.key} not clustered"
+            out[item.key] = art.story_id
+        return out
+    finally:
+        store.close()
+
+
+def _f1(name: str, tmp: pytest.TempPathFactory) -> float:
     if name not in _scores:
-        path = DATA / f"{name}.jsonl"
-        if not path.is_file():
-            pytest.fail(f"shared data missing: {path} (expected ../shared/data beside the repo)")
-        items, _ = read_cluster_inputs(path)
+        path = _data(name)
         gold: dict[str, str] = {}
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 obj = json.loads(line)
                 gold[str(obj["id"])] = str(obj["cluster"])
-        _scores[name] = bcubed(cluster_inputs(items).stories, gold)[2]
+        stories = production_stories(path, tmp.mktemp(name) / "store.sqlite")
+        _scores[name] = bcubed(stories, gold)[2]
     return _scores[name]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FLOORS))
-def test_bcubed_f1_does_not_regress(name: str) -> None:
-    f1 = _f1(name)
+def test_bcubed_f1_does_not_regress(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    f1 = _f1(name, tmp_path_factory)
     assert f1 >= FLOORS[name], f"{name}: B3 F1 {f1:.3f} < floor {FLOORS[name]:.3f}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(REQUIRED))
-def test_bcubed_f1_meets_the_issue_target(name: str) -> None:
-    f1 = _f1(name)
+def test_bcubed_f1_meets_the_target(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    f1 = _f1(name, tmp_path_factory)
     assert f1 >= REQUIRED[name], f"{name}: B3 F1 {f1:.3f} < required {REQUIRED[name]:.2f}"
+
+
+def test_missing_data_fails_under_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(f"{__name__}.DATA", tmp_path)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="shared data missing"):
+        _data("multinews-dev")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _data("multinews-dev")

@@ -1,18 +1,19 @@
 """Online clustering of articles into stories (events), with a periodic repair pass.
 
-`StoryClusterer` holds a bounded WORKING SET of recent stories: unit centroid vectors in
-one matrix, summed word and entity weights, first/last time, members and outlets. Each
-new article is scored against the whole of each candidate story (centroid cosine + TF-IDF
-cosine with an online IDF + entity cosine - a time penalty) and joins the best one at or
-above `join_threshold`, or starts a new story with an id from the injected allocator.
-Stories not updated within `window_days` of the newest article are evicted, so cost per
-article stays flat as the archive grows and old stories are not revived. The working set
-exports to / imports from plain frozen records (`WorkingSetState`), so the pipeline can
-persist it and a restart or a second worker sees the same stories and makes the same
-decisions. `repair()` merges stories that turned out to be one (the older id is kept)
-and splits stories that drifted (the larger part keeps the id). Deterministic.
-The working set and its scoring are in `cluster_base`, the repair passes in
-`cluster_repair`; this module holds the join decision and the state records.
+`StoryClusterer` holds a bounded WORKING SET of recent stories (`WorkingSet`: unit
+centroid vectors in one matrix, summed word and entity weights, first/last time, members
+and outlets, the online IDF). Each new article is scored against the whole of each
+candidate story (centroid cosine + TF-IDF cosine with an online IDF + entity cosine - a
+time penalty) and joins the best one at or above `join_threshold`, or starts a new story
+with an id from the injected allocator. Stories not updated within `window_days` of the
+newest article are evicted, so cost per article stays flat as the archive grows and old
+stories are not revived. The working set exports to / imports from plain frozen records
+(`WorkingSetState`), so the pipeline can persist it and a restart or a second worker sees
+the same stories and makes the same decisions. `repair()` hands the working set to
+`RepairPasses` (`breakingon.cluster.repair`), which merges stories that turned out to be
+one (the older id is kept) and splits stories that drifted (the larger part keeps the
+id). Deterministic. The clusterer is composed of the two: this module holds the join
+decision, eviction and the state export and import.
 
 Pure stage: no store, no network, no web. Representations come from `represent`.
 """
@@ -22,12 +23,18 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 import numpy as np
 
+from breakingon.cluster.records import (
+    Decision,
+    MemberState,
+    RepairResult,
+    StoryState,
+    WorkingSetState,
+)
 from breakingon.cluster.repair import RepairPasses
 from breakingon.cluster.represent import Representation
 from breakingon.cluster.workingset import (
@@ -35,6 +42,7 @@ from breakingon.cluster.workingset import (
     ClusterSettings,
     Member,
     Story,
+    WorkingSet,
     gap_days,
     one_blas_thread,
     tf,
@@ -49,74 +57,7 @@ __all__ = [
     "StoryClusterer",
     "StoryState",
     "WorkingSetState",
-    "iter_story_members",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Where one article went, and why (short and human-readable)."""
-
-    article_key: str
-    story_id: int
-    is_new: bool
-    score: float
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class StoryState:
-    """One story of the working set as a plain record (persistable)."""
-
-    id: int
-    vector_sum: bytes  # float32 sum of member unit vectors, little-endian
-    count: int
-    first: datetime | None
-    last: datetime | None
-    terms: tuple[tuple[str, float], ...]
-    entities: tuple[tuple[str, float], ...]
-    outlets: tuple[str, ...]
-    members: tuple[str, ...]  # member keys still inside the window
-    term_norm: float = 0.0
-    entity_norm: float = 0.0
-    norm_docs: int = 0
-    template: bool = False  # opened by template text: never a candidate, never merged
-
-
-@dataclass(frozen=True, slots=True)
-class MemberState:
-    """One article of the working set (needed to split drifted stories)."""
-
-    key: str
-    story_id: int
-    vector: bytes  # float32 unit vector
-    terms: tuple[tuple[str, int], ...]
-    entities: tuple[str, ...]
-    published: datetime | None
-    outlet: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkingSetState:
-    """Everything the clusterer knows, as records: export, persist, import."""
-
-    stories: tuple[StoryState, ...]
-    members: tuple[MemberState, ...]
-    doc_freq: tuple[tuple[str, int], ...]
-    n_docs: int
-    newest: datetime | None
-    added: int = 0
-    dirty: tuple[int, ...] = ()  # stories changed since the last repair pass
-    leads: tuple[tuple[str, int], ...] = ()  # lead fingerprint -> articles seen with it
-
-
-@dataclass(frozen=True, slots=True)
-class RepairResult:
-    """What a repair pass changed: readers of `from_id` go to `into_id`."""
-
-    merges: tuple[tuple[int, int], ...] = ()  # (from_id, into_id)
-    splits: tuple[tuple[int, int], ...] = ()  # (kept_id, new_id)
-    moved: tuple[tuple[str, int], ...] = ()  # (article key, new story id)
 
 
 def _counter(start: int) -> Callable[[], int]:
@@ -124,8 +65,11 @@ def _counter(start: int) -> Callable[[], int]:
     return lambda: next(it)
 
 
-class StoryClusterer(RepairPasses):
-    """The online clusterer. Not thread-safe: one writer feeds it, in order."""
+class StoryClusterer:
+    """The online clusterer. Not thread-safe: one writer feeds it, in order.
+
+    Composed of a `WorkingSet` (`self.ws`) and the `RepairPasses` over it.
+    """
 
     def __init__(
         self,
@@ -133,15 +77,20 @@ class StoryClusterer(RepairPasses):
         allocate_id: Callable[[], int] | None = None,
         state: WorkingSetState | None = None,
     ) -> None:
-        super().__init__(
+        self.ws = WorkingSet(
             settings,
             allocate_id
             or _counter(
-                1 + max((st.id for st in state.stories), default=0) if state is not None else 1
+                1 + max(state.last_id, max((st.id for st in state.stories), default=0))
+                if state is not None
+                else 1
             ),
         )
+        self.settings = self.ws.settings
+        self._repair = RepairPasses(self.ws)
         self._newest: datetime | None = None
         self._added = 0
+        self._since_repair = 0  # articles added since the last repair pass
         self._leads: Counter[str] = Counter()
         if state is not None:
             self._load(state)
@@ -149,15 +98,25 @@ class StoryClusterer(RepairPasses):
     # ----- public API -------------------------------------------------------------
     @property
     def story_count(self) -> int:
-        return len(self._stories)
+        return len(self.ws.stories)
 
     @property
     def member_count(self) -> int:
-        return len(self._members)
+        return len(self.ws.members)
+
+    @property
+    def since_repair(self) -> int:
+        """Articles added since the last repair pass (callers repair on a cadence)."""
+        return self._since_repair
+
+    def take_changed(self) -> set[int]:
+        """Ids of the stories changed in any way since the last call (for a caller that
+        persists the working set: it writes those), and reset."""
+        return self.ws.take_changed()
 
     def story_of(self, key: str) -> int | None:
         """The story of an article still in the working set, else None."""
-        m = self._members.get(key)
+        m = self.ws.members.get(key)
         return None if m is None else m.story_id
 
     def add(
@@ -172,24 +131,25 @@ class StoryClusterer(RepairPasses):
         when = published if published is not None else self._newest
         if when is not None and (self._newest is None or when > self._newest):
             self._newest = when
-        self._count_doc(rep)
+        self.ws.count_doc(rep)
         self._added += 1
+        self._since_repair += 1
         if self._added % s.evict_every == 0:
             self.evict()
 
-        if rep.key in self._members:  # already clustered: idempotent
-            sid = self._members[rep.key].story_id
+        if rep.key in self.ws.members:  # already clustered: idempotent
+            sid = self.ws.members[rep.key].story_id
             return Decision(rep.key, sid, False, 1.0, "joined: article already clustered")
 
-        if duplicate_of is not None and duplicate_of in self._members:
-            sid = self._members[duplicate_of].story_id
+        if duplicate_of is not None and duplicate_of in self.ws.members:
+            sid = self.ws.members[duplicate_of].story_id
             self._join(sid, rep, when, outlet)
             return Decision(rep.key, sid, False, 1.0, f"joined: syndicated copy of {duplicate_of}")
 
         seen = self._count_lead(rep.lead)
         if seen >= s.boilerplate_repeats or rep.non_article:
             sid = self._new_story(rep, when, outlet)
-            self._stories[sid].template = True
+            self.ws.stories[sid].template = True
             reason = (
                 f"new: not an article ({rep.non_article}), kept apart"
                 if rep.non_article
@@ -204,7 +164,7 @@ class StoryClusterer(RepairPasses):
             clear = (
                 score >= s.join_floor
                 and score - runner_up >= s.join_margin
-                and len(self._stories) > s.margin_min_stories
+                and len(self.ws.stories) > s.margin_min_stories
             )
             if sure or clear:
                 self._join(sid, rep, when, outlet)
@@ -234,12 +194,8 @@ class StoryClusterer(RepairPasses):
         Merges keep the older story's id (earliest first report, then lowest id); a split
         keeps the id on the larger part and gives the far part a new id.
         """
-        touched = set(self._dirty)
-        self._dirty.clear()
-        merges = self._merge_pass(touched)
-        check = sorted((touched | {into for _, into in merges}) & self._stories.keys())
-        splits, moved = self._split_pass(check)
-        return RepairResult(merges=merges, splits=splits, moved=moved)
+        self._since_repair = 0
+        return self._repair.run()
 
     def export_state(self) -> WorkingSetState:
         """The whole working set as plain records (sorted, so it is deterministic)."""
@@ -258,8 +214,9 @@ class StoryClusterer(RepairPasses):
                 entity_norm=st.entity_norm,
                 norm_docs=st.norm_docs,
                 template=st.template,
+                slot=st.slot,
             )
-            for st in sorted(self._stories.values(), key=lambda x: x.id)
+            for st in sorted(self.ws.stories.values(), key=lambda x: x.id)
         )
         members = tuple(
             MemberState(
@@ -271,17 +228,21 @@ class StoryClusterer(RepairPasses):
                 published=m.published,
                 outlet=m.outlet,
             )
-            for m in self._members.values()
+            for m in self.ws.members.values()
         )
         return WorkingSetState(
             stories=stories,
             members=members,
-            doc_freq=tuple(sorted(self._df.items())),
-            n_docs=self._n_docs,
+            doc_freq=tuple(sorted(self.ws.df.items())),
+            n_docs=self.ws.n_docs,
             newest=self._newest,
             added=self._added,
-            dirty=tuple(sorted(self._dirty)),
+            dirty=tuple(sorted(self.ws.dirty)),
             leads=tuple(sorted(self._leads.items())),
+            since_repair=self._since_repair,
+            capacity=int(self.ws.unit_rows.shape[0]),
+            free=tuple(self.ws.free),
+            last_id=self.ws.last_id,
         )
 
     # ----- deciding ---------------------------------------------------------------
@@ -296,7 +257,7 @@ class StoryClusterer(RepairPasses):
 
     def _shared_entities(self, a: Mapping[str, float], b: Mapping[str, float]) -> list[str]:
         shared = sorted(
-            ((self._idf(e) * b[e], e) for e in a if e in b), key=lambda x: (-x[0], x[1])
+            ((self.ws.idf(e) * b[e], e) for e in a if e in b), key=lambda x: (-x[0], x[1])
         )
         return [e[2:].title() if e.startswith("e:") else e[1:] for _, e in shared[:3]]
 
@@ -305,31 +266,31 @@ class StoryClusterer(RepairPasses):
     ) -> tuple[tuple[float, int, float, float, float, list[str]] | None, float]:
         """The best story (score, id, cosine, words, entities, shared names) and the
         runner-up's score (0.0 when there is none)."""
-        if not self._stories:
+        if not self.ws.stories:
             return None, 0.0
         s = self.settings
         with one_blas_thread():
-            cos = self._unit_rows @ np.asarray(rep.vector, dtype=np.float32)
-        live = np.flatnonzero(self._slot_story >= 0)
+            cos = self.ws.unit_rows @ np.asarray(rep.vector, dtype=np.float32)
+        live = self.ws.live_slots()
         k = min(s.top_k, live.size)
         order = live[np.argpartition(-cos[live], k - 1)[:k]] if k < live.size else live
         best: tuple[float, int, float, float, float, list[str]] | None = None
         a_terms = {t: tf(c) for t, c in rep.terms}
         a_ents = dict.fromkeys(rep.entities, 1.0)
-        a_terms_n, a_ents_n = self._norm(a_terms), self._norm(a_ents)
+        a_terms_n, a_ents_n = self.ws.norm(a_terms), self.ws.norm(a_ents)
         runner_up = 0.0
         for slot in order:
-            sid = int(self._slot_story[slot])
-            st = self._stories[sid]
+            sid = int(self.ws.slot_story[slot])
+            st = self.ws.stories[sid]
             if st.template:
                 continue  # template text is not news: nothing joins it
-            if st.norm_docs * 1.1 < self._n_docs:
+            if st.norm_docs * 1.1 < self.ws.n_docs:
                 # The IDF moved >10% in document count since the norms were computed:
                 # refresh (amortized O(log N) times per story, so cost stays flat).
-                self._refresh_norms(st)
+                self.ws.refresh_norms(st)
             emb = float(cos[slot])
-            lex = self._cosine(a_terms, st.terms, st.term_norm, a_terms_n)
-            ent = self._cosine(a_ents, st.entities, st.entity_norm, a_ents_n)
+            lex = self.ws.cosine(a_terms, st.terms, st.term_norm, a_terms_n)
+            ent = self.ws.cosine(a_ents, st.entities, st.entity_norm, a_ents_n)
             gap = gap_days(when, st.last)
             penalty = s.decay_per_day * max(0.0, gap - s.grace_days)
             score = s.w_embed * emb + s.w_lexical * lex + s.w_entity * ent - penalty
@@ -340,7 +301,7 @@ class StoryClusterer(RepairPasses):
             else:
                 runner_up = max(runner_up, score)
         if best is not None:
-            best[5].extend(self._shared_entities(a_ents, self._stories[best[1]].entities))
+            best[5].extend(self._shared_entities(a_ents, self.ws.stories[best[1]].entities))
         return best, runner_up
 
     # ----- the add path -------------------------------------------------------------
@@ -348,20 +309,15 @@ class StoryClusterer(RepairPasses):
         return Member(rep.key, sid, rep.vector, rep.terms, rep.entities, when, outlet)
 
     def _new_story(self, rep: Representation, when: datetime | None, outlet: str) -> int:
-        sid = int(self._allocate())
-        if sid in self._stories:
-            raise ValueError(f"allocator returned story id {sid} that is already in use")
-        st = Story(sid, self._take_slot(), np.zeros(DIM, np.float32), 0, when, when)
-        self._stories[sid] = st
-        self._slot_story[st.slot] = sid
+        sid = self.ws.open_story(when, when).id
         self._join(sid, rep, when, outlet)
         return sid
 
     def _join(self, sid: int, rep: Representation, when: datetime | None, outlet: str) -> None:
-        st = self._stories[sid]
-        self._dirty.add(sid)
+        st = self.ws.stories[sid]
+        self.ws.dirty.add(sid)
         m = self._member(rep, sid, when, outlet)
-        self._members[rep.key] = m
+        self.ws.members[rep.key] = m
         st.members[rep.key] = None
         st.count += 1
         if outlet:
@@ -369,8 +325,8 @@ class StoryClusterer(RepairPasses):
         if when is not None:
             st.first = when if st.first is None or when < st.first else st.first
             st.last = when if st.last is None or when > st.last else st.last
-        self._add_stats(st, m)
-        self._refresh_row(st)
+        self.ws.add_stats(st, m)
+        self.ws.refresh_row(st)
 
     def evict(self) -> None:
         """Drop stories idle past the window (and members older than it); cap the set.
@@ -381,19 +337,20 @@ class StoryClusterer(RepairPasses):
         if self._newest is not None:
             horizon = self._newest - timedelta(days=s.window_days)
             old = [
-                st.id for st in self._stories.values() if st.last is not None and st.last < horizon
+                st.id
+                for st in self.ws.stories.values()
+                if st.last is not None and st.last < horizon
             ]
             for sid in old:
-                self._drop_story(sid)
+                self.ws.drop_story(sid)
             stale = [
                 m.key
-                for m in self._members.values()
+                for m in self.ws.members.values()
                 if m.published is not None and m.published < horizon
             ]
             for key in stale:
-                m = self._members.pop(key)
-                self._stories[m.story_id].members.pop(key, None)
-        excess = len(self._stories) - s.max_stories
+                self.ws.drop_member(key)
+        excess = len(self.ws.stories) - s.max_stories
         if excess > 0:
             floor = datetime.min.replace(tzinfo=None)
 
@@ -401,20 +358,28 @@ class StoryClusterer(RepairPasses):
                 last = st.last.replace(tzinfo=None) if st.last is not None else floor
                 return ((last - floor).total_seconds(), st.id)
 
-            for st in heapq.nsmallest(excess, self._stories.values(), key=idle_key):
-                self._drop_story(st.id)
+            for st in heapq.nsmallest(excess, self.ws.stories.values(), key=idle_key):
+                self.ws.drop_story(st.id)
 
     def _load(self, state: WorkingSetState) -> None:
-        self._df = Counter(dict(state.doc_freq))
-        self._n_docs = state.n_docs
+        self.ws.df = Counter(dict(state.doc_freq))
+        self.ws.n_docs = state.n_docs
         self._newest = state.newest
         self._added = state.added
-        self._dirty = set(state.dirty)
+        self.ws.dirty = set(state.dirty)
         self._leads = Counter(dict(state.leads))
+        self._since_repair = state.since_repair
+        ws = self.ws
+        ws.last_id = max(state.last_id, max((ss.id for ss in state.stories), default=0))
+        layout = _has_row_layout(state)
+        if layout:  # the exporter's matrix rows: the same rows, the same products
+            ws.unit_rows = np.zeros((state.capacity, DIM), dtype=np.float32)
+            ws.slot_story = np.full(state.capacity, -1, dtype=np.int64)
+            ws.free = list(state.free)
         for ss in state.stories:
             st = Story(
                 ss.id,
-                self._take_slot(),
+                ss.slot if layout else ws.take_slot(),
                 np.frombuffer(ss.vector_sum, dtype="<f4").astype(np.float32),
                 ss.count,
                 ss.first,
@@ -428,19 +393,21 @@ class StoryClusterer(RepairPasses):
                 ss.norm_docs,
                 ss.template,
             )
-            self._stories[st.id] = st
-            self._slot_story[st.slot] = st.id
-            self._unit_rows[st.slot] = unit(st.vector_sum)  # norms come from the state
+            self.ws.stories[st.id] = st
+            self.ws.slot_story[st.slot] = st.id
+            self.ws.unit_rows[st.slot] = unit(st.vector_sum)  # norms come from the state
         for ms in state.members:
             vec = np.frombuffer(ms.vector, dtype="<f4").astype(np.float32)
             vec.setflags(write=False)
-            self._members[ms.key] = Member(
+            self.ws.members[ms.key] = Member(
                 ms.key, ms.story_id, vec, ms.terms, ms.entities, ms.published, ms.outlet
             )
 
 
-def iter_story_members(state: WorkingSetState) -> Iterable[tuple[int, str]]:
-    """(story id, article key) pairs of a state, for the store to mirror memberships."""
-    for st in state.stories:
-        for key in st.members:
-            yield st.id, key
+def _has_row_layout(state: WorkingSetState) -> bool:
+    """Whether the state carries a whole, consistent matrix row layout (every story its
+    own row, the free rows the rest; else rows are assigned afresh, as for old states)."""
+    if state.capacity <= 0:
+        return False
+    rows = [ss.slot for ss in state.stories] + list(state.free)
+    return sorted(rows) == list(range(state.capacity))

@@ -61,7 +61,7 @@ def precision(requested: str | None = None) -> str:
 
     `requested` defaults to the configured setting. "auto" takes bfloat16 where the CPU
     has it in hardware: about twice the speed of float32 there, vectors within cosine
-    0.9999 of float32's, the same story clusters on the shared sets (docs/clustering.md).
+    0.9999 of float32's, the same story clusters on the shared sets (docs/research/clustering.md).
     On a CPU without it, bfloat16 would be emulated and slow, so "auto" stays on float32.
     """
     want = _checked(requested or _configured)

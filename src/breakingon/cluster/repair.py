@@ -1,9 +1,9 @@
 """The clusterer's repair pass: merge stories that are one event, split ones that drifted.
 
-`RepairPasses` works on the `WorkingSet` the clusterer keeps: the merge pass compares
-each story changed since the last pass with its nearest stories and merges pairs that
-score as one event (unless the split would cut them apart again); the split pass regroups
-a changed story's members by neighbour profiles, pair links and the gap cut
+`RepairPasses` is handed the `WorkingSet` the clusterer keeps and works on it: the merge
+pass compares each story changed since the last pass with its nearest stories and merges
+pairs that score as one event (unless the split would cut them apart again); the split
+pass regroups a changed story's members by neighbour profiles, pair links and the gap cut
 (docs/clustering.md, "Repair"). Deterministic.
 
 Pure: no store, no network, no web.
@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from breakingon.cluster.linkage import average_link, gap_cut
+from breakingon.cluster.records import RepairResult
 from breakingon.cluster.workingset import (
-    DIM,
     Story,
     WorkingSet,
     cut,
@@ -30,8 +30,23 @@ from breakingon.cluster.workingset import (
 )
 
 
-class RepairPasses(WorkingSet):
-    """Merge and split passes over the working set (called by `StoryClusterer.repair`)."""
+class RepairPasses:
+    """Merge and split passes over a working set (called by `StoryClusterer.repair`)."""
+
+    def __init__(self, ws: WorkingSet) -> None:
+        self.ws = ws
+        self.settings = ws.settings
+
+    def run(self) -> RepairResult:
+        """Merge stories that are one event, then split stories that drifted, among the
+        stories changed since the last pass (and those the merges grew)."""
+        ws = self.ws
+        touched = set(ws.dirty)
+        ws.dirty.clear()
+        merges = self._merge_pass(touched)
+        check = sorted((touched | {into for _, into in merges}) & ws.stories.keys())
+        splits, moved = self._split_pass(check)
+        return RepairResult(merges=merges, splits=splits, moved=moved)
 
     def _story_pair_score(
         self, a: Story, b: Story, emb: float, norms: dict[int, tuple[float, float]]
@@ -41,10 +56,10 @@ class RepairPasses(WorkingSet):
         s = self.settings
         for st in (a, b):
             if st.id not in norms:
-                norms[st.id] = (self._norm(st.terms), self._norm(st.entities))
+                norms[st.id] = (self.ws.norm(st.terms), self.ws.norm(st.entities))
         (a_tn, a_en), (b_tn, b_en) = norms[a.id], norms[b.id]
-        lex = self._cosine(a.terms, b.terms, b_tn, a_tn)
-        ent = self._cosine(a.entities, b.entities, b_en, a_en)
+        lex = self.ws.cosine(a.terms, b.terms, b_tn, a_tn)
+        ent = self.ws.cosine(a.entities, b.entities, b_en, a_en)
         gap = 0.0
         if a.first and a.last and b.first and b.last:
             gap = max(0.0, gap_days(max(a.first, b.first), min(a.last, b.last)))
@@ -63,10 +78,10 @@ class RepairPasses(WorkingSet):
         """Merge candidates: each story changed since the last pass against its `top_k`
         nearest stories by centroid cosine, so the cost follows activity, not archive."""
         s = self.settings
-        dirty = sorted(d for d in touched if d in self._stories)
-        if not dirty or len(self._stories) < 2:
+        dirty = sorted(d for d in touched if d in self.ws.stories)
+        if not dirty or len(self.ws.stories) < 2:
             return ()
-        live = np.flatnonzero(self._slot_story >= 0)
+        live = self.ws.live_slots()
         # Embedding cosine bounds the full score (lexical and entity cosines are <= 1):
         # only pairs that could reach the threshold get the costlier full score.
         floor = (s.merge_threshold - s.w_lexical - s.w_entity) / s.w_embed
@@ -75,14 +90,14 @@ class RepairPasses(WorkingSet):
         norms: dict[int, tuple[float, float]] = {}
         for start in range(0, len(dirty), 512):
             block = dirty[start : start + 512]
-            rows = self._unit_rows[[self._stories[d].slot for d in block]]
+            rows = self.ws.unit_rows[[self.ws.stories[d].slot for d in block]]
             with one_blas_thread():
-                sims = rows @ self._unit_rows[live].T
+                sims = rows @ self.ws.unit_rows[live].T
             k = min(s.top_k + 1, live.size)
             for r, sid in enumerate(block):
                 top = np.argpartition(-sims[r], k - 1)[:k] if k < live.size else range(live.size)
                 for c in top:
-                    other = int(self._slot_story[live[c]])
+                    other = int(self.ws.slot_story[live[c]])
                     emb = float(sims[r, c])
                     if other == sid or emb < floor:
                         continue
@@ -90,7 +105,7 @@ class RepairPasses(WorkingSet):
                     if pair in seen:
                         continue
                     seen.add(pair)
-                    a, b = self._stories[pair[0]], self._stories[pair[1]]
+                    a, b = self.ws.stories[pair[0]], self.ws.stories[pair[1]]
                     if a.template or b.template:
                         continue
                     score = self._story_pair_score(a, b, emb, norms)
@@ -99,9 +114,9 @@ class RepairPasses(WorkingSet):
         pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
         merges: list[tuple[int, int]] = []
         for _, a_id, b_id in pairs:
-            if a_id not in self._stories or b_id not in self._stories:
+            if a_id not in self.ws.stories or b_id not in self.ws.stories:
                 continue  # one side already merged this pass: re-checked next pass
-            a, b = self._stories[a_id], self._stories[b_id]
+            a, b = self.ws.stories[a_id], self.ws.stories[b_id]
             if self._split_would_undo(a, b):
                 continue  # the split pass would cut them apart again (no id churn)
             keep, gone = (a, b) if self._age_key(a) <= self._age_key(b) else (b, a)
@@ -142,15 +157,15 @@ class RepairPasses(WorkingSet):
         keep.outlets.update(gone.outlets)
         for key in gone.members:
             keep.members[key] = None
-            self._members[key].story_id = keep.id
+            self.ws.members[key].story_id = keep.id
         if gone.first is not None and (keep.first is None or gone.first < keep.first):
             keep.first = gone.first
         if gone.last is not None and (keep.last is None or gone.last > keep.last):
             keep.last = gone.last
         gone.members.clear()
-        self._drop_story(gone.id)
-        self._refresh_row(keep)
-        self._dirty.add(keep.id)  # look again next pass: it may now reach others
+        self.ws.drop_story(gone.id)
+        self.ws.refresh_row(keep)
+        self.ws.dirty.add(keep.id)  # look again next pass: it may now reach others
 
     def _split_pass(
         self, check: Sequence[int]
@@ -158,7 +173,7 @@ class RepairPasses(WorkingSet):
         splits: list[tuple[int, int]] = []
         moved: list[tuple[str, int]] = []
         for sid in check:
-            st = self._stories[sid]
+            st = self.ws.stories[sid]
             keys = sorted(st.members)
             if len(keys) < 2:
                 continue
@@ -181,13 +196,13 @@ class RepairPasses(WorkingSet):
         return [] if part is None else [part]
 
     def _member_time(self, key: str) -> float:
-        when = self._members[key].published
+        when = self.ws.members[key].published
         return 0.0 if when is None else when.timestamp()
 
     def _member_scores(self, keys: Sequence[str]) -> npt.NDArray[np.float64]:
         """Pair scores between members (the join score, member against member)."""
         s = self.settings
-        ms = [self._members[k] for k in keys]
+        ms = [self.ws.members[k] for k in keys]
         vecs = np.stack([m.vector for m in ms]).astype(np.float64)
         lex = self._weight_cosines([{t: tf(c) for t, c in m.terms} for m in ms])
         ent = self._weight_cosines([dict.fromkeys(m.entities, 1.0) for m in ms])
@@ -214,7 +229,7 @@ class RepairPasses(WorkingSet):
             for t, w in mp.items():
                 rows.append(i)
                 cols.append(vocab.setdefault(t, len(vocab)))
-                vals.append(w * self._idf(t))
+                vals.append(w * self.ws.idf(t))
         data = np.asarray(vals, dtype=np.float64)
         norms = np.zeros(len(maps))
         np.add.at(norms, np.asarray(rows, dtype=np.int64), data * data)
@@ -267,16 +282,12 @@ class RepairPasses(WorkingSet):
     ) -> None:
         """Move `part`'s members out of `st` into a new story."""
         sid = st.id
-        new_id = int(self._allocate())
-        if new_id in self._stories:
-            raise ValueError(f"allocator returned story id {new_id} that is already in use")
-        first_member = self._members[part[0]]
-        new = Story(new_id, self._take_slot(), np.zeros(DIM, np.float32), 0, None, None)
-        self._stories[new_id] = new
-        self._slot_story[new.slot] = new_id
+        new = self.ws.open_story(None, None)
+        new_id = new.id
+        first_member = self.ws.members[part[0]]
         for key in part:
-            m = self._members[key]
-            self._add_stats(st, m, sign=-1.0)
+            m = self.ws.members[key]
+            self.ws.add_stats(st, m, sign=-1.0)
             st.members.pop(key)
             st.count -= 1
             m.story_id = new_id
@@ -287,20 +298,20 @@ class RepairPasses(WorkingSet):
             if m.published is not None:
                 new.first = m.published if new.first is None else min(new.first, m.published)
                 new.last = m.published if new.last is None else max(new.last, m.published)
-            self._add_stats(new, m)
+            self.ws.add_stats(new, m)
             moved.append((key, new_id))
         if new.first is None:
             new.first, new.last = first_member.published, first_member.published
-        self._refresh_row(st)
-        self._refresh_row(new)
-        self._dirty.update((sid, new_id))
+        self.ws.refresh_row(st)
+        self.ws.refresh_row(new)
+        self.ws.dirty.update((sid, new_id))
         splits.append((sid, new_id))
 
     def _far_part(self, keys: list[str]) -> list[str] | None:
         """Two-means on member vectors seeded by the farthest member; the smaller part
         is returned when the two parts are linked by less than `split_threshold`."""
         s = self.settings
-        vecs = np.stack([self._members[k].vector for k in keys])
+        vecs = np.stack([self.ws.members[k].vector for k in keys])
         centroid = unit(vecs.sum(axis=0))
         far = int(np.argmin(vecs @ centroid))
         assign = np.zeros(len(keys), dtype=bool)
@@ -332,11 +343,11 @@ class RepairPasses(WorkingSet):
         def weights(keys: Sequence[str]) -> dict[str, float]:
             out: dict[str, float] = {}
             for k in keys:
-                m = self._members[k]
+                m = self.ws.members[k]
                 for t, c in m.terms:
                     out[t] = out.get(t, 0.0) + tf(c)
                 for e in m.entities:
                     out[e] = out.get(e, 0.0) + 1.0
             return out
 
-        return self._cosine(weights(a_keys), weights(b_keys))
+        return self.ws.cosine(weights(a_keys), weights(b_keys))

@@ -1,7 +1,10 @@
 """Bytes for the clusterer's working-set records (stored in the database), and back.
 
 JSON with base64 vectors, zlib-compressed: no pickle, so a database row can never
-execute code when it is read back.
+execute code when it is read back. Per story and per member a blob; the set-wide rest
+(document frequencies; the working-set head: newest time, counters, changed stories,
+lead counts, matrix rows, live story ids) as text. Fields added later are optional:
+blobs written before them still decode.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import zlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from breakingon.cluster.clusterer import MemberState, StoryState
+from breakingon.cluster.records import MemberState, StoryState, WorkingSetState
 
 
 def _t(dt: datetime | None) -> str | None:
@@ -49,6 +53,8 @@ def story_to_bytes(s: StoryState) -> bytes:
             "tn": s.term_norm,
             "en": s.entity_norm,
             "tpl": s.template,
+            "nd": s.norm_docs,
+            "slot": s.slot,
         }
     )
 
@@ -67,7 +73,11 @@ def story_from_bytes(blob: bytes) -> StoryState:
         members=tuple(d["members"]),
         term_norm=float(d["tn"]),
         entity_norm=float(d["en"]),
-        template=bool(d.get("tpl", False)),  # absent in blobs written before it existed
+        # Absent in blobs written before they existed: not a template, norms to refresh
+        # on first use, a free matrix row.
+        template=bool(d.get("tpl", False)),
+        norm_docs=int(d.get("nd", 0)),
+        slot=int(d.get("slot", -1)),
     )
 
 
@@ -106,3 +116,67 @@ def df_to_text(doc_freq: tuple[tuple[str, int], ...], n_docs: int) -> str:
 def df_from_text(text: str) -> tuple[tuple[tuple[str, int], ...], int]:
     d = json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))
     return tuple((str(k), int(v)) for k, v in d["df"]), int(d["n"])
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingSetHead:
+    """The set-wide part of a working set besides the document frequencies."""
+
+    story_ids: tuple[int, ...]  # the stories in the working set (the rest were evicted)
+    newest: datetime | None
+    added: int
+    since_repair: int
+    dirty: tuple[int, ...]
+    leads: tuple[tuple[str, int], ...]
+    capacity: int
+    free: tuple[int, ...]
+    last_id: int
+    oldest_last: datetime | None  # the earliest `last` of a dated story (what to load)
+
+
+def head_of(state: WorkingSetState) -> WorkingSetHead:
+    lasts = [s.last for s in state.stories if s.last is not None]
+    return WorkingSetHead(
+        story_ids=tuple(s.id for s in state.stories),
+        newest=state.newest,
+        added=state.added,
+        since_repair=state.since_repair,
+        dirty=state.dirty,
+        leads=state.leads,
+        capacity=state.capacity,
+        free=state.free,
+        last_id=state.last_id,
+        oldest_last=min(lasts, default=None),
+    )
+
+
+def head_to_text(h: WorkingSetHead) -> str:
+    obj = {
+        "ids": list(h.story_ids),
+        "newest": _t(h.newest),
+        "added": h.added,
+        "since_repair": h.since_repair,
+        "dirty": list(h.dirty),
+        "leads": [list(p) for p in h.leads],
+        "capacity": h.capacity,
+        "free": list(h.free),
+        "last_id": h.last_id,
+        "oldest_last": _t(h.oldest_last),
+    }
+    return base64.b64encode(_pack(obj)).decode("ascii")
+
+
+def head_from_text(text: str) -> WorkingSetHead:
+    d = _unpack(base64.b64decode(text))
+    return WorkingSetHead(
+        story_ids=tuple(int(x) for x in d["ids"]),
+        newest=_dt(d["newest"]),
+        added=int(d["added"]),
+        since_repair=int(d["since_repair"]),
+        dirty=tuple(int(x) for x in d["dirty"]),
+        leads=tuple((str(k), int(v)) for k, v in d["leads"]),
+        capacity=int(d["capacity"]),
+        free=tuple(int(x) for x in d["free"]),
+        last_id=int(d["last_id"]),
+        oldest_last=_dt(d["oldest_last"]),
+    )

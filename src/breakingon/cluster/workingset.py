@@ -1,11 +1,11 @@
 """The clusterer's working set: settings, story and member records, TF-IDF scoring.
 
-`WorkingSet` holds what every pass of the clusterer reads and writes: the recent stories
+`WorkingSet` holds what every part of the clusterer reads and writes: the recent stories
 (unit centroid rows in one matrix, summed word and entity weights, first/last time,
 members, outlets), their members, the online document frequencies, and the bookkeeping
-that keeps the matrix rows and cached norms in step with the sums. `StoryClusterer`
-(`breakingon.cluster.clusterer`) decides joins on it; `RepairPasses` (`breakingon.cluster.repair`)
-merges and splits its stories.
+that keeps the matrix rows and cached norms in step with the sums. It is one object that
+the others are handed: `StoryClusterer` (`breakingon.cluster.clusterer`) decides joins on
+it, `RepairPasses` (`breakingon.cluster.repair`) merges and splits its stories.
 
 Pure: no store, no network, no web.
 """
@@ -33,7 +33,7 @@ Vector = npt.NDArray[np.float32]
 class ClusterSettings:
     """Parameters of the clusterer: ONE set for every data set and for production.
 
-    Chosen by a grid search on the three shared dev sets (see docs/clustering.md).
+    Chosen by a grid search on the three shared dev sets (see docs/research/clustering.md).
     """
 
     w_embed: float = 0.40
@@ -54,7 +54,7 @@ class ClusterSettings:
     split_neighbors: int = 8
     split_profile_link: float = 0.35
     split_pair_link: float = 0.20
-    # Gap cut (fourth round): a part whose two halves (each >= split_gap_min members)
+    # Gap cut: a part whose two halves (each >= split_gap_min members)
     # score across below split_gap_ratio x the looser half's own mean is two events.
     split_gap_ratio: float = 0.7
     split_gap_min: int = 2
@@ -141,36 +141,44 @@ def cut(weights: dict[str, float], cap: int) -> dict[str, float]:
 
 
 class WorkingSet:
-    """Stories and members of the recent window, and the online IDF over what was seen."""
+    """Stories and members of the recent window, and the online IDF over what was seen.
+
+    `dirty` holds the stories changed since the last repair pass (decision state, part
+    of the exported working set); `changed` the stories changed in any way since the
+    owner last took them (`take_changed`), so a caller that persists the set can write
+    just those.
+    """
 
     def __init__(self, settings: ClusterSettings | None, allocate_id: Callable[[], int]) -> None:
         self.settings = settings or ClusterSettings()
-        self._allocate = allocate_id
-        self._stories: dict[int, Story] = {}
-        self._members: dict[str, Member] = {}
-        self._df: Counter[str] = Counter()
-        self._n_docs = 0
-        self._unit_rows = np.zeros((64, DIM), dtype=np.float32)
-        self._slot_story = np.full(64, -1, dtype=np.int64)
-        self._free: list[int] = list(range(63, -1, -1))
-        self._dirty: set[int] = set()  # stories changed since the last repair pass
+        self.allocate = allocate_id
+        self.stories: dict[int, Story] = {}
+        self.members: dict[str, Member] = {}
+        self.df: Counter[str] = Counter()
+        self.n_docs = 0
+        self.unit_rows = np.zeros((64, DIM), dtype=np.float32)
+        self.slot_story = np.full(64, -1, dtype=np.int64)
+        self.free: list[int] = list(range(63, -1, -1))
+        self.dirty: set[int] = set()  # stories changed since the last repair pass
+        self.changed: set[int] = set()  # stories changed since `take_changed`
+        self.last_id = 0  # the highest story id this set has used
 
     # ----- scoring ----------------------------------------------------------------
-    def _idf(self, term: str) -> float:
-        return math.log((1.0 + self._n_docs) / (1.0 + self._df.get(term, 0))) + 1.0
+    def idf(self, term: str) -> float:
+        return math.log((1.0 + self.n_docs) / (1.0 + self.df.get(term, 0))) + 1.0
 
-    def _count_doc(self, rep: Representation) -> None:
-        self._n_docs += 1
-        self._df.update(t for t, _ in rep.terms)
-        self._df.update(rep.entities)
-        if len(self._df) > self.settings.max_vocabulary:
-            for term in [t for t, c in self._df.items() if c <= 1]:
-                del self._df[term]
+    def count_doc(self, rep: Representation) -> None:
+        self.n_docs += 1
+        self.df.update(t for t, _ in rep.terms)
+        self.df.update(rep.entities)
+        if len(self.df) > self.settings.max_vocabulary:
+            for term in [t for t, c in self.df.items() if c <= 1]:
+                del self.df[term]
 
-    def _norm(self, a: Mapping[str, float]) -> float:
-        return math.sqrt(sum((w * self._idf(t)) ** 2 for t, w in a.items()))
+    def norm(self, a: Mapping[str, float]) -> float:
+        return math.sqrt(sum((w * self.idf(t)) ** 2 for t, w in a.items()))
 
-    def _cosine(
+    def cosine(
         self,
         a: Mapping[str, float],
         b: Mapping[str, float],
@@ -189,33 +197,46 @@ class WorkingSet:
         for t, w in small.items():
             lw = large.get(t)
             if lw is not None:
-                idf = self._idf(t)
+                idf = self.idf(t)
                 dot += w * lw * idf * idf
         if dot == 0.0:
             return 0.0
-        a_n = self._norm(a) if a_norm is None else a_norm
-        b_n = self._norm(b) if b_norm is None else b_norm
+        a_n = self.norm(a) if a_norm is None else a_norm
+        b_n = self.norm(b) if b_norm is None else b_norm
         return min(1.0, dot / (a_n * b_n)) if a_n > 0 and b_n > 0 else 0.0
 
     # ----- working-set bookkeeping ------------------------------------------------
-    def _take_slot(self) -> int:
-        if not self._free:
-            n = self._unit_rows.shape[0]
-            self._unit_rows = np.vstack([self._unit_rows, np.zeros((n, DIM), np.float32)])
-            self._slot_story = np.concatenate([self._slot_story, np.full(n, -1, np.int64)])
-            self._free = list(range(2 * n - 1, n - 1, -1))
-        return self._free.pop()
+    def take_slot(self) -> int:
+        if not self.free:
+            n = self.unit_rows.shape[0]
+            self.unit_rows = np.vstack([self.unit_rows, np.zeros((n, DIM), np.float32)])
+            self.slot_story = np.concatenate([self.slot_story, np.full(n, -1, np.int64)])
+            self.free = list(range(2 * n - 1, n - 1, -1))
+        return self.free.pop()
 
-    def _refresh_row(self, st: Story) -> None:
-        self._unit_rows[st.slot] = unit(st.vector_sum)
-        self._refresh_norms(st)
+    def open_story(self, first: datetime | None, last: datetime | None) -> Story:
+        """A new, empty story with an id from the allocator and a free matrix row."""
+        sid = int(self.allocate())
+        if sid in self.stories:
+            raise ValueError(f"allocator returned story id {sid} that is already in use")
+        self.last_id = max(self.last_id, sid)
+        st = Story(sid, self.take_slot(), np.zeros(DIM, np.float32), 0, first, last)
+        self.stories[sid] = st
+        self.slot_story[st.slot] = sid
+        self.changed.add(sid)
+        return st
 
-    def _refresh_norms(self, st: Story) -> None:
-        st.term_norm = self._norm(st.terms)
-        st.entity_norm = self._norm(st.entities)
-        st.norm_docs = self._n_docs
+    def refresh_row(self, st: Story) -> None:
+        self.unit_rows[st.slot] = unit(st.vector_sum)
+        self.refresh_norms(st)
 
-    def _add_stats(self, st: Story, m: Member, sign: float = 1.0) -> None:
+    def refresh_norms(self, st: Story) -> None:
+        st.term_norm = self.norm(st.terms)
+        st.entity_norm = self.norm(st.entities)
+        st.norm_docs = self.n_docs
+        self.changed.add(st.id)
+
+    def add_stats(self, st: Story, m: Member, sign: float = 1.0) -> None:
         st.vector_sum = (st.vector_sum + sign * m.vector).astype(np.float32)
         for t, c in m.terms:
             st.terms[t] = st.terms.get(t, 0.0) + sign * tf(c)
@@ -230,10 +251,26 @@ class WorkingSet:
         if len(st.entities) > cap.max_story_entities * 3 // 2:
             st.entities = cut(st.entities, cap.max_story_entities)
 
-    def _drop_story(self, sid: int) -> None:
-        st = self._stories.pop(sid)
+    def drop_member(self, key: str) -> None:
+        """Forget one member (older than the window); its story keeps its sums."""
+        m = self.members.pop(key)
+        self.stories[m.story_id].members.pop(key, None)
+        self.changed.add(m.story_id)
+
+    def drop_story(self, sid: int) -> None:
+        st = self.stories.pop(sid)
         for key in st.members:
-            self._members.pop(key, None)
-        self._unit_rows[st.slot] = 0.0
-        self._slot_story[st.slot] = -1
-        self._free.append(st.slot)
+            self.members.pop(key, None)
+        self.unit_rows[st.slot] = 0.0
+        self.slot_story[st.slot] = -1
+        self.free.append(st.slot)
+        self.changed.discard(sid)
+
+    def live_slots(self) -> npt.NDArray[np.intp]:
+        return np.flatnonzero(self.slot_story >= 0)
+
+    def take_changed(self) -> set[int]:
+        """The stories changed since the last call (ids still in the set), and reset."""
+        out = self.changed & self.stories.keys()
+        self.changed = set()
+        return out

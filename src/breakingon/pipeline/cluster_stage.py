@@ -2,8 +2,11 @@
 
 `ClusterStage` holds the online clusterer's working set in memory, rebuilt from the
 store whenever this worker (re)takes the clustering lease, so a restart or another
-worker sees the same stories. Each batch of decisions, the touched story states and
-any repair merges commit in one transaction.
+worker rebuilds the same working set and makes the same decisions. Each batch of
+decisions, the states of the stories that changed, the new members, any repair merges
+and the set-wide state (document frequencies, the working-set head: counters, the
+stories changed since the last repair pass, lead counts, matrix rows, live story ids)
+commit in one transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from breakingon.cluster.clusterer import ClusterSettings, StoryClusterer, WorkingSetState
@@ -18,6 +22,9 @@ from breakingon.cluster.represent import ClusterInput, Representation, input_fro
 from breakingon.cluster.state import (
     df_from_text,
     df_to_text,
+    head_from_text,
+    head_of,
+    head_to_text,
     member_from_bytes,
     member_to_bytes,
     story_from_bytes,
@@ -33,6 +40,7 @@ log = logging.getLogger("breakingon.process")
 
 CLUSTER_LEASE = "cluster-leader"
 DF_META = "cluster_doc_freq"
+HEAD_META = "cluster_working_set"
 
 
 def _now() -> datetime:
@@ -56,30 +64,65 @@ class ClusterStage:
         self.cfg = cfg or ClusterSettings()
         self.clock = clock
         self._clusterer: StoryClusterer | None = None
-        self._since_repair = 0
-        self._batches = 0
         self._rate = 16.0  # articles/s the embedding step managed lately
 
     def _allocate(self) -> int:
         return self.store.new_story_id(self.clock())
 
     def load(self) -> None:
-        """Rebuild the working set from the store (stories active within the window)."""
+        """Rebuild the working set from the store, as the last leader left it.
+
+        The stories and their members, the document frequencies and the head (see the
+        module docstring) were committed together, so the rebuilt set is the one the last
+        commit left. A store written before the head existed gives the stories active
+        within two windows and fresh counters.
+        """
         now = self.clock()
         since = now - timedelta(days=self.cfg.window_days * 2)
+        head_text = self.store.get_meta(HEAD_META)
+        head = head_from_text(head_text) if head_text else None
+        if head is not None and head.oldest_last is not None:
+            since = min(since, head.oldest_last)
         stories = [story_from_bytes(b) for _, b in self.store.load_story_states(since)]
-        keys = [int(k) for s in stories for k in s.members if k.isdigit()]
-        members = [member_from_bytes(b) for _, b in self.store.load_cluster_members(keys)]
+        if head is not None:
+            live = set(head.story_ids)
+            stories = [s for s in stories if s.id in live]  # evicted ones stay out
+            if len(stories) != len(live):
+                log.warning("clusterer head lists %d stories, %d found", len(live), len(stories))
+        # A member's story is the story that lists it (a merge moves members without
+        # rewriting their own blobs).
+        owner = {k: s.id for s in stories for k in s.members}
+        keys = [int(k) for k in owner if k.isdigit()]
+        members = [
+            replace(m, story_id=owner[m.key])
+            for m in (member_from_bytes(b) for _, b in self.store.load_cluster_members(keys))
+            if m.key in owner
+        ]
         df_text = self.store.get_meta(DF_META)
         doc_freq, n_docs = df_from_text(df_text) if df_text else ((), 0)
-        newest = max((s.last for s in stories if s.last is not None), default=None)
-        state = WorkingSetState(
-            stories=tuple(stories),
-            members=tuple(members),
-            doc_freq=doc_freq,
-            n_docs=n_docs,
-            newest=newest,
-        )
+        if head is None:
+            state = WorkingSetState(
+                stories=tuple(stories),
+                members=tuple(members),
+                doc_freq=doc_freq,
+                n_docs=n_docs,
+                newest=max((s.last for s in stories if s.last is not None), default=None),
+            )
+        else:
+            state = WorkingSetState(
+                stories=tuple(stories),
+                members=tuple(members),
+                doc_freq=doc_freq,
+                n_docs=n_docs,
+                newest=head.newest,
+                added=head.added,
+                dirty=head.dirty,
+                leads=head.leads,
+                since_repair=head.since_repair,
+                capacity=head.capacity,
+                free=head.free,
+                last_id=head.last_id,
+            )
         self._clusterer = StoryClusterer(self.cfg, allocate_id=self._allocate, state=state)
         log.info("clusterer loaded: %d stories, %d members", len(stories), len(members))
 
@@ -143,9 +186,7 @@ class ClusterStage:
             memberships.append(Membership(int(item.key), d.story_id, d.score, d.reason))
             touched.add(d.story_id)
         merges: list[tuple[int, int]] = []
-        self._since_repair += len(articles)
-        if self.cfg.repair_every > 0 and self._since_repair >= self.cfg.repair_every:
-            self._since_repair = 0
+        if self.cfg.repair_every > 0 and cl.since_repair >= self.cfg.repair_every:
             result = cl.repair()
             merges.extend(result.merges)
             for key, sid in result.moved:
@@ -156,17 +197,23 @@ class ClusterStage:
             touched.update(dst for _, dst in result.merges)
             touched.update(src for src, _ in result.merges)
         state = cl.export_state()
-        merged_away = {src for src, _ in merges}
+        # Every story that changed in any way (joins, repairs, refreshed norms, members
+        # aged out of the window), so the stored set is the one in memory.
+        changed = cl.take_changed() | touched
         rows = [
             StoryStateRow(s.id, story_to_bytes(s), s.first, s.last)
             for s in state.stories
-            if s.id in touched and s.id not in merged_away
+            if s.id in changed
         ]
         new_keys = {m.article_id for m in memberships}
         member_rows = [
             (int(m.key), member_to_bytes(m))
             for m in state.members
             if m.key.isdigit() and int(m.key) in new_keys
+        ]
+        meta = [
+            (DF_META, df_to_text(state.doc_freq, state.n_docs)),
+            (HEAD_META, head_to_text(head_of(state))),
         ]
         try:
             self.store.save_clustering(
@@ -176,6 +223,7 @@ class ClusterStage:
                 self.clock(),
                 members=member_rows,
                 lease=(CLUSTER_LEASE, self.worker),
+                meta=meta,
             )
         except LeaseLost:
             # Another worker took over while this batch ran: its working set is the
@@ -183,9 +231,6 @@ class ClusterStage:
             log.warning("clustering lease lost mid-batch; discarding %d decisions", len(articles))
             self._clusterer = None
             return 0
-        self._batches += 1
-        if self._batches % 20 == 1:
-            self.store.set_meta(DF_META, df_to_text(state.doc_freq, state.n_docs))
         METRICS.articles_clustered.inc(len(articles))
         METRICS.stage_seconds.labels(stage="cluster").observe(time.perf_counter() - started)
         return len(articles)

@@ -72,6 +72,7 @@ class _StoriesMixin(_SQLBase):
         now: datetime,
         members: Sequence[tuple[int, bytes]] = (),
         lease: tuple[str, str] | None = None,
+        meta: Sequence[tuple[str, str]] = (),
     ) -> None:
         a, st, m = self.t["articles"], self.t["stories"], self.t["story_members"]
         touched: set[int] = set()
@@ -173,6 +174,12 @@ class _StoriesMixin(_SQLBase):
                     .where(st.c.id.in_(sorted(touched)), st.c.merged_into.is_(None))
                     .values(dirty=1, updated_at=now)
                 )
+            mt = self.t["meta"]
+            for key, value in meta:
+                if conn.execute(sa.select(mt.c.key).where(mt.c.key == key)).first() is None:
+                    conn.execute(mt.insert().values(key=key, value=value))
+                else:
+                    conn.execute(mt.update().where(mt.c.key == key).values(value=value))
 
     def load_cluster_members(self, article_ids: Sequence[int]) -> list[tuple[int, bytes]]:
         a = self.t["articles"]
