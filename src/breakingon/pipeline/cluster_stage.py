@@ -33,8 +33,7 @@ from breakingon.cluster.state import (
 from breakingon.ops.metrics import METRICS
 from breakingon.records import Article
 from breakingon.settings import Settings
-from breakingon.store import Store
-from breakingon.store.base import LeaseLost, Membership, StoryStateRow
+from breakingon.store.base import ClusterStore, LeaseLost, Membership, StoryStateRow
 
 log = logging.getLogger("breakingon.process")
 
@@ -53,7 +52,7 @@ class ClusterStage:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: ClusterStore,
         worker: str,
         cfg: ClusterSettings | None = None,
         clock: Callable[[], datetime] = _now,
