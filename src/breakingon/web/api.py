@@ -82,16 +82,7 @@ def place_json(p: Place) -> dict[str, Any]:
     }
 
 
-def related_ids(s: Story) -> list[int]:
-    """The ids of related stories the signal stage stored in `Story.extra`."""
-    value = s.extra.get("related")
-    if not isinstance(value, tuple | list):
-        return []
-    return [int(x) for x in value if isinstance(x, int)]
-
-
 def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
-    updated = s.extra.get("updated_at")
     return {
         "id": s.id,
         "url": f"{base}/story/{s.id}",
@@ -99,7 +90,7 @@ def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
         "dek": s.dek,
         "first_reported": _iso(s.first_reported),
         "last_reported": _iso(s.last_reported),
-        "updated_at": _iso(updated) if isinstance(updated, datetime) else None,
+        "updated_at": _iso(s.updated_at),
         "article_count": s.article_count,
         "outlet_count": s.outlet_count,
         "outlets": list(s.outlets),
@@ -111,7 +102,7 @@ def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
         "score_explanation": s.score_explanation,
         "breaking": s.breaking_until is not None and s.breaking_until > now,
         "breaking_until": _iso(s.breaking_until),
-        "related": related_ids(s),
+        "related": list(s.related),
     }
 
 
