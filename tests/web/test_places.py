@@ -94,3 +94,32 @@ def test_story_dek_does_not_repeat_the_headline(client: TestClient, filled: Fill
         h1 = html.split('id="headline">', 1)[1].split("</h1>", 1)[0]
         for dek in re.findall(r'<p class="dek">(.*?)</p>', html, flags=re.S):
             assert not re.sub(r"<.*?>", "", dek).strip().startswith(h1)
+
+
+def test_the_web_lists_the_sections_the_classifier_tags() -> None:
+    from breakingon.tag.sections import SECTIONS as TAXONOMY
+    from breakingon.web.params import SECTIONS
+
+    assert SECTIONS == TAXONOMY
+
+
+def test_the_web_imports_no_tagging_and_no_story_computing() -> None:
+    import ast
+    from pathlib import Path
+
+    import breakingon.web
+
+    web = Path(breakingon.web.__file__).parent
+    for path in web.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                assert not name.startswith(("breakingon.tag", "breakingon.story")), (
+                    f"{path.name} imports {name}"
+                )
