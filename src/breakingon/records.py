@@ -93,7 +93,7 @@ class FeedItem:
     image: str = ""
     guid: str = ""
     date_flag: str = ""  # "", "missing", "unparseable", "future_clamped"
-    alias_key: str = ""  # guid/url with scheme and host stripped (C7)
+    alias_key: str = ""  # guid/url without scheme and host: a GUID that changed them is one item
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 `fill_store` writes outlets, feeds, articles, stories with cited briefs (two versions for
 one story), places, sections, a merged story, trends, runs and a failing feed, plus one
-story whose every field carries hostile markup (RELIABILITY D3).
+story whose every field carries hostile markup (script tags, template syntax and
+`javascript:` URLs that pages and feeds must escape or drop).
 """
 
 from __future__ import annotations

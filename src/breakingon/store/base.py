@@ -206,7 +206,7 @@ class Store(Protocol):
 
     def known_item_keys(self, feed_id: int, items: Sequence[tuple[str, str, str]]) -> set[str]:
         """Which of (item_key, alias_key, title) the feed already has: by item key, or by
-        alias key plus title (a GUID that changed scheme or host, RELIABILITY C7)."""
+        alias key plus title (a GUID that only changed scheme or host is the same item)."""
         ...
 
     def recent_texts(self, since: datetime, limit: int) -> list[tuple[int, str, datetime]]:

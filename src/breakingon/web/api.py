@@ -6,7 +6,9 @@ parameter; pagination clamped: limit to 1..100, offset 0..1,000,000), make one s
 Last-Modified, 304). Admin endpoints need `Authorization: Bearer <admin_token>` and check
 every new feed URL against the crawler's SSRF policy with the app's injectable resolver
 before it is stored: refused addresses get 400 `address_not_allowed` and no connection is
-ever made (RELIABILITY E1, E3, E4, E6). URLs in responses are http(s) only (D2).
+ever made (private, loopback, link-local and metadata addresses, names that resolve to
+any of them). URLs in responses are http(s) only, so a feed cannot smuggle a
+`javascript:` link into a client.
 
 Parameters are parsed by `web.params` (shared with the HTML pages); the OpenAPI document
 is `web.openapi`. This module holds no SQL and no scoring; it must not open sockets itself.
@@ -107,7 +109,8 @@ def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
 
 
 def brief_json(b: Brief) -> dict[str, Any]:
-    """The stored brief shape, with every citation URL passed through `safe_url` (D2)."""
+    """The stored brief shape, with every citation URL passed through `safe_url` (only
+    absolute http(s) URLs reach a client)."""
     out = brief_to_dict(b)
     for sentence in [*out["dek"], *(x for sec in out["sections"] for x in sec["sentences"])]:
         for c in sentence["citations"]:
