@@ -215,9 +215,10 @@ def test_story_stage_uses_the_configured_writer(
     """The pipeline's brief step calls the operator's endpoint and keeps a supported answer."""
     from datetime import UTC, datetime
 
-    from breakingon.pipeline.story_stage import StoryStage, llm_settings, write_story_brief
+    from breakingon.pipeline.story_stage import StoryStage, llm_settings
     from breakingon.records import Article
     from breakingon.settings import Settings
+    from breakingon.story.brief.documents import write_story_brief
 
     url, fake = fake_llm
     answer = _answer(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from breakingon.tag.sections import SECTIONS, classify, classify_many, feed_section, story_sections
+from breakingon.tag.sections import SECTIONS, classify, classify_many, feed_section
 
 
 def test_football_match_is_sports() -> None:
@@ -81,16 +81,6 @@ def test_feed_section_tips_an_ambiguous_text() -> None:
     text = "The announcement came on Tuesday and many people reacted to it."
     assert classify("An announcement", text, ["sport"]).label == "sports"
     assert classify("An announcement", text, ["business"]).label == "business"
-
-
-def test_story_sections_sum_member_scores() -> None:
-    rs = classify_many(
-        [
-            ("Striker scores winner", "The team won the match with a late goal.", ()),
-            ("Club fans celebrate league title", "The coach and players won the league.", ()),
-        ]
-    )
-    assert story_sections(rs)[0] == "sports"
 
 
 def test_embedding_signal_when_vectors_are_given() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from breakingon.tag.lang import detect_language, story_languages
+from breakingon.tag.lang import detect_language
 
 
 def test_french_german_english() -> None:
@@ -32,7 +32,3 @@ def test_french_german_english() -> None:
 def test_unsure_when_too_short() -> None:
     assert detect_language("ok") == ""
     assert detect_language("12345 67890 !!!") == ""
-
-
-def test_story_languages_most_frequent_first() -> None:
-    assert story_languages(["en", "fr", "en", "", "de", "fr", "en"]) == ("en", "fr", "de")

@@ -6,7 +6,7 @@ datetimes and ids (never ORM rows). This module imports only the standard librar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -240,4 +240,7 @@ class Story:
     breaking_until: datetime | None = None
     dek: str = ""
     merged_into: int | None = None
-    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    related: tuple[int, ...] = ()  # ids of related stories the story stage found
+    breaking_since: datetime | None = None
+    brief_version: int = 0  # how many times the brief changed (0: never written)
+    updated_at: datetime | None = None  # when the story stage last saved it

@@ -27,6 +27,8 @@ __all__ = [
     "split_paragraph",
     "split_sentences",
     "strip_dateline",
+    "tidy_space",
+    "whole_title",
 ]
 
 
@@ -382,3 +384,28 @@ def number_tokens(sentence: str) -> set[str]:
         if word in _NUMBER_WORDS:
             out.add(str(_NUMBER_WORDS[word]))
     return out
+
+
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
+_SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?=\s|$)")
+CUT_MARKS = ("…", "...")  # how feeds mark a title they cut
+MAX_WHOLE_TITLE = 220  # longer sentences stay cut: a headline, not a paragraph
+
+
+def tidy_space(text: str) -> str:
+    """`normalize_space`, and no space before , . ; : ! or ?."""
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
+
+
+def whole_title(title: str, text: str) -> str:
+    """A title cut with "…" made whole from `text` when `text` begins with it (the cut
+    sentence, up to MAX_WHOLE_TITLE characters); otherwise the title as is."""
+    if not title or not text or not title.endswith(CUT_MARKS):
+        return title
+    stem = tidy_space(title.removesuffix("...").removesuffix("…")).rstrip(" ,;:")
+    body = tidy_space(text)
+    if len(stem) < 12 or not body.casefold().startswith(stem.casefold()):
+        return title
+    end = _SENTENCE_END.search(body, len(stem))
+    whole = body[: end.end()] if end else body
+    return whole if len(whole) <= MAX_WHOLE_TITLE else title

@@ -1,19 +1,18 @@
 """Local news by place name: the offline lookup, the chooser, places in the news, and the
-reader-facing wording (plurals, ages, whole headlines, no repeated place names)."""
+reader-facing wording (plurals, ages, no repeated place names, no dek that repeats the
+headline). The story stage makes cut headlines whole: tests/test_story_update.py."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from starlette.testclient import TestClient
 from webfill import Filled
 
-from breakingon.store import Store
 from breakingon.tag.places import find_places
 from breakingon.web.pages import choose_place
-from breakingon.web.render import _age, dek_after, full_headline, whole_headlines
+from breakingon.web.render import _age
 
 
 def test_find_places_ranks_by_kind_and_population() -> None:
@@ -78,26 +77,6 @@ def test_plurals_and_ages_read_well() -> None:
     assert _age(datetime(2012, 12, 14, 9, 0, tzinfo=UTC), now) == "14 Dec 2012"
 
 
-def test_cut_headlines_are_made_whole_from_the_dek() -> None:
-    cut = "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth Avenue,…"
-    dek = (
-        "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth "
-        "Avenue , where a man had confronted the crowd. Two people were hurt."
-    )
-    whole = full_headline(cut, dek)
-    assert whole == (
-        "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth "
-        "Avenue, where a man had confronted the crowd."
-    )
-    assert dek_after(dek, whole) == "Two people were hurt."
-    assert dek_after(whole, whole) == ""
-    assert full_headline("Quake hits Tokyo", dek) == "Quake hits Tokyo"
-    assert full_headline("Something else entirely was said…", dek) == (
-        "Something else entirely was said…"
-    )
-    assert full_headline(cut, dek.replace(".", "", 1) + " x" * 200) == cut  # too long: kept
-
-
 def test_story_coverage_names_each_place_once(client: TestClient, filled: Filled) -> None:
     html = client.get(f"/story/{filled.stories['paris']}").text
     cov = html[
@@ -105,23 +84,6 @@ def test_story_coverage_names_each_place_once(client: TestClient, filled: Filled
     ]
     places = cov[cov.index("<dt>Places</dt>") :]
     assert places.count(">Paris</a>") == 1
-
-
-def test_cut_headline_made_whole_from_the_representative_article(
-    filled_store: tuple[Store, Filled],
-) -> None:
-    store, filled = filled_store
-    story = store.get_story(filled.stories["quake"])
-    assert story is not None and story.representative_article_id is not None
-    article = store.get_article(story.representative_article_id)
-    assert article is not None
-    words = article.text.split()
-    cut = replace(story, headline=" ".join(words[:5]) + "…", dek="")
-    (whole,) = whole_headlines(store, [cut])
-    assert not whole.headline.endswith("…") and len(whole.headline) > len(cut.headline)
-    assert article.text.startswith(whole.headline)
-    (kept,) = whole_headlines(store, [story])
-    assert kept is story  # whole headlines are left alone
 
 
 def test_story_dek_does_not_repeat_the_headline(client: TestClient, filled: Filled) -> None:
@@ -132,3 +94,32 @@ def test_story_dek_does_not_repeat_the_headline(client: TestClient, filled: Fill
         h1 = html.split('id="headline">', 1)[1].split("</h1>", 1)[0]
         for dek in re.findall(r'<p class="dek">(.*?)</p>', html, flags=re.S):
             assert not re.sub(r"<.*?>", "", dek).strip().startswith(h1)
+
+
+def test_the_web_lists_the_sections_the_classifier_tags() -> None:
+    from breakingon.tag.sections import SECTIONS as TAXONOMY
+    from breakingon.web.params import SECTIONS
+
+    assert SECTIONS == TAXONOMY
+
+
+def test_the_web_imports_no_tagging_and_no_story_computing() -> None:
+    import ast
+    from pathlib import Path
+
+    import breakingon.web
+
+    web = Path(breakingon.web.__file__).parent
+    for path in web.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                assert not name.startswith(("breakingon.tag", "breakingon.story")), (
+                    f"{path.name} imports {name}"
+                )

@@ -2,7 +2,8 @@
 
 `fill_store` writes outlets, feeds, articles, stories with cited briefs (two versions for
 one story), places, sections, a merged story, trends, runs and a failing feed, plus one
-story whose every field carries hostile markup (RELIABILITY D3).
+story whose every field carries hostile markup (script tags, template syntax and
+`javascript:` URLs that pages and feeds must escape or drop).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from breakingon.settings import Settings
 from breakingon.sources.catalogue import feed_url_key
 from breakingon.store import Store
 from breakingon.store.base import FeedUpdate, Membership, StoryUpdate, Trend
+from breakingon.story.headline import brief_dek
 
 XSS = "\"><img src=x onerror=alert(1)> {{7*7}} <script>alert('x')</script> &quot;"
 JS_URL = "javascript:alert(1)"
@@ -123,6 +125,10 @@ def fill_store(store: Store, now: datetime | None = None) -> Filled:
         sid = store.new_story_id(now)
         store.save_clustering([Membership(a, sid, 0.9, "test") for a in ids], [], [], now)
         brief = brief_of(ids) if callable(brief_of) else None
+        if brief is not None and brief.dek:
+            # What the story stage stores: the brief's dek but the sentence the headline
+            # repeats.
+            dek = brief_dek(brief.dek, headline)
         store.save_story(
             StoryUpdate(
                 story_id=sid,
@@ -154,7 +160,7 @@ def fill_store(store: Store, now: datetime | None = None) -> Filled:
 
     def quake_brief(ids: list[int]) -> Brief:
         return Brief(
-            headline="Earthquake of magnitude 6.1 strikes near Tokyo",
+            headline="Earthquake strikes near Tokyo",
             dek=(
                 _sentence(
                     "A magnitude 6.1 earthquake struck near Tokyo on Monday.", ids[0], ids[1]
@@ -268,7 +274,7 @@ def fill_store(store: Store, now: datetime | None = None) -> Filled:
 
     def paris_brief(ids: list[int]) -> Brief:
         return Brief(
-            headline="Paris votes new budget",
+            headline="Paris council approves budget",
             dek=(_sentence("The Paris council approved its budget on Tuesday.", ids[0], ids[1]),),
             sections=(),
             credits=("Le Monde", "Reuters"),

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from breakingon.records import Article, Brief, Story
+from breakingon.records import Article, Brief, Place, Story
 from breakingon.store.base import (
     BriefVersion,
     LeaseLost,
@@ -386,12 +386,10 @@ class _StoriesMixin(_SQLBase):
             score_explanation=r.score_explanation,
             breaking_until=to_utc(r.breaking_until),
             merged_into=r.merged_into,
-            extra={
-                "related": loads_tuple(r.related),
-                "breaking_since": to_utc(r.breaking_since),
-                "brief_version": r.brief_version,
-                "updated_at": to_utc(r.updated_at),
-            },
+            related=tuple(int(x) for x in loads_tuple(r.related) if isinstance(x, int)),
+            breaking_since=to_utc(r.breaking_since),
+            brief_version=int(r.brief_version or 0),
+            updated_at=to_utc(r.updated_at),
         )
 
     def _story_cols(self) -> list[Any]:
@@ -541,6 +539,13 @@ class _StoriesMixin(_SQLBase):
         with self._read() as conn:
             rows = {r.id: r for r in conn.execute(self._article_select().where(a.c.id.in_(ids)))}
         return [self._article(rows[i]) for i in ids if i in rows]
+
+    def find_places(self, name: str, limit: int = 5) -> tuple[Place, ...]:
+        # The gazetteer the articles were geotagged with, so a name finds the ids the
+        # stories' places carry.
+        from breakingon.tag.places import find_places
+
+        return find_places(name, limit)
 
 
 def _fts_terms(query: str) -> list[str]:

@@ -192,12 +192,3 @@ def _explain(
     if boosted:
         text += "; operator weight on " + ", ".join(boosted[:3])
     return text
-
-
-def rank_stories(
-    coverages: Mapping[int, Coverage], now: datetime, cfg: RankSettings | None = None
-) -> list[tuple[int, Importance]]:
-    """Score many stories; highest first, ties broken by story id (deterministic)."""
-    scored = [(sid, score_story(c, now, cfg)) for sid, c in coverages.items()]
-    scored.sort(key=lambda p: (-p[1].score, p[0]))
-    return scored

@@ -46,12 +46,3 @@ def detect_language(text: str) -> str:
     if prob < MIN_CONFIDENCE:
         return ""
     return lang
-
-
-def story_languages(article_languages: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Distinct languages of a story's coverage, most frequent first (ties by code)."""
-    counts: dict[str, int] = {}
-    for lang in article_languages:
-        if lang:
-            counts[lang] = counts.get(lang, 0) + 1
-    return tuple(sorted(counts, key=lambda k: (-counts[k], k)))

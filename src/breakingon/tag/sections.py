@@ -18,7 +18,6 @@ Pure apart from loading the packaged model and lexicon: no store, no network, no
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -210,17 +209,3 @@ def classify(
     """Section of one article: the label, secondary labels and every section's score."""
     vecs = None if vector is None else vector.reshape(1, -1)
     return classify_many([(title, text, feed_sections)], vecs)[0]
-
-
-def story_sections(results: Sequence[SectionResult], max_labels: int = 2) -> tuple[str, ...]:
-    """A story's sections from its articles' results: summed scores, strongest first."""
-    total = dict.fromkeys(SECTIONS, 0.0)
-    for r in results:
-        for label, s in r.scores:
-            total[label] += s
-    if not results:
-        return ()
-    ranked = sorted(total.items(), key=lambda p: (-p[1], SECTIONS.index(p[0])))
-    top = ranked[0][1]
-    keep = [lbl for lbl, s in ranked if s >= MULTI_RATIO * top and not math.isclose(s, 0.0)]
-    return tuple(keep[:max_labels])

@@ -6,7 +6,9 @@ parameter; pagination clamped: limit to 1..100, offset 0..1,000,000), make one s
 Last-Modified, 304). Admin endpoints need `Authorization: Bearer <admin_token>` and check
 every new feed URL against the crawler's SSRF policy with the app's injectable resolver
 before it is stored: refused addresses get 400 `address_not_allowed` and no connection is
-ever made (RELIABILITY E1, E3, E4, E6). URLs in responses are http(s) only (D2).
+ever made (private, loopback, link-local and metadata addresses, names that resolve to
+any of them). URLs in responses are http(s) only, so a feed cannot smuggle a
+`javascript:` link into a client.
 
 Parameters are parsed by `web.params` (shared with the HTML pages); the OpenAPI document
 is `web.openapi`. This module holds no SQL and no scoring; it must not open sockets itself.
@@ -82,16 +84,7 @@ def place_json(p: Place) -> dict[str, Any]:
     }
 
 
-def related_ids(s: Story) -> list[int]:
-    """The ids of related stories the signal stage stored in `Story.extra`."""
-    value = s.extra.get("related")
-    if not isinstance(value, tuple | list):
-        return []
-    return [int(x) for x in value if isinstance(x, int)]
-
-
 def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
-    updated = s.extra.get("updated_at")
     return {
         "id": s.id,
         "url": f"{base}/story/{s.id}",
@@ -99,7 +92,7 @@ def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
         "dek": s.dek,
         "first_reported": _iso(s.first_reported),
         "last_reported": _iso(s.last_reported),
-        "updated_at": _iso(updated) if isinstance(updated, datetime) else None,
+        "updated_at": _iso(s.updated_at),
         "article_count": s.article_count,
         "outlet_count": s.outlet_count,
         "outlets": list(s.outlets),
@@ -111,12 +104,13 @@ def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
         "score_explanation": s.score_explanation,
         "breaking": s.breaking_until is not None and s.breaking_until > now,
         "breaking_until": _iso(s.breaking_until),
-        "related": related_ids(s),
+        "related": list(s.related),
     }
 
 
 def brief_json(b: Brief) -> dict[str, Any]:
-    """The stored brief shape, with every citation URL passed through `safe_url` (D2)."""
+    """The stored brief shape, with every citation URL passed through `safe_url` (only
+    absolute http(s) URLs reach a client)."""
     out = brief_to_dict(b)
     for sentence in [*out["dek"], *(x for sec in out["sections"] for x in sec["sentences"])]:
         for c in sentence["citations"]:

@@ -9,7 +9,6 @@ Handlers parse their parameters (`web.params`), read a few stories and render th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,14 +35,13 @@ def _fmt(request: Request) -> str:
 def _story_entries(c: Ctx, stories: Sequence[Story]) -> tuple[OutEntry, ...]:
     out = []
     for s in stories:
-        updated = s.extra.get("updated_at")
         out.append(
             OutEntry(
                 id=f"{c.base}/story/{s.id}",
                 title=s.headline or "Untitled story",
                 url=f"{c.base}/story/{s.id}",
                 summary=s.dek or s.score_explanation,
-                updated=updated if isinstance(updated, datetime) else s.last_reported,
+                updated=s.updated_at or s.last_reported,
                 published=s.first_reported,
                 authors=s.outlets[:10],
             )

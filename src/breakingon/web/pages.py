@@ -26,8 +26,8 @@ from starlette.routing import BaseRoute, Route
 
 from breakingon.records import Article, Brief, Outlet, Place, Story
 from breakingon.store.base import Store, StoryQuery
-from breakingon.tag.places import find_places
-from breakingon.web.api import related_ids, safe_url
+from breakingon.text import whole_title
+from breakingon.web.api import safe_url
 from breakingon.web.cache import Rendered, cached_response
 from breakingon.web.params import (
     SECTIONS,
@@ -37,7 +37,7 @@ from breakingon.web.params import (
     parse_query_text,
     parse_section,
 )
-from breakingon.web.render import HTML, Ctx, ctx, full_headline, norm, page, whole_headlines
+from breakingon.web.render import HTML, Ctx, ctx, page
 from breakingon.web.security import safe_next
 
 
@@ -114,10 +114,8 @@ async def front(request: Request) -> Response:
 
     def render() -> Rendered:
         store = c.store
-        top = whole_headlines(store, store.list_stories(StoryQuery(limit=20)))
-        breaking = whole_headlines(
-            store, store.list_stories(StoryQuery(breaking_at=c.now, limit=5))
-        )
+        top = store.list_stories(StoryQuery(limit=20))
+        breaking = store.list_stories(StoryQuery(breaking_at=c.now, limit=5))
         blocks = [(s, store.list_stories(StoryQuery(section=s, limit=5))) for s in SECTIONS]
         local_place = find_place(store, place_id) if place_id is not None else None
         local = store.list_stories(place_query(local_place, 10)) if local_place else []
@@ -183,7 +181,7 @@ def _sources(brief: Brief | None, articles: Sequence[Article]) -> list[_Source]:
 
 def _whole_title(a: Article) -> str:
     """An article's title, made whole from its own text when it was cut with "…"."""
-    return full_headline(a.title, a.text[:2000])
+    return whole_title(a.title, a.text[:2000])
 
 
 def _coverage(store: Store, articles: Sequence[Article]) -> dict[str, Any]:
@@ -246,16 +244,11 @@ async def story(request: Request) -> Response:
                 )
             )
         timeline.sort(key=lambda t: t[0])
-        related = [r for r in (store.get_story(i) for i in related_ids(s)[:6]) if r is not None]
-        updated = s.extra.get("updated_at")
-        title = (
-            whole_headlines(
-                store,
-                [replace(s, headline=brief.headline if brief and brief.headline else s.headline)],
-            )[0].headline
-            or "Story"
-        )
-        dek = [x for x in brief.dek if norm(x.text) != norm(title)] if brief else []
+        related = [r for r in (store.get_story(i) for i in s.related[:6]) if r is not None]
+        title = s.headline or "Story"
+        # The brief's dek sentences the story's dek keeps (the stage drops the one the
+        # headline repeats), with their citations.
+        dek = [x for x in brief.dek if x.text in s.dek] if brief and s.dek else []
         return page(
             c,
             "story.html",
@@ -271,7 +264,7 @@ async def story(request: Request) -> Response:
             timeline=timeline,
             versions=versions,
             related=related,
-            updated=updated if isinstance(updated, datetime) else s.last_reported,
+            updated=s.updated_at or s.last_reported,
             credits=(brief.credits if brief and brief.credits else s.outlets),
             feeds=_feed_links(c.base, f"/story/{s.id}/feed"),
         )
@@ -333,7 +326,7 @@ def _listing(
         "listing.html",
         title=title,
         heading=heading,
-        stories=whole_headlines(c.store, stories),
+        stories=stories,
         canonical=canonical,
         feeds=feeds,
         **extra,
@@ -413,7 +406,7 @@ async def outlet(request: Request) -> Response:
             canonical=f"{c.base}/outlet/{oid}",
             outlet=o,
             outlet_feeds=feeds,
-            stories=whole_headlines(c.store, stories),
+            stories=stories,
         )
 
     return await _cached(request, render)
@@ -436,7 +429,7 @@ async def search(request: Request) -> Response:
             title=f"Search: {q}" if q else "Search",
             canonical=f"{c.base}/search",
             q=q,
-            stories=whole_headlines(c.store, stories),
+            stories=stories,
             articles=articles,
             feeds=_feed_links(c.base, "/search/feed", urlencode({"q": q})) if q else None,
         )
@@ -504,7 +497,7 @@ async def local(request: Request) -> Response:
     raw = request.query_params.get("q")
     if raw is not None and raw.strip():
         q = parse_query_text(raw)
-        matches = await run_in_threadpool(find_places, q, 8)
+        matches = await run_in_threadpool(c.store.find_places, q, 8)
         chosen = choose_place(matches)
         if chosen is not None:
             return RedirectResponse(f"/place/{chosen.geonameid}", status_code=303)

@@ -8,15 +8,22 @@ to what the database columns hold, times are RFC 3339 converted to UTC.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 
 from starlette.requests import Request
 
 from breakingon.store.base import StoryQuery
-from breakingon.tag.sections import SECTIONS as TAXONOMY
 
-SECTIONS = TAXONOMY  # the classifier's fixed taxonomy is the API's too
+
+def _taxonomy() -> tuple[str, ...]:
+    text = resources.files("breakingon").joinpath("data/sections.json").read_text("utf-8")
+    return tuple(json.loads(text)["labels"])
+
+
+SECTIONS = _taxonomy()  # the section taxonomy the classifier tags with (data/sections.json)
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
 MAX_QUERY = 500

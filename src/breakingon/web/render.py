@@ -1,16 +1,14 @@
-"""The template environment, the render context of a request and the headline helpers.
+"""The template environment and the render context of a request.
 
 Shared by the HTML pages (`web.pages`) and the outbound feeds (`web.feedpages`): the Jinja2
 environment (autoescape on, undefined names are errors) and its filters, `Ctx` (store,
-templates, public base URL, settings and clock of one request), `page` (a template with the
-site's chrome) and the text helpers that make cut headlines whole.
+templates, public base URL, settings and clock of one request) and `page` (a template with
+the site's chrome). Headlines and deks are shown as the story stage stored them.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,6 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 
-from breakingon.records import Story
 from breakingon.store.base import Store
 from breakingon.web.api import safe_url
 from breakingon.web.cache import Rendered
@@ -55,57 +52,6 @@ def _age(dt: datetime | None, now: datetime) -> str:
     return f"{day.day} {day:%b}" + ("" if day.year == now.year else f" {day.year}")
 
 
-_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
-_SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?=\s|$)")
-_ELLIPSIS = ("…", "...")
-MAX_HEADLINE = 220  # longer sentences stay cut: a headline, not a paragraph
-
-
-def norm(text: str) -> str:
-    return _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join(text.split()))
-
-
-def full_headline(headline: str, dek: str) -> str:
-    """A headline cut with "…" made whole from the dek when the dek begins with it (the
-    cut text's sentence, up to MAX_HEADLINE characters); otherwise the headline as is."""
-    if not headline or not dek or not headline.endswith(_ELLIPSIS):
-        return headline
-    stem = norm(headline.removesuffix("...").removesuffix("…")).rstrip(" ,;:")
-    text = norm(dek)
-    if len(stem) < 12 or not text.casefold().startswith(stem.casefold()):
-        return headline
-    end = _SENTENCE_END.search(text, len(stem))
-    whole = text[: end.end()] if end else text
-    return whole if len(whole) <= MAX_HEADLINE else headline
-
-
-def dek_after(dek: str, headline: str) -> str:
-    """The dek without the sentence the headline already shows ("" when nothing is left)."""
-    text, head = norm(dek), norm(headline).removesuffix("…").removesuffix("...")
-    if head and text.casefold().startswith(head.casefold()):
-        return text[len(head) :].lstrip(" .,;:") if not headline.endswith(_ELLIPSIS) else dek
-    return dek
-
-
-def whole_headlines(store: Store, stories: Sequence[Story]) -> list[Story]:
-    """The stories with cut headlines ("…") made whole where the dek or the representative
-    article's text begins with them (see `full_headline`); others unchanged."""
-    out = []
-    for s in stories:
-        headline = full_headline(s.headline, s.dek)
-        if headline.endswith(_ELLIPSIS) and s.representative_article_id is not None:
-            a = store.get_article(s.representative_article_id)
-            if a is not None:
-                headline = full_headline(headline, a.text[:2000])
-        if headline.endswith(_ELLIPSIS):  # the headline came from another member article
-            for a in store.story_articles(s.id, limit=50):
-                headline = full_headline(headline, a.text[:2000])
-                if not headline.endswith(_ELLIPSIS):
-                    break
-        out.append(s if headline == s.headline else replace(s, headline=headline))
-    return out
-
-
 def _human(dt: datetime | None) -> str:
     return dt.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC") if dt is not None else ""
 
@@ -129,8 +75,6 @@ def make_environment() -> Environment:
     env.filters["urlpart"] = lambda s: quote(str(s), safe="")
     env.filters["count"] = _plural
     env.filters["label"] = lambda s: str(s).replace("_", " ").capitalize()
-    env.filters["full_headline"] = full_headline
-    env.filters["dek_after"] = dek_after
     return env
 
 

@@ -1,0 +1,135 @@
+"""One story's update: everything the story stage decides from its member articles.
+
+`update_story(articles, outlets, now, cfg)` returns a `StoryResult`: coverage,
+independent reports, importance and its explanation, the breaking flag, sections,
+places, languages, the representative article, the final headline and dek, and the
+brief. Pure apart from the optional abstractive rewrite (`cfg.llm`): no store, no clock
+(`now` is passed in), no web layer. Each article's page kind and places were decided at
+ingest (`Article.page_kind`, `Article.places`) and are read, never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from breakingon.records import Article, Brief, Outlet, Place
+from breakingon.story.breaking import BreakingSettings, breaking_state
+from breakingon.story.brief.documents import write_story_brief
+from breakingon.story.brief.extractive import Embedder, single_source_lead
+from breakingon.story.coverage import story_languages, story_places, story_sections
+from breakingon.story.headline import brief_dek, dek_after, first_sentence, whole_headline
+from breakingon.story.rank import (
+    Coverage,
+    Importance,
+    RankSettings,
+    independent_reports,
+    score_story,
+)
+
+if TYPE_CHECKING:
+    from breakingon.story.brief.llm import LLMSettings, PostJson
+
+UNTITLED = "(untitled)"
+
+
+@dataclass(frozen=True, slots=True)
+class StorySettings:
+    """Settings of the story stage. `sentences` embeds the brief's sentences (the stage
+    passes a `SentenceCache` kept across updates; None: the brief writer's default);
+    `llm` turns on the optional abstractive rewrite, with `llm_api_key`, asked through
+    `llm_post` (the client the stage injects)."""
+
+    rank: RankSettings = field(default_factory=RankSettings)
+    breaking: BreakingSettings = field(default_factory=BreakingSettings)
+    sentences: Embedder | None = None
+    llm: LLMSettings | None = None
+    llm_api_key: str = ""
+    llm_post: PostJson | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryResult:
+    """What the story stage stores for one story (the related stories aside: finding
+    them is a store search, added by the stage)."""
+
+    headline: str  # final: made whole, never cut when a member's text says it all
+    dek: str  # final: never repeats the headline ("" when nothing is left)
+    first_reported: datetime
+    last_reported: datetime
+    article_count: int
+    outlet_count: int
+    representative_article_id: int | None
+    outlets: tuple[str, ...]
+    countries: tuple[str, ...]
+    languages: tuple[str, ...]
+    sections: tuple[str, ...]
+    places: tuple[Place, ...]
+    score: float
+    score_explanation: str
+    breaking_since: datetime | None
+    breaking_until: datetime | None
+    brief: Brief | None
+
+
+def update_story(
+    articles: Sequence[Article],
+    outlets: Mapping[str, Outlet],
+    now: datetime,
+    cfg: StorySettings | None = None,
+) -> StoryResult:
+    """The update of a story with these member articles (at least one)."""
+    if not articles:
+        raise ValueError("a story without articles has nothing to update")
+    cfg = cfg or StorySettings()
+    # Non-article pages (consent walls, players, crawl notices) are no outlet's report:
+    # a story of nothing else has no coverage, so no list shows it.
+    news = [a for a in articles if not a.page_kind]
+    coverage = Coverage.from_articles(news, outlets)
+    reports = independent_reports(coverage)
+    importance = score_story(coverage, now, cfg.rank)
+    if not news:
+        importance = Importance(
+            0.0, f"not a news report ({articles[0].page_kind}); kept out of the lists"
+        )
+    flag = breaking_state(coverage, now, cfg.breaking)
+    brief = write_story_brief(news, cfg.sentences, cfg.llm, cfg.llm_api_key, cfg.llm_post)
+    independent = [a for a in articles if a.duplicate_of is None] or list(articles)
+    representative = max(
+        independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
+    )
+    if brief is not None:
+        headline = brief.headline
+        dek = " ".join(s.text for s in brief.dek)
+    else:
+        headline, dek = single_source_lead(
+            representative.title, representative.text or representative.summary
+        )
+    dek = dek or first_sentence(representative.summary or representative.text)
+    others = [a.text for a in articles[:50] if a is not representative]
+    headline = whole_headline(headline, dek, [representative.text, *others]) or UNTITLED
+    if brief is not None and brief.dek:
+        dek = brief_dek(brief.dek, headline)
+    else:
+        dek = dek_after(dek, headline)
+    return StoryResult(
+        headline=headline,
+        dek=dek,
+        first_reported=min(a.published for a in articles),
+        last_reported=max(a.published for a in articles),
+        article_count=len(articles),
+        outlet_count=len(reports),
+        representative_article_id=representative.id,
+        outlets=tuple(r.outlet for r in reports),
+        countries=tuple(dict.fromkeys(r.country for r in reports if r.country)),
+        languages=story_languages([a.language for a in articles]),
+        sections=story_sections(articles),
+        places=story_places(articles),
+        score=importance.score,
+        score_explanation=importance.explanation,
+        breaking_since=flag.since if flag.is_breaking else None,
+        breaking_until=flag.until if flag.since is not None else None,
+        brief=brief,
+    )
