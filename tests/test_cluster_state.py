@@ -6,6 +6,7 @@ decisions and repairs as the one that ran on, across repair passes and evictions
 clustered part of a stream ends with the story memberships of one uninterrupted run.
 (c) the document frequencies, stored as a full copy and the deltas after it, load as
 exactly the leader's table (across full writes and the vocabulary cap); old stores load.
+(d) a stage repairs once when a burst is over, not again while idle.
 """
 
 from __future__ import annotations
@@ -294,3 +295,41 @@ def test_a_store_with_only_the_full_doc_freqs_still_loads(store: Store) -> None:
 
 def _head() -> WorkingSetHead:
     return WorkingSetHead((1, 2), T0, 5, 2, (2,), (("x", 1),), 64, (3,), 2, T0)
+
+
+# ----- repair once a burst is over ----------------------------------------------------------
+
+
+def test_a_stage_repairs_once_when_its_burst_is_over_and_not_again_while_idle(
+    store: Store,
+) -> None:
+    ids = _fill(store)
+    # A strict join leaves each event in several stories; repair_every is never reached.
+    cfg = replace(MERGING, repair_every=1000, window_days=7.0)
+    stage = ClusterStage(Settings(lease_s=60), store, "w1", cfg=cfg, clock=lambda: T0)
+    assert stage.step(limit=4) == 4
+    cl = stage._clusterer
+    assert cl is not None
+    passes: list[RepairResult] = []
+    run = cl.repair
+
+    def counted() -> RepairResult:
+        passes.append(run())
+        return passes[-1]
+
+    cl.repair = counted  # type: ignore[method-assign]
+    while stage.step(limit=4) > 0:
+        assert stage._clusterer is cl
+    assert len(passes) == 1  # the step that found nothing to cluster repaired
+    assert passes[0].merges
+    assert cl.since_repair == 0
+    for _ in range(3):
+        assert stage.step(limit=4) == 0
+    assert len(passes) == 1  # idle and nothing new: no second pass
+    # The repair was committed: the store holds the repaired stories and the counter.
+    got = _memberships(store, ids)
+    assert got == [cl.story_of(str(i)) for i in ids]
+    merged = {src for src, _ in passes[0].merges}
+    assert not merged & set(got)
+    head_text = store.get_meta(HEAD_META)
+    assert head_text is not None and head_from_text(head_text).since_repair == 0

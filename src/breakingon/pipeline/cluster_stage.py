@@ -13,6 +13,10 @@ full every `df_checkpoint_every` commits; the commits between write only its cha
 since the commit before (`cluster_doc_freq.delta.<k>`, k = 1, 2, ...), and a full write
 deletes those deltas in its transaction. The head says how many deltas follow the full
 copy, so a load applies them in order and gets exactly the table the last commit had.
+
+Repair runs after the batch in which `repair_every` articles were added since the last
+pass, and when a step finds nothing to cluster and articles were added since the last
+pass, so the stories of a burst settle once it is over.
 """
 
 from __future__ import annotations
@@ -184,6 +188,7 @@ class ClusterStage:
             "extracted", self.worker, now, batch, self.settings.lease_s
         )
         if not articles:
+            self._repair_when_idle()
             return 0
         started = time.perf_counter()
         articles.sort(key=lambda a: (a.published, a.id or 0))
@@ -201,6 +206,23 @@ class ClusterStage:
             self.load()  # someone else may have led meanwhile: decide on the stored truth
         try:
             return self._decide_and_commit(articles, inputs, reps, started)
+        except Exception:
+            self._clusterer = None  # memory may be ahead of the store: rebuild next time
+            raise
+
+    def _repair_when_idle(self) -> None:
+        """Nothing to cluster: repair once if articles were added since the last pass
+        (the lease is held), so a burst's last articles are repaired too."""
+        cl = self._clusterer
+        if cl is None or self.cfg.repair_every <= 0 or cl.since_repair == 0:
+            return
+        memberships: list[Membership] = []
+        touched: set[int] = set()
+        merges: list[tuple[int, int]] = []
+        try:
+            self._repair(cl, memberships, touched, merges)
+            if self._commit(cl, memberships, touched, merges, 0):
+                log.info("idle repair: %d merges, %d articles moved", len(merges), len(memberships))
         except Exception:
             self._clusterer = None  # memory may be ahead of the store: rebuild next time
             raise
