@@ -42,7 +42,6 @@ from breakingon.tag.places import geotag
 log = logging.getLogger("breakingon.process")
 
 CLUSTER_LEASE = "cluster-leader"
-DF_META = "cluster_doc_freq"
 
 
 def _now() -> datetime:
