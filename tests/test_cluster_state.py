@@ -4,10 +4,14 @@
 decisions and repairs as the one that ran on, across repair passes and evictions.
 (b) the pipeline: a new `ClusterStage` that loads from the store after another leader
 clustered part of a stream ends with the story memberships of one uninterrupted run.
+(c) the document frequencies, stored as a full copy and the deltas after it, load as
+exactly the leader's table (across full writes and the vocabulary cap); old stores load.
+(d) a stage repairs once when a burst is over, not again while idle.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 from dataclasses import replace
@@ -19,13 +23,24 @@ import pytest
 from breakingon.cluster.clusterer import (
     ClusterSettings,
     Decision,
+    DocFreqDelta,
     RepairResult,
     StoryClusterer,
     StoryState,
 )
 from breakingon.cluster.represent import Representation
-from breakingon.cluster.state import story_from_bytes, story_to_bytes
-from breakingon.pipeline.cluster_stage import ClusterStage
+from breakingon.cluster.state import (
+    WorkingSetHead,
+    apply_df_delta,
+    df_delta_from_text,
+    df_delta_to_text,
+    df_to_text,
+    head_from_text,
+    head_to_text,
+    story_from_bytes,
+    story_to_bytes,
+)
+from breakingon.pipeline.cluster_stage import DF_META, HEAD_META, ClusterStage, df_delta_key
 from breakingon.records import Article, Feed
 from breakingon.settings import Settings
 from breakingon.sources.catalogue import feed_url_key
@@ -208,3 +223,113 @@ def test_a_new_leader_continues_like_one_uninterrupted_run(
     got = _memberships(store, ids)
     assert None not in got
     assert got == expected
+
+
+# ----- the document frequencies: a full copy every few commits, deltas between -------------
+
+
+def test_a_delta_applied_to_the_last_table_gives_the_new_one_across_a_vocabulary_cap() -> None:
+    cl = StoryClusterer(replace(BASE, max_vocabulary=12))
+    stream = _stream(40)
+    table: dict[str, int] = {}
+    n_docs = 0
+    pruned = False
+    for lo in range(0, 40, 6):
+        for rep, when in stream[lo : lo + 6]:
+            cl.add(rep, when)
+        delta = cl.take_doc_freq_delta()
+        pruned = pruned or bool(delta.dropped)
+        n_docs = apply_df_delta(table, df_delta_from_text(df_delta_to_text(delta)))
+        assert table == dict(cl.ws.df)
+        assert n_docs == cl.ws.n_docs
+    assert pruned  # the cap dropped terms that an earlier delta had written
+    assert cl.take_doc_freq_delta() == DocFreqDelta(n_docs=cl.ws.n_docs)  # nothing since
+
+
+def _df_stage(store: Store, worker: str, every: int) -> ClusterStage:
+    cfg = ClusterSettings(repair_every=6, evict_every=5, boilerplate_repeats=3, max_vocabulary=60)
+    return ClusterStage(
+        Settings(lease_s=60), store, worker, cfg=cfg, clock=lambda: T0, df_checkpoint_every=every
+    )
+
+
+def test_the_stored_doc_freqs_are_the_leaders_after_every_commit(store: Store) -> None:
+    _fill(store)
+    leader = _df_stage(store, "w1", every=3)
+    deltas_seen: list[int] = []
+    dropped = False
+    while leader.step(limit=4) > 0:
+        cl = leader._clusterer
+        assert cl is not None
+        head_text = store.get_meta(HEAD_META)
+        assert head_text is not None
+        k = head_from_text(head_text).df_deltas
+        deltas_seen.append(k)
+        for j in range(1, 3):  # the deltas the head names exist, the older ones are gone
+            text = store.get_meta(df_delta_key(j))
+            assert (text is not None) == (j <= k)
+            dropped = dropped or bool(text and df_delta_from_text(text).dropped)
+        # What a new leader loads is the table in the leader's memory, exactly.
+        reader = _df_stage(store, "reader", every=3)
+        reader.load()
+        assert reader._clusterer is not None
+        assert dict(reader._clusterer.ws.df) == dict(cl.ws.df)
+        assert reader._clusterer.ws.n_docs == cl.ws.n_docs
+    assert deltas_seen[:4] == [1, 2, 0, 1]  # across full writes
+    assert dropped  # and across the vocabulary cap
+
+
+def test_a_store_with_only_the_full_doc_freqs_still_loads(store: Store) -> None:
+    table = (("quake", 3), ("storm", 1))
+    store.set_meta(DF_META, df_to_text(table, 7))
+    stage = _df_stage(store, "w1", every=3)
+    stage.load()
+    assert stage._clusterer is not None
+    assert dict(stage._clusterer.ws.df) == dict(table)
+    assert stage._clusterer.ws.n_docs == 7
+    old_head = json.loads(zlib.decompress(base64.b64decode(head_to_text(_head()))))
+    del old_head["df_deltas"]  # a head written before the deltas
+    text = base64.b64encode(zlib.compress(json.dumps(old_head).encode("utf-8"))).decode("ascii")
+    assert head_from_text(text) == _head()
+
+
+def _head() -> WorkingSetHead:
+    return WorkingSetHead((1, 2), T0, 5, 2, (2,), (("x", 1),), 64, (3,), 2, T0)
+
+
+# ----- repair once a burst is over ----------------------------------------------------------
+
+
+def test_a_stage_repairs_once_when_its_burst_is_over_and_not_again_while_idle(
+    store: Store,
+) -> None:
+    ids = _fill(store)
+    # A strict join leaves each event in several stories; repair_every is never reached.
+    cfg = replace(MERGING, repair_every=1000, window_days=7.0)
+    stage = ClusterStage(Settings(lease_s=60), store, "w1", cfg=cfg, clock=lambda: T0)
+    assert stage.step(limit=4) == 4
+    cl = stage._clusterer
+    assert cl is not None
+    passes: list[RepairResult] = []
+    run = cl.repair
+
+    def counted() -> RepairResult:
+        passes.append(run())
+        return passes[-1]
+
+    cl.repair = counted  # type: ignore[method-assign]
+    while stage.step(limit=4) > 0:
+        assert stage._clusterer is cl
+    assert len(passes) == 1  # the step that found nothing to cluster repaired
+    assert passes[0].merges
+    assert cl.since_repair == 0
+    for _ in range(3):
+        assert stage.step(limit=4) == 0
+    assert len(passes) == 1  # idle and nothing new: no second pass
+    # The repair was committed: the store holds the repaired stories and the counter.
+    got = _memberships(store, ids)
+    assert got == [cl.story_of(str(i)) for i in ids]
+    merged = {src for src, _ in passes[0].merges}
+    assert not merged & set(got)
+    head_text = store.get_meta(HEAD_META)
+    assert head_text is not None and head_from_text(head_text).since_repair == 0

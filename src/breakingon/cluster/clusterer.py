@@ -30,6 +30,7 @@ import numpy as np
 
 from breakingon.cluster.records import (
     Decision,
+    DocFreqDelta,
     MemberState,
     RepairResult,
     StoryState,
@@ -52,6 +53,7 @@ from breakingon.cluster.workingset import (
 __all__ = [
     "ClusterSettings",
     "Decision",
+    "DocFreqDelta",
     "MemberState",
     "RepairResult",
     "StoryClusterer",
@@ -113,6 +115,11 @@ class StoryClusterer:
         """Ids of the stories changed in any way since the last call (for a caller that
         persists the working set: it writes those), and reset."""
         return self.ws.take_changed()
+
+    def take_doc_freq_delta(self) -> DocFreqDelta:
+        """How the document frequencies changed since the last call or the import (for
+        a caller that persists the table as a full copy and deltas), and reset."""
+        return self.ws.take_df_delta()
 
     def story_of(self, key: str) -> int | None:
         """The story of an article still in the working set, else None."""
@@ -197,8 +204,13 @@ class StoryClusterer:
         self._since_repair = 0
         return self._repair.run()
 
-    def export_state(self) -> WorkingSetState:
-        """The whole working set as plain records (sorted, so it is deterministic)."""
+    def export_state(self, doc_freq: bool = True) -> WorkingSetState:
+        """The whole working set as plain records (sorted, so it is deterministic).
+
+        With `doc_freq=False` the document-frequency table is left out (empty; `n_docs`
+        is kept): for a caller that persists it as a delta and need not copy and sort
+        the whole vocabulary.
+        """
         stories = tuple(
             StoryState(
                 id=st.id,
@@ -233,7 +245,7 @@ class StoryClusterer:
         return WorkingSetState(
             stories=stories,
             members=members,
-            doc_freq=tuple(sorted(self.ws.df.items())),
+            doc_freq=tuple(sorted(self.ws.df.items())) if doc_freq else (),
             n_docs=self.ws.n_docs,
             newest=self._newest,
             added=self._added,
@@ -364,6 +376,7 @@ class StoryClusterer:
     def _load(self, state: WorkingSetState) -> None:
         self.ws.df = Counter(dict(state.doc_freq))
         self.ws.n_docs = state.n_docs
+        self.ws.df_touched = set()
         self._newest = state.newest
         self._added = state.added
         self.ws.dirty = set(state.dirty)

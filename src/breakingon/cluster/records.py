@@ -4,7 +4,9 @@
 (stories, members, document frequencies, the newest time, the eviction and repair
 counters, the stories changed since the last repair pass, the lead fingerprint counts,
 the matrix row of each story), so an import rebuilds the same working set and the
-same decisions follow. Pure data: no store, no network, no web.
+same decisions follow. `DocFreqDelta` is the change of the document frequencies between
+two writes (a persisted table is a full copy followed by such deltas). Pure data: no
+store, no network, no web.
 """
 
 from __future__ import annotations
@@ -75,6 +77,17 @@ class WorkingSetState:
     capacity: int = 0
     free: tuple[int, ...] = ()
     last_id: int = 0  # the highest story id used (the default allocator goes on from it)
+
+
+@dataclass(frozen=True, slots=True)
+class DocFreqDelta:
+    """How the document frequencies changed since the last time they were taken: the
+    new count of every term whose count changed, and the terms dropped by the
+    vocabulary cap. Applied in order to the table it followed, it gives the new table."""
+
+    n_docs: int
+    counts: tuple[tuple[str, int], ...] = ()
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

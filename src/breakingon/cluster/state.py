@@ -2,9 +2,10 @@
 
 JSON with base64 vectors, zlib-compressed: no pickle, so a database row can never
 execute code when it is read back. Per story and per member a blob; the set-wide rest
-(document frequencies; the working-set head: newest time, counters, changed stories,
-lead counts, matrix rows, live story ids) as text. Fields added later are optional:
-blobs written before them still decode.
+(document frequencies: a full copy and the deltas written after it; the working-set
+head: newest time, counters, changed stories, lead counts, matrix rows, live story ids,
+how many deltas follow the full copy) as text. Fields added later are optional: blobs
+written before them still decode.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from breakingon.cluster.records import MemberState, StoryState, WorkingSetState
+from breakingon.cluster.records import DocFreqDelta, MemberState, StoryState, WorkingSetState
 
 
 def _t(dt: datetime | None) -> str | None:
@@ -118,6 +119,28 @@ def df_from_text(text: str) -> tuple[tuple[tuple[str, int], ...], int]:
     return tuple((str(k), int(v)) for k, v in d["df"]), int(d["n"])
 
 
+def df_delta_to_text(delta: DocFreqDelta) -> str:
+    obj = {"n": delta.n_docs, "set": [list(p) for p in delta.counts], "del": list(delta.dropped)}
+    return base64.b64encode(_pack(obj)).decode("ascii")
+
+
+def df_delta_from_text(text: str) -> DocFreqDelta:
+    d = _unpack(base64.b64decode(text))
+    return DocFreqDelta(
+        n_docs=int(d["n"]),
+        counts=tuple((str(k), int(v)) for k, v in d["set"]),
+        dropped=tuple(str(k) for k in d["del"]),
+    )
+
+
+def apply_df_delta(doc_freq: dict[str, int], delta: DocFreqDelta) -> int:
+    """Apply one delta to a table in place (the next one in write order); its `n_docs`."""
+    doc_freq.update(delta.counts)
+    for term in delta.dropped:
+        doc_freq.pop(term, None)
+    return delta.n_docs
+
+
 @dataclass(frozen=True, slots=True)
 class WorkingSetHead:
     """The set-wide part of a working set besides the document frequencies."""
@@ -132,9 +155,10 @@ class WorkingSetHead:
     free: tuple[int, ...]
     last_id: int
     oldest_last: datetime | None  # the earliest `last` of a dated story (what to load)
+    df_deltas: int = 0  # document-frequency deltas written after the full copy, in order
 
 
-def head_of(state: WorkingSetState) -> WorkingSetHead:
+def head_of(state: WorkingSetState, df_deltas: int = 0) -> WorkingSetHead:
     lasts = [s.last for s in state.stories if s.last is not None]
     return WorkingSetHead(
         story_ids=tuple(s.id for s in state.stories),
@@ -147,6 +171,7 @@ def head_of(state: WorkingSetState) -> WorkingSetHead:
         free=state.free,
         last_id=state.last_id,
         oldest_last=min(lasts, default=None),
+        df_deltas=df_deltas,
     )
 
 
@@ -162,6 +187,7 @@ def head_to_text(h: WorkingSetHead) -> str:
         "free": list(h.free),
         "last_id": h.last_id,
         "oldest_last": _t(h.oldest_last),
+        "df_deltas": h.df_deltas,
     }
     return base64.b64encode(_pack(obj)).decode("ascii")
 
@@ -179,4 +205,5 @@ def head_from_text(text: str) -> WorkingSetHead:
         free=tuple(int(x) for x in d["free"]),
         last_id=int(d["last_id"]),
         oldest_last=_dt(d["oldest_last"]),
+        df_deltas=int(d.get("df_deltas", 0)),  # absent in heads written before deltas
     )

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from breakingon.cluster.records import DocFreqDelta
 from breakingon.cluster.represent import Representation
 
 DIM = 384
@@ -146,7 +147,9 @@ class WorkingSet:
     `dirty` holds the stories changed since the last repair pass (decision state, part
     of the exported working set); `changed` the stories changed in any way since the
     owner last took them (`take_changed`), so a caller that persists the set can write
-    just those.
+    just those. `df_touched` holds the terms whose document frequency changed (or that
+    the vocabulary cap dropped) since `take_df_delta`, so the table can be persisted as
+    a delta at a cost of O(terms touched).
     """
 
     def __init__(self, settings: ClusterSettings | None, allocate_id: Callable[[], int]) -> None:
@@ -156,6 +159,7 @@ class WorkingSet:
         self.members: dict[str, Member] = {}
         self.df: Counter[str] = Counter()
         self.n_docs = 0
+        self.df_touched: set[str] = set()  # terms counted or dropped since `take_df_delta`
         self.unit_rows = np.zeros((64, DIM), dtype=np.float32)
         self.slot_story = np.full(64, -1, dtype=np.int64)
         self.free: list[int] = list(range(63, -1, -1))
@@ -169,11 +173,28 @@ class WorkingSet:
 
     def count_doc(self, rep: Representation) -> None:
         self.n_docs += 1
-        self.df.update(t for t, _ in rep.terms)
+        words = [t for t, _ in rep.terms]
+        self.df.update(words)
         self.df.update(rep.entities)
+        self.df_touched.update(words)
+        self.df_touched.update(rep.entities)
         if len(self.df) > self.settings.max_vocabulary:
-            for term in [t for t, c in self.df.items() if c <= 1]:
+            dropped = [t for t, c in self.df.items() if c <= 1]
+            for term in dropped:
                 del self.df[term]
+            self.df_touched.update(dropped)
+
+    def take_df_delta(self) -> DocFreqDelta:
+        """The change of the document frequencies since the last call (or since the
+        table was loaded), and reset: O(terms touched), not O(vocabulary)."""
+        touched = sorted(self.df_touched)
+        self.df_touched = set()
+        df = self.df
+        return DocFreqDelta(
+            n_docs=self.n_docs,
+            counts=tuple((t, df[t]) for t in touched if t in df),
+            dropped=tuple(t for t in touched if t not in df),
+        )
 
     def norm(self, a: Mapping[str, float]) -> float:
         return math.sqrt(sum((w * self.idf(t)) ** 2 for t, w in a.items()))

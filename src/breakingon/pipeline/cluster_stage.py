@@ -7,6 +7,16 @@ decisions, the states of the stories that changed, the new members, any repair m
 and the set-wide state (document frequencies, the working-set head: counters, the
 stories changed since the last repair pass, lead counts, matrix rows, live story ids)
 commit in one transaction.
+
+The document-frequency table (up to `max_vocabulary` terms, megabytes) is written in
+full every `df_checkpoint_every` commits; the commits between write only its change
+since the commit before (`cluster_doc_freq.delta.<k>`, k = 1, 2, ...), and a full write
+deletes those deltas in its transaction. The head says how many deltas follow the full
+copy, so a load applies them in order and gets exactly the table the last commit had.
+
+Repair runs after the batch in which `repair_every` articles were added since the last
+pass, and when a step finds nothing to cluster and articles were added since the last
+pass, so the stories of a burst settle once it is over.
 """
 
 from __future__ import annotations
@@ -20,6 +30,9 @@ from datetime import UTC, datetime, timedelta
 from breakingon.cluster.clusterer import ClusterSettings, StoryClusterer, WorkingSetState
 from breakingon.cluster.represent import ClusterInput, Representation, input_from_article, represent
 from breakingon.cluster.state import (
+    apply_df_delta,
+    df_delta_from_text,
+    df_delta_to_text,
     df_from_text,
     df_to_text,
     head_from_text,
@@ -40,6 +53,12 @@ log = logging.getLogger("breakingon.process")
 CLUSTER_LEASE = "cluster-leader"
 DF_META = "cluster_doc_freq"
 HEAD_META = "cluster_working_set"
+DF_CHECKPOINT_EVERY = 20  # commits per full write of the document frequencies
+
+
+def df_delta_key(k: int) -> str:
+    """The meta key of the k-th document-frequency delta after the full copy (k >= 1)."""
+    return f"{DF_META}.delta.{k}"
 
 
 def _now() -> datetime:
@@ -56,13 +75,16 @@ class ClusterStage:
         worker: str,
         cfg: ClusterSettings | None = None,
         clock: Callable[[], datetime] = _now,
+        df_checkpoint_every: int = DF_CHECKPOINT_EVERY,
     ) -> None:
         self.settings = settings
         self.store = store
         self.worker = worker
         self.cfg = cfg or ClusterSettings()
         self.clock = clock
+        self.df_checkpoint_every = max(1, df_checkpoint_every)
         self._clusterer: StoryClusterer | None = None
+        self._df_deltas = 0  # deltas stored after the full document-frequency copy
         self._rate = 16.0  # articles/s the embedding step managed lately
 
     def _allocate(self) -> int:
@@ -97,8 +119,7 @@ class ClusterStage:
             for m in (member_from_bytes(b) for _, b in self.store.load_cluster_members(keys))
             if m.key in owner
         ]
-        df_text = self.store.get_meta(DF_META)
-        doc_freq, n_docs = df_from_text(df_text) if df_text else ((), 0)
+        doc_freq, n_docs = self._load_doc_freq(head.df_deltas if head is not None else 0)
         if head is None:
             state = WorkingSetState(
                 stories=tuple(stories),
@@ -125,6 +146,25 @@ class ClusterStage:
         self._clusterer = StoryClusterer(self.cfg, allocate_id=self._allocate, state=state)
         log.info("clusterer loaded: %d stories, %d members", len(stories), len(members))
 
+    def _load_doc_freq(self, deltas: int) -> tuple[tuple[tuple[str, int], ...], int]:
+        """The full copy of the document frequencies with its `deltas` applied in order."""
+        text = self.store.get_meta(DF_META)
+        full, n_docs = df_from_text(text) if text else ((), 0)
+        self._df_deltas = deltas
+        if not deltas:
+            return full, n_docs
+        table = dict(full)
+        for k in range(1, deltas + 1):
+            delta_text = self.store.get_meta(df_delta_key(k))
+            if delta_text is None:
+                # Cannot happen with whole commits; if it does, the table is short of
+                # some counts: go on with it and write it in full at the next commit.
+                log.warning("document-frequency delta %d of %d is missing", k, deltas)
+                self._df_deltas = self.df_checkpoint_every
+                break
+            n_docs = apply_df_delta(table, df_delta_from_text(delta_text))
+        return tuple(table.items()), n_docs
+
     def release(self) -> None:
         """Hand the leader lease back (clean shutdown), so another worker takes over now."""
         self.store.release_lease(CLUSTER_LEASE, self.worker)
@@ -148,6 +188,7 @@ class ClusterStage:
             "extracted", self.worker, now, batch, self.settings.lease_s
         )
         if not articles:
+            self._repair_when_idle()
             return 0
         started = time.perf_counter()
         articles.sort(key=lambda a: (a.published, a.id or 0))
@@ -169,6 +210,41 @@ class ClusterStage:
             self._clusterer = None  # memory may be ahead of the store: rebuild next time
             raise
 
+    def _repair_when_idle(self) -> None:
+        """Nothing to cluster: repair once if articles were added since the last pass
+        (the lease is held), so a burst's last articles are repaired too."""
+        cl = self._clusterer
+        if cl is None or self.cfg.repair_every <= 0 or cl.since_repair == 0:
+            return
+        memberships: list[Membership] = []
+        touched: set[int] = set()
+        merges: list[tuple[int, int]] = []
+        try:
+            self._repair(cl, memberships, touched, merges)
+            if self._commit(cl, memberships, touched, merges, 0):
+                log.info("idle repair: %d merges, %d articles moved", len(merges), len(memberships))
+        except Exception:
+            self._clusterer = None  # memory may be ahead of the store: rebuild next time
+            raise
+
+    def _repair(
+        self,
+        cl: StoryClusterer,
+        memberships: list[Membership],
+        touched: set[int],
+        merges: list[tuple[int, int]],
+    ) -> None:
+        """Run a repair pass; add its moves, merges and touched stories to the commit."""
+        result = cl.repair()
+        merges.extend(result.merges)
+        for key, sid in result.moved:
+            if key.isdigit():
+                memberships.append(Membership(int(key), sid, 0.0, "moved: repair split"))
+            touched.add(sid)
+        touched.update(sid for pair in result.splits for sid in pair)
+        touched.update(dst for _, dst in result.merges)
+        touched.update(src for src, _ in result.merges)
+
     def _decide_and_commit(
         self,
         articles: list[Article],
@@ -186,16 +262,44 @@ class ClusterStage:
             touched.add(d.story_id)
         merges: list[tuple[int, int]] = []
         if self.cfg.repair_every > 0 and cl.since_repair >= self.cfg.repair_every:
-            result = cl.repair()
-            merges.extend(result.merges)
-            for key, sid in result.moved:
-                if key.isdigit():
-                    memberships.append(Membership(int(key), sid, 0.0, "moved: repair split"))
-                touched.add(sid)
-            touched.update(sid for pair in result.splits for sid in pair)
-            touched.update(dst for _, dst in result.merges)
-            touched.update(src for src, _ in result.merges)
-        state = cl.export_state()
+            self._repair(cl, memberships, touched, merges)
+        if not self._commit(cl, memberships, touched, merges, len(articles)):
+            return 0
+        METRICS.articles_clustered.inc(len(articles))
+        METRICS.stage_seconds.labels(stage="cluster").observe(time.perf_counter() - started)
+        return len(articles)
+
+    def _set_meta(
+        self, cl: StoryClusterer, state: WorkingSetState, full: bool
+    ) -> tuple[list[tuple[str, str | None]], int]:
+        """The set-wide meta rows of a commit, and the deltas stored after it.
+
+        `full`: write the whole document-frequency table (`state` carries it) and delete
+        the deltas; else write its change since the last commit as the next delta.
+        """
+        delta = cl.take_doc_freq_delta()  # taken on a full write too: the next starts there
+        meta: list[tuple[str, str | None]] = []
+        if full:
+            meta.append((DF_META, df_to_text(state.doc_freq, state.n_docs)))
+            meta.extend((df_delta_key(k), None) for k in range(1, self._df_deltas + 1))
+            deltas = 0
+        else:
+            deltas = self._df_deltas + 1
+            meta.append((df_delta_key(deltas), df_delta_to_text(delta)))
+        meta.append((HEAD_META, head_to_text(head_of(state, df_deltas=deltas))))
+        return meta, deltas
+
+    def _commit(
+        self,
+        cl: StoryClusterer,
+        memberships: list[Membership],
+        touched: set[int],
+        merges: list[tuple[int, int]],
+        n_articles: int,
+    ) -> bool:
+        """Commit the working set's change (fenced by the lease); False: lease lost."""
+        full = self._df_deltas + 1 >= self.df_checkpoint_every
+        state = cl.export_state(doc_freq=full)
         # Every story that changed in any way (joins, repairs, refreshed norms, members
         # aged out of the window), so the stored set is the one in memory.
         changed = cl.take_changed() | touched
@@ -210,10 +314,7 @@ class ClusterStage:
             for m in state.members
             if m.key.isdigit() and int(m.key) in new_keys
         ]
-        meta = [
-            (DF_META, df_to_text(state.doc_freq, state.n_docs)),
-            (HEAD_META, head_to_text(head_of(state))),
-        ]
+        meta, deltas = self._set_meta(cl, state, full)
         try:
             self.store.save_clustering(
                 memberships,
@@ -227,9 +328,8 @@ class ClusterStage:
         except LeaseLost:
             # Another worker took over while this batch ran: its working set is the
             # truth now. Drop ours; the articles' leases expire and they are redone.
-            log.warning("clustering lease lost mid-batch; discarding %d decisions", len(articles))
+            log.warning("clustering lease lost mid-batch; discarding %d decisions", n_articles)
             self._clusterer = None
-            return 0
-        METRICS.articles_clustered.inc(len(articles))
-        METRICS.stage_seconds.labels(stage="cluster").observe(time.perf_counter() - started)
-        return len(articles)
+            return False
+        self._df_deltas = deltas
+        return True

@@ -342,14 +342,14 @@ class ClusterStore(ArticleClaims, LeaseStore, Protocol):
         now: datetime,
         members: Sequence[tuple[int, bytes]] = (),
         lease: tuple[str, str] | None = None,
-        meta: Sequence[tuple[str, str]] = (),
+        meta: Sequence[tuple[str, str | None]] = (),
     ) -> None:
         """Assign articles to stories, store the clusterer's story states and the
         per-article member states, apply merges (from_id -> into_id), mark the touched
         stories dirty, set the `meta` (key, value) pairs (the clusterer's set-wide
-        state): one transaction. Story rows are created here, never before.
-        With `lease` (name, worker), the commit happens only if `worker` still holds
-        that lease (else LeaseLost)."""
+        state; a value of None deletes the key), in order: one transaction. Story rows
+        are created here, never before. With `lease` (name, worker), the commit
+        happens only if `worker` still holds that lease (else LeaseLost)."""
         ...
 
     def load_cluster_members(self, article_ids: Sequence[int]) -> list[tuple[int, bytes]]: ...

@@ -72,7 +72,7 @@ class _StoriesMixin(_SQLBase):
         now: datetime,
         members: Sequence[tuple[int, bytes]] = (),
         lease: tuple[str, str] | None = None,
-        meta: Sequence[tuple[str, str]] = (),
+        meta: Sequence[tuple[str, str | None]] = (),
     ) -> None:
         a, st, m = self.t["articles"], self.t["stories"], self.t["story_members"]
         touched: set[int] = set()
@@ -176,7 +176,9 @@ class _StoriesMixin(_SQLBase):
                 )
             mt = self.t["meta"]
             for key, value in meta:
-                if conn.execute(sa.select(mt.c.key).where(mt.c.key == key)).first() is None:
+                if value is None:
+                    conn.execute(mt.delete().where(mt.c.key == key))
+                elif conn.execute(sa.select(mt.c.key).where(mt.c.key == key)).first() is None:
                     conn.execute(mt.insert().values(key=key, value=value))
                 else:
                     conn.execute(mt.update().where(mt.c.key == key).values(value=value))
