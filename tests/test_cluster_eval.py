@@ -32,14 +32,13 @@ from breakingon.store.base import FeedUpdate
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "clustering"
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
-# Measured B3 F1 with the defaults through ClusterStage: multinews-dev 0.8788,
-# ecbplus-dev 0.9284, newswcl50 0.9673. The cluster-file batch path gives 0.8811, 0.9386,
-# 0.9673: it repairs every 200 articles and once at the end, while the stage repairs
-# after the 64-article batch in which 200 are reached and once more when a step finds
-# nothing left to cluster (before that idle repair: 0.8706, 0.9159, 0.9673), so its
-# passes fall at other points of the stream. multinews-dev is below its target on this
-# path (a finding, not tuned away).
-FLOORS = {"multinews-dev": 0.868, "ecbplus-dev": 0.918, "newswcl50": 0.957}
+# Measured B3 F1 with the defaults through ClusterStage: multinews-dev 0.8811,
+# ecbplus-dev 0.9386, newswcl50 0.9673, the same as the cluster-file batch path, since
+# the stage ends a batch where a repair pass is due (every 200 articles) and repairs once
+# more when a step finds nothing left to cluster. Before those two rules the stage gave
+# 0.8706, 0.9159, 0.9673 (its repair passes fell at other points of the stream, the last
+# articles of a burst never repaired); with the idle repair alone 0.8788, 0.9284, 0.9673.
+FLOORS = {"multinews-dev": 0.871, "ecbplus-dev": 0.928, "newswcl50": 0.957}
 REQUIRED = {"multinews-dev": 0.88, "ecbplus-dev": 0.92, "newswcl50": 0.96}
 
 _scores: dict[str, float] = {}

@@ -14,9 +14,10 @@ since the commit before (`cluster_doc_freq.delta.<k>`, k = 1, 2, ...), and a ful
 deletes those deltas in its transaction. The head says how many deltas follow the full
 copy, so a load applies them in order and gets exactly the table the last commit had.
 
-Repair runs after the batch in which `repair_every` articles were added since the last
-pass, and when a step finds nothing to cluster and articles were added since the last
-pass, so the stories of a burst settle once it is over.
+Repair runs every `repair_every` articles exactly (a batch ends where the pass is due,
+as in the batch entry point `cluster-file`, so both give the same stories), and when a
+step finds nothing to cluster and articles were added since the last pass, so the
+stories of a burst settle once it is over.
 """
 
 from __future__ import annotations
@@ -184,6 +185,11 @@ class ClusterStage:
         if fresh or self._clusterer is None:
             self.load()
         batch = max(4, min(limit, int(self._rate * self.settings.lease_s / 3)))
+        cl = self._clusterer
+        if cl is not None and self.cfg.repair_every > 0:
+            # End the batch where the repair is due, so the pass runs every `repair_every`
+            # articles exactly, as in the batch entry point (`cluster-file`).
+            batch = max(1, min(batch, self.cfg.repair_every - cl.since_repair))
         articles = self.store.claim_articles(
             "extracted", self.worker, now, batch, self.settings.lease_s
         )
