@@ -169,8 +169,12 @@ def test_non_article_pages_stay_out_of_stories(store: Store, settings: Settings)
     assert len(set(stories.values())) == 3, "each wall its own story, none with the quake"
     assert _drain(StoryStage(settings, store, "w1", clock=clock)) == 3
     # The story stage reads each article's page kind as ingest stored it
-    # (`Article.page_kind`); what it decides for a wall is tested on plain records in
-    # tests/test_story_update.py (no coverage, score 0, kept out of the lists).
+    # (`Article.page_kind`): a story of walls only counts no report and is not listed.
+    listed = [s.id for s in store.list_stories(StoryQuery(limit=10))]
+    assert listed == [stories[quake]]
+    wall = store.get_story(stories[walls[0]])  # type: ignore[arg-type]
+    assert wall is not None and wall.outlet_count == 0 and wall.score == 0.0
+    assert wall.score_explanation.startswith("not a news report (cookie consent)")
 
 
 def test_new_leader_rebuilds_the_same_working_set(store: Store, settings: Settings) -> None:
