@@ -170,7 +170,7 @@ def test_non_article_pages_stay_out_of_stories(store: Store, settings: Settings)
     assert _drain(StoryStage(settings, store, "w1", clock=clock)) == 3
     # The story stage reads each article's page kind as ingest stored it
     # (`Article.page_kind`); what it decides for a wall is tested on plain records in
-    # tests/test_story_update.py (no coverage, score 0, kept out of the lists).
+    # tests/story/test_update.py (no coverage, score 0, kept out of the lists).
 
 
 def test_new_leader_rebuilds_the_same_working_set(store: Store, settings: Settings) -> None:

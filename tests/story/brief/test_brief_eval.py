@@ -18,7 +18,7 @@ from breakingon.records import Brief
 from breakingon.story.brief.extractive import BriefSource, write_brief
 
 DATA = (
-    Path(__file__).resolve().parents[1]
+    Path(__file__).resolve().parents[3]
     / ".."
     / "shared"
     / "data"
