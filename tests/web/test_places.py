@@ -1,6 +1,6 @@
 """Local news by place name: the offline lookup, the chooser, places in the news, and the
 reader-facing wording (plurals, ages, no repeated place names, no dek that repeats the
-headline). The story stage makes cut headlines whole: tests/test_story_update.py."""
+headline). The story stage makes cut headlines whole: tests/story/test_update.py."""
 
 from __future__ import annotations
 

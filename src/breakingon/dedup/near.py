@@ -29,7 +29,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 @dataclass(frozen=True, slots=True)
 class DedupSettings:
-    """Tuning of near-duplicate detection (values chosen in tests/test_dedup.py)."""
+    """Tuning of near-duplicate detection (values chosen in tests/dedup/test_near.py)."""
 
     num_perm: int = 128
     shingle: int = 3  # words per shingle

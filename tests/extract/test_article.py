@@ -19,7 +19,7 @@ from breakingon.extract.article import MAX_PAGE_BYTES, ExtractorPool, extract_ar
 from breakingon.sim.server import Newsroom
 from breakingon.sim.stream import StreamArticle
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AEB = ROOT / ".." / "shared" / "data" / "extraction" / "aeb"
 
 BODY = (

@@ -27,7 +27,7 @@ from breakingon.records import Article
 from breakingon.story.update import StoryResult, StorySettings, update_story
 
 DATA = (
-    Path(__file__).resolve().parents[1]
+    Path(__file__).resolve().parents[3]
     / ".."
     / "shared"
     / "data"

@@ -21,7 +21,7 @@ from breakingon.sim.server import Newsroom
 from breakingon.sim.stream import StreamArticle, load_stream, paragraphs_of, parse_misbehave
 
 T0 = datetime(2025, 2, 10, 0, 0, tzinfo=UTC)
-STREAM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "stream"
+STREAM = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "stream"
 
 
 def _articles() -> list[StreamArticle]:

@@ -29,7 +29,7 @@ from breakingon.settings import Settings
 from breakingon.store import open_store
 from breakingon.store.base import FeedUpdate
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "clustering"
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "clustering"
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 # Measured B3 F1 with the defaults through ClusterStage: multinews-dev 0.8811,
