@@ -110,7 +110,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
     (liveness checks are syscalls), so one pool shared by hundreds of hosts made the
     crawler's CPU grow with the number of hosts (profiled in bench/ingest). At most
     `max_pools` idle origins keep their connections; the least recently used idle
-    pool is closed first, which bounds open sockets (G4).
+    pool is closed first, which bounds open sockets at scale.
     """
 
     def __init__(

@@ -3,7 +3,7 @@
 `extract_article` is pure: HTML (str or bytes) and the page URL in, a
 `records.Extracted` out (text, title, authors, date, lead image, language), using
 trafilatura with options chosen on the AEB benchmark (`bench/extraction`). Pages over
-`MAX_PAGE_BYTES` or that are not HTML are refused before any parsing (D6).
+`MAX_PAGE_BYTES` or that are not HTML are refused before any parsing (pathological pages).
 
 `HardTimeoutPool` runs a module-level function in long-lived worker processes and
 kills and replaces a worker that overruns its per-call budget; `ExtractorPool` wraps
@@ -28,7 +28,7 @@ from typing import Any
 from breakingon.records import Extracted
 from breakingon.tag.lang import detect_language
 
-MAX_PAGE_BYTES = 5 * 1024 * 1024  # pages over this are refused before parsing (D6)
+MAX_PAGE_BYTES = 5 * 1024 * 1024  # pages over this are refused before parsing
 EXTRACT_TIMEOUT_S = 10.0
 
 # Chosen on ../shared/data/extraction/aeb with bench/extraction (see docs/crawler.md).
@@ -341,7 +341,8 @@ def close_shared_pools() -> None:
 
 
 class ExtractorPool:
-    """Runs `extract_article` in worker processes with a hard per-page timeout (D6).
+    """Runs `extract_article` in worker processes with a hard per-page timeout (a pathological page
+    cannot stall the crawler).
 
     A page that overruns gets `Extracted(error="extract_timeout")`; its worker is
     killed and replaced, and the other workers keep going.

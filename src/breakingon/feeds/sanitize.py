@@ -1,4 +1,4 @@
-"""HTML sanitizing for feed and page content (RELIABILITY D1, D2, D5 at the parser level).
+"""HTML sanitizing for feed and page content (scripts, dangerous URL schemes, framing).
 
 `sanitize_html` runs nh3 (ammonia) with an allowlist: no script, style, iframe,
 object, embed, form or meta survives, no on*= handler, only http, https and mailto

@@ -1,4 +1,4 @@
-"""Canonical URLs and alias keys for article identity (RELIABILITY C7).
+"""Canonical URLs and alias keys for article identity (unstable GUIDs).
 
 Pure string work on URLs: no network, no DNS, no I/O. It must not touch the store,
 the fetcher or any settings; callers pass everything in.

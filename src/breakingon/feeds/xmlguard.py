@@ -1,4 +1,4 @@
-"""Refuse XML documents that carry a DTD before any XML parser sees them (RELIABILITY C1, C2).
+"""Refuse XML documents that carry a DTD before any XML parser sees them (entity bombs, XXE).
 
 Billion laughs, quadratic blowup, parameter entities and external SYSTEM entities all
 need a DOCTYPE internal subset or an `<!ENTITY` declaration; a DOCTYPE that names an

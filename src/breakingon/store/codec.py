@@ -112,7 +112,8 @@ def brief_from_dict(d: dict[str, Any]) -> Brief:
 
 
 def clean_text(value: str, limit: int) -> str:
-    """Strip NUL and lone surrogates (PostgreSQL rejects them) and cap the length (F4)."""
+    """Strip NUL and lone surrogates (PostgreSQL rejects them) and cap the length, so a
+    poison row cannot wedge the pipeline."""
     if "\x00" in value:
         value = value.replace("\x00", "")
     try:
