@@ -79,7 +79,7 @@ def test_reader_walks_through_the_site(browser: object, server: tuple[str, Fille
 
     page.click("text=Earthquake strikes near Tokyo")
     page.wait_for_url(f"**/story/{filled.stories['quake']}")
-    assert "Earthquake of magnitude 6.1" in page.locator("h1#headline").inner_text()
+    assert page.locator("h1#headline").inner_text() == "Earthquake strikes near Tokyo"
     page.screenshot(path=str(ARTIFACTS / "story.png"), full_page=True)
     marker = page.locator("a.cite").first
     href = marker.get_attribute("href")
