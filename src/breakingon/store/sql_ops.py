@@ -129,6 +129,15 @@ class _OpsMixin(_SQLBase):
             )
         return out
 
+    def feed_fetch_times(self) -> tuple[int, datetime | None, datetime | None]:
+        f = self.t["feeds"]
+        stmt = sa.select(
+            sa.func.count(), sa.func.max(f.c.last_checked_at), sa.func.max(f.c.last_success_at)
+        ).select_from(f)
+        with self._read() as conn:
+            n, checked, success = conn.execute(stmt).one()
+        return int(n), to_utc(checked), to_utc(success)
+
     def last_change(self) -> datetime | None:
         st = self.t["stories"]
         with self._read() as conn:
