@@ -24,12 +24,109 @@ def run(tmp_path: Path, *args: str, ok: bool = True) -> subprocess.CompletedProc
     return proc
 
 
-def test_list_json_shows_catalogue(tmp_path: Path) -> None:
+def test_nothing_is_loaded_unasked_and_the_catalogue_on_request(tmp_path: Path) -> None:
+    assert json.loads(run(tmp_path, "sources", "list", "--json").stdout) == []
+    listing = run(tmp_path, "sources", "catalogue").stdout
+    assert "by region" in listing and "Europe" in listing and "national" in listing
+    assert "not news, left out" in listing and "podcast" in listing
+    counts = json.loads(run(tmp_path, "sources", "catalogue", "--json").stdout)
+    assert counts["news"] + sum(counts["non_news"].values()) == counts["feeds"] >= 2000
+    assert json.loads(run(tmp_path, "stats", "--json").stdout)["feeds"] == 0  # still nothing
+
+    added = run(tmp_path, "sources", "add-catalogue", "--country", "fr", "--country", "DE")
     out = json.loads(run(tmp_path, "sources", "list", "--json").stdout)
-    assert len(out) >= 400
+    assert out and {f["country"] for f in out} == {"FR", "DE"}
+    assert f"added {len(out)} catalogue feeds (0 already present)" in added.stdout
+    again = run(tmp_path, "sources", "add-catalogue", "--country", "FR").stdout
+    assert "added 0 catalogue feeds" in again
     assert {"url", "outlet", "country", "language", "sections", "place"} <= set(out[0])
     stats = json.loads(run(tmp_path, "stats", "--json").stdout)
     assert stats["feeds"] == len(out) and stats["articles"] == 0 and stats["stories"] == 0
+
+
+def test_add_catalogue_leaves_non_news_out_unless_asked(tmp_path: Path) -> None:
+    run(tmp_path, "sources", "add-catalogue", "--section", "science")
+    news = json.loads(run(tmp_path, "sources", "list", "--json").stdout)
+    assert news and all("science" in f["sections"] for f in news)
+    assert not [f for f in news if "podcast" in (f["url"] + f["outlet"]).lower()]
+    run(tmp_path, "sources", "add-catalogue", "--section", "science", "--include-non-news")
+    both = json.loads(run(tmp_path, "sources", "list", "--json").stdout)
+    assert len(both) > len(news)
+    assert [f for f in both if "podcast" in (f["url"] + f["outlet"]).lower()]
+    bad = run(tmp_path, "sources", "add-catalogue", "--section", "recipes", ok=False)
+    assert bad.returncode == 2 and "no catalogue topic 'recipes'" in bad.stderr
+    bad = run(tmp_path, "sources", "add-catalogue", "--country", "France", ok=False)
+    assert bad.returncode == 2 and "alpha-2" in bad.stderr
+    none = run(tmp_path, "sources", "add-catalogue", "--country", "AQ", ok=False)
+    assert none.returncode == 1 and "no catalogue feed matches" in none.stderr
+
+
+def test_import_opml_retries_a_refused_connection_then_says_why(tmp_path: Path) -> None:
+    """The simulator may still be starting: a refused connection is retried, and a
+    server that starts meanwhile is imported; one that never answers is a clear error."""
+    import socket
+    import threading
+    import time
+
+    from breakingon.cli import sources
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    body = (
+        b'<?xml version="1.0"?><opml version="2.0"><body>'
+        b'<outline text="A" xmlUrl="http://127.0.0.1:9/a.rss"/></body></opml>'
+    )
+
+    def serve_later() -> None:
+        import http.server
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "text/x-opml")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        time.sleep(1.5)
+        with http.server.HTTPServer(("127.0.0.1", port), Handler) as server:
+            server.handle_request()
+
+    thread = threading.Thread(target=serve_later, daemon=True)
+    thread.start()
+    env_allow = {"BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8"}
+    url = f"http://127.0.0.1:{port}/opml.xml"
+    got = run_env(tmp_path, env_allow, "sources", "import-opml", url)
+    assert "imported 1 new feeds" in got.stdout
+    thread.join(10)
+    assert sources.OPML_CONNECT_RETRY_S <= 30
+    started = time.monotonic()
+    dead = run_env(tmp_path, env_allow, "sources", "import-opml", url, ok=False)
+    assert time.monotonic() - started >= sources.OPML_CONNECT_RETRY_S - 1
+    assert dead.returncode == 2 and "nothing answered within" in dead.stderr
+    assert "Traceback" not in dead.stderr
+
+
+def run_env(
+    tmp_path: Path, extra: dict[str, str], *args: str, ok: bool = True
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREAKINGON_")}
+    env["BREAKINGON_DATA_DIR"] = str(tmp_path / "data")
+    env.update(extra)
+    proc = subprocess.run(
+        [sys.executable, "-c", "from breakingon.cli import main; main()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
 
 
 def test_add_remove_and_errors(tmp_path: Path) -> None:

@@ -112,6 +112,8 @@ def test_run_serves_stories_stops_cleanly_and_resumes(tmp_path: Path) -> None:
             assert story_id is not None, "no story appeared"
             page = httpx.get(f"{base}/story/{story_id}", timeout=10)
             assert page.status_code == 200 and "<h1" in page.text
+            status = httpx.get(f"{base}/status", timeout=10).text
+            assert "No runs yet" not in status and "running" in status  # this run, listed
             metrics = httpx.get(f"{base}/metrics", timeout=10).text
             assert "breakingon_articles " in metrics or "breakingon_articles{" in metrics
             assert "breakingon_backlog" in metrics and "breakingon_fetches_total" in metrics

@@ -148,7 +148,7 @@ def test_cli_registers_extract_and_newsroom_with_their_options() -> None:
     runner = CliRunner()
     got = runner.invoke(app, ["newsroom", "--help"], env={"COLUMNS": "200"})
     assert got.exit_code == 0
-    for option in ("--port", "--speed", "--misbehave", "--single-address"):
+    for option in ("--port", "--speed", "--misbehave", "--single-address", "--now"):
         assert option in got.stdout
     got = runner.invoke(app, ["extract", "--help"], env={"COLUMNS": "200"})
     assert got.exit_code == 0 and "--url" in got.stdout

@@ -170,3 +170,43 @@ def test_deep_nesting_refused() -> None:
     doc = b"<opml><body>" + b'<outline text="f">' * 50 + b"</outline>" * 50 + b"</body></opml>"
     with pytest.raises(SourceError, match="nested deeper"):
         parse_opml(doc)
+
+
+def test_non_news_feeds_are_told_apart_from_news() -> None:
+    from breakingon.sources.catalogue import (
+        CatalogueEntry,
+        catalogue_summary,
+        non_news_kind,
+        region_of,
+        select_catalogue,
+    )
+
+    def entry(url: str, outlet: str, *sections: str, country: str = "") -> CatalogueEntry:
+        return CatalogueEntry(Feed(url=url, outlet=outlet, country=country, sections=sections))
+
+    cases = {
+        entry("https://feeds.megaphone.fm/X1", "Thirty Minutes", "science"): "podcast",
+        entry("https://npr.example/510307/podcast.xml", "NPR", "science"): "podcast",
+        entry("https://www.youtube.com/feeds/videos.xml?user=x", "Google", "sports"): "video",
+        entry("https://www.reddit.com/r/worldnews/.rss", "Reddit", "world"): "forum",
+        entry("https://cook.example/feed", "101 Cookbooks", "general"): "lifestyle",
+        entry("https://decor.example/feed", "Apartment Living", "general"): "lifestyle",
+        entry("https://myanmargazette.example/feed", "Myanmar Gazette News", "general"): "",
+        entry("https://www.bbc.example/news/rss.xml", "BBC News", "national"): "",
+    }
+    for e, kind in cases.items():
+        assert non_news_kind(e) == kind, e.feed.url
+    entries = [*cases, entry("https://lemonde.example/rss", "Le Monde", "national", country="FR")]
+    picked = select_catalogue(entries, countries=["fr"])
+    assert [e.feed.outlet for e in picked] == ["Le Monde"]
+    assert len(select_catalogue(entries)) == 3
+    assert len(select_catalogue(entries, include_non_news=True)) == len(entries)
+    summary = catalogue_summary(entries)
+    assert summary["news"] == 3 and summary["non_news"]["podcast"] == 2
+    assert summary["regions"]["Europe"]["countries"] == {"FR": 1}
+    assert region_of("JP") == "Asia" and region_of("") == region_of("ZZ")
+    # the packaged catalogue: most of it is news, and the default leaves the rest out
+    real = load_catalogue()
+    default = select_catalogue(real)
+    assert 0.8 * len(real) < len(default) < len(real)
+    assert not [e for e in default if "podcast" in e.feed.url.lower()]

@@ -24,3 +24,31 @@ def test_story_an_article_leaves_is_marked_dirty(store: Store) -> None:
     store.save_clustering([Membership(ids[2], s2)], [], [], T0)
     assert sorted(store.claim_dirty_stories("w", T0, 10, 60)) == sorted([s1, s2])
     assert [a.id for a in store.story_articles(s1)] == ids[:2]
+
+
+def test_counts_agree_with_the_lists(store: Store) -> None:
+    """/status and stats count exactly the stories the lists show: not a story of
+    non-news pages (no outlet's report), not one whose articles all moved away."""
+    from breakingon.store.base import StoryQuery
+
+    feed = _feed(store)
+    assert feed.id is not None
+    ids = store.save_feed_check(
+        feed.id, _update(T0), [_article(k) for k in ("a", "b", "c", "d")], "extracted"
+    )
+    news, walls, emptied = (store.new_story_id(T0) for _ in range(3))
+    store.save_clustering(
+        [Membership(ids[0], news), Membership(ids[1], walls), Membership(ids[2], emptied)],
+        [], [], T0,
+    )  # fmt: skip
+    assert sorted(store.claim_dirty_stories("w", T0, 10, 60)) == sorted([news, walls, emptied])
+    store.save_story(_story_update(news, None), T0)
+    store.save_story(_story_update(walls, None, outlet_count=0, outlets=()), T0)  # a consent wall
+    store.save_story(_story_update(emptied, None), T0)
+    # the repair pass moves the only article of `emptied` into `news`
+    store.save_clustering([Membership(ids[2], news)], [], [], T0)
+    assert sorted(store.claim_dirty_stories("w", T0, 10, 60)) == [news]  # emptied: nothing to do
+    listed = [s.id for s in store.list_stories(StoryQuery(limit=50))]
+    assert listed == [news]
+    assert store.stats()["stories"] == store.count_stories(StoryQuery()) == len(listed) == 1
+    assert [s.id for s in store.search_stories("quake", 10)] in ([], [news])

@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "signals",
     "web",
     "serve",
+    "demo",
     "ops",
 )
 

@@ -122,21 +122,25 @@ def run(
     """Everything on one machine: scheduler, fetchers, stages and the web server."""
     from dataclasses import replace
 
-    from breakingon.cli.sources import ensure_catalogue
-    from breakingon.ops.health import Health
-    from breakingon.pipeline import Pipeline
-
     settings = load()
     if port is not None:
         settings = replace(settings, port=port)
     if host is not None:
         settings = replace(settings, host=host)
+    serve_everything(settings, open_configured_store(settings))
+
+
+def serve_everything(settings: Settings, store: Store) -> None:
+    """Crawl, process and serve in this process until Ctrl-C or SIGTERM (`run` and
+    `demo` both end here), then close the store."""
+    from breakingon.cli.sources import HOW_TO_ADD
+    from breakingon.ops.health import Health
+    from breakingon.pipeline import Pipeline
+
     live = sys.stderr.isatty()
     setup_logging(settings, quiet_console=live)
-    store = open_configured_store(settings)
-    added = ensure_catalogue(store)
-    if added:
-        logging.getLogger("breakingon").info("loaded the default catalogue: %d feeds", added)
+    if not store.list_feeds():
+        typer.echo(f"BreakingOn: {HOW_TO_ADD}", err=True)
     typer.echo(f"BreakingOn: serving http://{settings.host}:{settings.port}/ (Ctrl-C to stop)")
 
     async def main() -> None:

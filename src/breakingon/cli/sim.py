@@ -33,6 +33,14 @@ def newsroom_command(
     single_address: Annotated[
         bool, typer.Option(help="Serve all outlets on 127.0.0.1 under /o/<domain>/.")
     ] = False,
+    now: Annotated[
+        bool,
+        typer.Option(
+            "--now",
+            help="Rebase the stream on the present: the last article is published exactly "
+            "when the replay ends (span/speed seconds from now); no time is in the future.",
+        ),
+    ] = False,
 ) -> None:
     """Replay a stream as per-outlet loopback feeds and article pages until Ctrl-C."""
     from breakingon.sim.server import Newsroom
@@ -47,6 +55,7 @@ def newsroom_command(
             misbehave=per_outlet,
             misbehave_fraction=fractions,
             per_outlet_addresses=not single_address,
+            now=now,
         )
     except (OSError, ValueError, KeyError) as exc:
         fail(f"{stream}: {exc}")
@@ -56,8 +65,11 @@ def newsroom_command(
     except OSError as exc:
         fail(f"cannot listen on port {port}: {exc}")
     typer.echo(f"OPML: {room.opml_url}")
-    now = room.clock.now()
-    typer.echo(f"{len(room.feeds)} outlets, speed x{speed:g}, simulated {now:%Y-%m-%d %H:%M} UTC")
+    at = room.clock.now()
+    typer.echo(f"{len(room.feeds)} outlets, speed x{speed:g}, simulated {at:%Y-%m-%d %H:%M} UTC")
+    if now:
+        wall = room.replay_seconds
+        typer.echo(f"rebased on the present: the replay ends in {wall:.0f} s")
     typer.echo("Allow it for the crawler: BREAKINGON_FETCH_ALLOW_NETWORKS=127.0.0.0/8")
     sys.stdout.flush()
     done = threading.Event()

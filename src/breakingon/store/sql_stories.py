@@ -31,7 +31,7 @@ from breakingon.store.codec import (
     places_from_json,
     to_utc,
 )
-from breakingon.store.sql_base import TITLE_CAP, _SQLBase, _utc
+from breakingon.store.sql_base import TITLE_CAP, _SQLBase, _utc, listed_story
 
 
 class _StoriesMixin(_SQLBase):
@@ -264,11 +264,18 @@ class _StoriesMixin(_SQLBase):
             if ids:
                 a = self.t["articles"]
                 has_articles = sa.exists().where(a.c.story_id == st.c.id)
-                # A story left without articles (all moved away) has nothing to compute.
+                # A story left without articles (all moved away) has nothing to compute;
+                # its counts go to 0 so that no list or count shows it any more.
                 conn.execute(
                     st.update()
                     .where(st.c.id.in_(ids), ~has_articles)
-                    .values(lease_owner=None, lease_until=None, dirty=0)
+                    .values(
+                        lease_owner=None,
+                        lease_until=None,
+                        dirty=0,
+                        article_count=0,
+                        outlet_count=0,
+                    )
                 )
                 conn.execute(
                     st.update()
@@ -445,7 +452,7 @@ class _StoriesMixin(_SQLBase):
     def _story_filter(self, q: StoryQuery) -> sa.Select[Any]:
         st = self.t["stories"]
         stmt = sa.select(*self._story_cols()).where(
-            st.c.merged_into.is_(None), st.c.article_count > 0, st.c.outlet_count >= q.min_outlets
+            listed_story(st), st.c.outlet_count >= q.min_outlets
         )
         if q.section:
             ss = self.t["story_sections"]
@@ -526,9 +533,7 @@ class _StoriesMixin(_SQLBase):
             rows = {
                 r.id: r
                 for r in conn.execute(
-                    sa.select(*self._story_cols()).where(
-                        st.c.id.in_(ids), st.c.merged_into.is_(None)
-                    )
+                    sa.select(*self._story_cols()).where(st.c.id.in_(ids), listed_story(st))
                 )
             }
         return [self._story(rows[i]) for i in ids if i in rows]

@@ -29,6 +29,7 @@ from breakingon.store.base import Store, StoryQuery
 from breakingon.text import whole_title
 from breakingon.web.api import safe_url
 from breakingon.web.cache import Rendered, cached_response
+from breakingon.web.empty import why_no_stories
 from breakingon.web.params import (
     SECTIONS,
     parse_id,
@@ -133,6 +134,7 @@ async def front(request: Request) -> Response:
             places=store.top_places(12),
             place_id=place_id,
             feeds=_feed_links(c.base, "/feed"),
+            why_empty="" if top else why_no_stories(store),
         )
 
     return await _cached(request, render)
