@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from breakingon.records import Article, Feed
 from breakingon.sources.catalogue import feed_url_key
 from breakingon.store import Store
-from breakingon.store.base import FeedUpdate, Membership, StoryQuery, StoryUpdate
-from breakingon.store.sql_search import search_terms
+from breakingon.store.base import FeedUpdate, Membership, StoryQuery, StoryUpdate, search_terms
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -93,6 +92,6 @@ def test_search_pages_and_counts_agree(store: Store) -> None:
 
 
 def test_search_terms_are_alphanumeric_words() -> None:
-    assert search_terms("  Flood-warning, \"Paris\" & l'été ") == ["floodwarning", "paris", "lété"]
+    assert search_terms('  Flood-warning, "Paris" & l\'été ') == ["floodwarning", "paris", "lété"]
     assert search_terms("a " * 30) == ["a"] * 12
     assert search_terms("!!! ...") == []

@@ -96,7 +96,7 @@ def test_reader_walks_through_the_site(browser: object, server: tuple[str, Fille
     for name, path, needle in (
         ("section", "/section/world", "Earthquake strikes near Tokyo"),
         ("place", "/place/2988507", "Paris council approves budget"),
-        ("search", "/search?q=aftershocks", "Aftershocks rattle Tokyo"),
+        ("search", "/search?q=aftershocks", "<mark>Aftershocks</mark> rattle Tokyo"),
         ("status", "/status", "Failing or stopped feeds"),
         ("evil", f"/story/{filled.stories['evil']}", "onerror=alert(1)"),
     ):

@@ -146,6 +146,21 @@ class Run:
     error: str | None = None
 
 
+MAX_SEARCH_TERMS = 12
+
+
+def search_terms(query: str) -> list[str]:
+    """The terms a search query looks for, all of which must match: the alphanumeric runs
+    of its words, lower-cased, at most `MAX_SEARCH_TERMS` (query syntax of either
+    backend is never interpreted). The pages highlight the same terms."""
+    out = []
+    for raw in query[:500].split():
+        term = "".join(ch for ch in raw if ch.isalnum())
+        if term:
+            out.append(term.lower())
+    return out[:MAX_SEARCH_TERMS]
+
+
 # -- protocols, one per consumer ---------------------------------------------------------
 # Each method is declared in exactly one protocol; a consumer's parameter names the
 # protocol (or the few) it needs, and `Store` is the union of them all.

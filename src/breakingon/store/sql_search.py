@@ -3,7 +3,7 @@ match in all (for "N stories" and page links).
 
 SQLite answers from the FTS5 tables (`stories_fts`, `articles_fts`, ranked by bm25);
 PostgreSQL from the generated `tsv` columns (`ts_rank`). A query is cut into at most 12
-alphanumeric terms that must all match; an empty one matches nothing. Story searches
+alphanumeric terms (`base.search_terms`) that must all match; none matches nothing. Story searches
 count and return only live stories (not merged away, with articles), the ones the lists
 show, so the count and the pages always agree.
 """
@@ -15,21 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from breakingon.records import Article, Story
+from breakingon.store.base import search_terms
 from breakingon.store.sql_stories import _StoriesMixin
-
-MAX_TERMS = 12
-
-
-def search_terms(query: str) -> list[str]:
-    """The terms a query searches for: alphanumeric runs of its words, lower-cased (at
-    most `MAX_TERMS`). The pages highlight the same terms."""
-    out = []
-    for raw in query[:500].split():
-        term = "".join(ch for ch in raw if ch.isalnum())
-        if term:
-            out.append(term.lower())
-    return out[:MAX_TERMS]
-
 
 # The extra condition a story match must meet (the lists' `_story_filter` does the same).
 _LIVE_SQLITE = "AND s.merged_into IS NULL AND s.article_count > 0"
@@ -44,9 +31,7 @@ class _SearchMixin(_StoriesMixin):
         live = _LIVE_SQLITE if table == "stories" else ""
         what = "count(*)" if count else f"{table}_fts.rowid"
         tail = (
-            ""
-            if count
-            else f" ORDER BY {table}_fts.rank, {table}_fts.rowid DESC LIMIT ? OFFSET ?"
+            "" if count else f" ORDER BY {table}_fts.rank, {table}_fts.rowid DESC LIMIT ? OFFSET ?"
         )
         return (
             f"SELECT {what} FROM {table}_fts JOIN {table} {alias} ON {alias}.id = "

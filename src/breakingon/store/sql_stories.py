@@ -501,4 +501,3 @@ class _StoriesMixin(_SQLBase):
         from breakingon.tag.places import find_places
 
         return find_places(name, limit)
-
