@@ -96,7 +96,7 @@ MAX_PAGE = 10_000
 def parse_page(raw: str | None) -> int:
     """A page number of a listing (`?page=N`): a whole number from 1 to `MAX_PAGE`;
     absent or empty is page 1. Anything else is a ParamError naming "page"."""
-    if raw is None or raw == "":
+    if raw is None or not raw.strip():
         return 1
     detail = f"expected a page number from 1 to {MAX_PAGE:,}"
     try:
