@@ -2,10 +2,13 @@
 
 Each handler validates its parameters (shared parsers from `web.params`), then renders in a
 worker thread through the response cache: a few store reads, then a Jinja2 template
-(autoescape on; feed-supplied text is never marked safe; environment and helpers in
-`web.render`). Absolute URLs (canonical links, feed ids and links) come from
-`settings.public_base_url`, never from the Host header; redirects go only to on-site paths.
-Pages work without JavaScript.
+(autoescape on; feed-supplied text is never marked safe unescaped: search results'
+`highlight` escapes it and adds only `<mark>`; environment and helpers in `web.render`).
+Absolute URLs (canonical links, feed ids and links) come from `settings.public_base_url`,
+never from the Host header; redirects go only to on-site paths. Listings (sections,
+places, search) are counted and paged (`?page=N`, `web.paging`); the story page's parts
+are built in `web.storyparts`, the "what changed" diff in `web.briefdiff`. Pages work
+without JavaScript.
 
 This module holds no SQL and no scoring and must not write to the store.
 """
@@ -159,7 +162,7 @@ async def story(request: Request) -> Response:
         sources = parts.sources(brief, articles)
         numbers = {src.key: src.n for src in sources}
         outlets = parts.story_outlets(store, articles)
-        timeline = parts.timeline(s.id, articles, numbers, outlets, versions)
+        timeline = parts.timeline(s.id, articles, numbers, outlets, versions, s.article_count)
         related = [r for r in (store.get_story(i) for i in s.related[:6]) if r is not None]
         title = s.headline or "Story"
         # The brief's dek sentences the story's dek keeps (the stage drops the one the

@@ -130,10 +130,12 @@ def timeline(
     numbers: Mapping[str, int],
     outlets: Mapping[int, Outlet],
     versions: Sequence[BriefVersion],
+    reported: int = 0,
 ) -> list[Event]:
     """The story's development, oldest first: the first report, outlets (and countries)
     joining (those within `JOIN_WINDOW` of each other as one event), the brief written
-    and updated (consecutive updates as one event), and the latest report."""
+    and updated (consecutive updates as one event), and the latest report. `reported`
+    is the story's stored article count, when more than the articles passed in."""
     events: list[Event] = []
     ordered = sorted(articles, key=lambda a: (a.published, a.id or 0))
     seen_outlets: set[str] = set()
@@ -174,7 +176,7 @@ def timeline(
     if len(ordered) > 1:
         last = ordered[-1]
         link = f"#src-{numbers[str(last.id)]}" if str(last.id) in numbers else ""
-        n = len(ordered)
+        n = max(len(ordered), reported)
         text = f"Latest report, from {last.outlet or 'an outlet'} ({n:,} reports so far)."
         events.append(Event(last.published, "latest", text, link))
     events.sort(key=lambda e: (e.at, e.kind == "latest"))
