@@ -139,3 +139,17 @@ def test_the_story_page_shows_the_note_in_its_own_box(
         assert html.index("disagreement-h") < html.index('class="credit"')
         paris = client.get(f"/story/{filled.stories['paris']}").text
         assert "disagreement" not in paris  # no note, no box
+
+
+def test_a_long_story_groups_joining_outlets_over_a_wider_window() -> None:
+    # Over 12 hours the window is 2 hours (a sixth of the span): outlets joining 100 and
+    # 150 minutes in are one event, not two.
+    arts = [_art(1, "A", 0), _art(2, "B", 100), _art(3, "C", 150), _art(4, "D", 720)]
+    texts = [e.text for e in timeline(1, arts, {}, {}, [])]
+    assert texts == [
+        "First reported by A.",
+        "B and C join the coverage.",
+        "D joins the coverage.",
+        "Latest report, from D (4 reports so far).",
+    ]
+    assert timeline(1, arts, {}, {}, [], reported=900)[-1].text.endswith("(900 reports so far).")

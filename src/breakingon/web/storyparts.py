@@ -21,6 +21,7 @@ from breakingon.web.api import safe_url
 from breakingon.web.render import country_name
 
 JOIN_WINDOW = timedelta(hours=1)  # outlets joining within this of each other: one event
+JOIN_EVENTS = 6  # a longer story widens the window to its span / this, so its timeline stays short
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +134,14 @@ def timeline(
     reported: int = 0,
 ) -> list[Event]:
     """The story's development, oldest first: the first report, outlets (and countries)
-    joining (those within `JOIN_WINDOW` of each other as one event), the brief written
+    joining (those within `JOIN_WINDOW`, or a `JOIN_EVENTS`th of the story's span when
+    that is longer, of each other as one event), the brief written
     and updated (consecutive updates as one event), and the latest report. `reported`
     is the story's stored article count, when more than the articles passed in."""
     events: list[Event] = []
     ordered = sorted(articles, key=lambda a: (a.published, a.id or 0))
+    span = ordered[-1].published - ordered[0].published if ordered else timedelta(0)
+    window = max(JOIN_WINDOW, span / JOIN_EVENTS)
     seen_outlets: set[str] = set()
     seen_countries: set[str] = set()
     group: tuple[datetime, list[str], list[str], str] | None = None
@@ -161,7 +165,7 @@ def timeline(
             where = f" ({country_name(country)})" if country else ""
             events.append(Event(a.published, "first", f"First reported by {name}{where}.", link))
         elif name not in seen_outlets:
-            if group is not None and a.published - group[0] > JOIN_WINDOW:
+            if group is not None and a.published - group[0] > window:
                 close_group()
             if group is None:
                 group = (a.published, [], [], link)
