@@ -96,7 +96,7 @@ def test_reader_walks_through_the_site(browser: object, server: tuple[str, Fille
     for name, path, needle in (
         ("section", "/section/world", "Earthquake strikes near Tokyo"),
         ("place", "/place/2988507", "Paris council approves budget"),
-        ("search", "/search?q=aftershocks", "Aftershocks rattle Tokyo"),
+        ("search", "/search?q=aftershocks", "<mark>Aftershocks</mark> rattle Tokyo"),
         ("status", "/status", "Failing or stopped feeds"),
         ("evil", f"/story/{filled.stories['evil']}", "onerror=alert(1)"),
     ):
@@ -109,3 +109,65 @@ def test_reader_walks_through_the_site(browser: object, server: tuple[str, Fille
     page.screenshot(path=str(ARTIFACTS / "front-mobile.png"), full_page=True)
     context.close()
     assert problems == []
+
+
+# Characters per line of an element: its content width over the mean advance of a
+# character of English prose in the element's own font (canvas text metrics).
+_MEASURE_JS = """
+(el) => {
+  const cs = getComputedStyle(el);
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  const sample = "The council approved its budget on Tuesday after a long debate, " +
+    "and officials said the new rules would take effect in the spring of next year.";
+  const perChar = ctx.measureText(sample).width / sample.length;
+  const width = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  return {chars: width / perChar, lineHeight: parseFloat(cs.lineHeight) / parseFloat(cs.fontSize)};
+}
+"""
+_OVERFLOW_JS = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+def test_story_page_has_a_readable_measure_on_desktop_and_phone(
+    browser: object, server: tuple[str, Filled]
+) -> None:
+    base, filled = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    story = f"{base}/story/{filled.stories['quake']}"
+    page.goto(base + "/")
+    page.screenshot(path=str(ARTIFACTS / "front-desktop.png"), full_page=True)
+    page.goto(story)
+    page.screenshot(path=str(ARTIFACTS / "story-desktop.png"), full_page=True)
+    body = page.locator(".brief section p").first
+    m = body.evaluate(_MEASURE_JS)
+    assert 55 <= m["chars"] <= 80, m  # about 70 characters a line, never ~150
+    assert 1.4 <= m["lineHeight"] <= 1.8, m
+    assert page.locator(".brief .dek").evaluate(_MEASURE_JS)["chars"] <= 80
+    # The timeline sits beside the brief on a wide screen.
+    brief_box = page.locator("article.brief").bounding_box()
+    side_box = page.locator(".story-side").bounding_box()
+    assert brief_box and side_box and side_box["x"] > brief_box["x"] + brief_box["width"]
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    for name, path in (
+        ("story-phone", story),
+        ("story-phone-evil", f"{base}/story/{filled.stories['evil']}"),
+        ("front-phone", base + "/"),
+        ("changes-phone", f"{story}/changes"),
+        ("search-phone", base + "/search?q=tokyo"),
+        ("section-phone", base + "/section/world"),
+    ):
+        page.goto(path)
+        assert page.evaluate(_OVERFLOW_JS) <= 0, f"{name} scrolls sideways at 390 px"
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        if name == "story-phone":
+            m = page.locator(".brief section p").first.evaluate(_MEASURE_JS)
+            assert 30 <= m["chars"] <= 80, m
+            # Stacked: the timeline below the sources, the brief the full width.
+            assert (
+                page.locator(".story-side").bounding_box()["y"]
+                > page.locator(".sources").bounding_box()["y"]
+            )
+    context.close()

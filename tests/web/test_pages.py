@@ -89,20 +89,48 @@ def test_story_page_has_the_wire_brief_shape(client: TestClient, filled: Filled)
     assert all(a["rel"] == "noopener noreferrer" for a in sources)
     # Coverage: outlets with country and ownership, countries, languages.
     cov = html[html.index('id="coverage-h"') :]
-    assert "NHK</a> (JP, public)" in cov and "Reuters</a> (GB, private)" in cov
+    assert "NHK</a> (Japan, public)" in cov and "Reuters</a> (United Kingdom, private)" in cov
     assert "public: 1" in cov and "private: 2" in cov
-    # Timeline has articles and brief versions; the feed and "what changed" links exist.
-    tl = html[html.index('id="timeline-h"') :]
-    assert "Brief updated (version 2" in tl and "NHK: Strong earthquake hits Tokyo" in tl
+    countries = cov[cov.index("<dt>Countries</dt>") :].split("</dd>")[0]
+    assert "France" in countries and "Japan" in countries and "JP" not in countries
+    # One list of the articles: the sources. The timeline tells the development (first
+    # report, who joined from where, brief versions, the latest report), not the list.
+    tl = html[html.index('id="timeline-h"') :].split("</section>")[0]
+    nhk = re.search(
+        r'<li id="src-(\d+)">\s*<a class="source-link" href="https://nhk.example/', html
+    )
+    assert nhk is not None
+    assert f'<a href="#src-{nhk.group(1)}">First reported by NHK (Japan).</a>' in tl
+    # Reuters (10 min later) and Le Monde (25 min) joined within the hour: one event.
+    joined = "Reuters and Le Monde join the coverage; first reports from United Kingdom and France."
+    assert joined in tl
+    assert "Brief written from 3 articles." in tl and "Brief updated (version 2" in tl
+    assert "Latest report, from Reuters (4 reports so far)." in tl
+    for title in ("Strong earthquake hits Tokyo", "Quake of magnitude 6.1 jolts Tokyo"):
+        assert html.count(title) == 1, title  # in the sources only
+    # Times: relative and absolute, from the stored instants.
+    times = html[html.index('class="times"') :].split("</p>")[0]
+    assert re.search(
+        r'First reported <time datetime="[0-9T:+-]+" title="[^"]+ UTC">3 hours ago \(', times
+    )
+    assert re.search(r"Updated <time [^>]+>(just now|\d+ min ago) \(\d+ \w+ 20\d\d, ", times)
     assert f'href="{BASE}/story/{sid}/feed.atom"' in html
     assert f'<link rel="canonical" href="{BASE}/story/{sid}">' in html
 
 
-def test_changes_view_lists_what_each_version_added(client: TestClient, filled: Filled) -> None:
+def test_changes_view_shows_a_diff_of_each_version(client: TestClient, filled: Filled) -> None:
     html = client.get(f"/story/{filled.stories['quake']}/changes").text
+    assert html.index('id="v2"') < html.index('id="v1"')  # newest first
     v2 = html[html.index('id="v2"') : html.index('id="v1"')]
-    assert "<ins>Two aftershocks followed the earthquake near Tokyo.</ins>" in v2
-    assert "Trains were halted" not in v2  # unchanged sentences are not "added"
+    assert '<p class="ins"><ins>Two aftershocks followed the earthquake near Tokyo.</ins></p>' in v2
+    assert '<h3 class="ins"><ins>What comes next</ins></h3>' in v2
+    assert "1 sentence added." in v2
+    # Unchanged sentences are folded to a count, never repeated as churn.
+    assert "Trains were halted" not in v2 and "A magnitude 6.1" not in v2
+    assert v2.count("… 1 unchanged sentence</p>") == 3  # the dek and one per section
+    assert re.search(r"Version 2 · <time datetime=\S+ title=\"[^\"]+\">just now \(", v2)
+    v1 = html[html.index('id="v1"') :]
+    assert "First version of the brief." in v1 and "Trains were halted" in v1
 
 
 def test_merged_story_redirects_to_its_new_id_on_site(client: TestClient, filled: Filled) -> None:
@@ -114,7 +142,7 @@ def test_merged_story_redirects_to_its_new_id_on_site(client: TestClient, filled
 def test_section_place_outlet_search_about_status_pages(client: TestClient, filled: Filled) -> None:
     world = client.get("/section/world").text
     assert "Earthquake strikes near Tokyo" in world and "Paris council" not in world
-    assert client.get("/section/nonsense").status_code == 422
+    assert client.get("/section/nonsense").status_code == 404
     tokyo = client.get("/place/1850147").text
     assert "Local news: Tokyo<" in tokyo and "City in Japan" in tokyo and "Earthquake" in tokyo
     france = client.get("/place/3017382").text  # a country page holds its cities' stories
@@ -124,8 +152,8 @@ def test_section_place_outlet_search_about_status_pages(client: TestClient, fill
     assert "https://nhk.example/rss.xml" in outlet and "timeout" in outlet and ">3<" in outlet
     assert "Earthquake strikes near Tokyo" in outlet
     search = client.get("/search", params={"q": "aftershocks"}).text
-    assert "Aftershocks rattle Tokyo" in search
-    assert client.get("/search", params={"q": "x" * 501}).status_code == 422
+    assert "<mark>Aftershocks</mark> rattle Tokyo" in search
+    assert client.get("/search", params={"q": "x" * 501}).status_code == 400
     assert "Test Wire gathers reporting" in client.get("/about").text
     status = client.get("/status").text
     for needle in ("Stories dirty", "Feeds failing", "worker-2", "timeout", "Recent runs"):

@@ -146,6 +146,21 @@ class Run:
     error: str | None = None
 
 
+MAX_SEARCH_TERMS = 12
+
+
+def search_terms(query: str) -> list[str]:
+    """The terms a search query looks for, all of which must match: the alphanumeric runs
+    of its words, lower-cased, at most `MAX_SEARCH_TERMS` (query syntax of either
+    backend is never interpreted). The pages highlight the same terms."""
+    out = []
+    for raw in query[:500].split():
+        term = "".join(ch for ch in raw if ch.isalnum())
+        if term:
+            out.append(term.lower())
+    return out[:MAX_SEARCH_TERMS]
+
+
 # -- protocols, one per consumer ---------------------------------------------------------
 # Each method is declared in exactly one protocol; a consumer's parameter names the
 # protocol (or the few) it needs, and `Store` is the union of them all.
@@ -169,8 +184,19 @@ class ReadStore(Protocol):
     def list_articles(
         self, source_id: int | None = None, limit: int = 50, offset: int = 0
     ) -> list[Article]: ...
-    def search_stories(self, query: str, limit: int, offset: int = 0) -> list[Story]: ...
+    def search_stories(self, query: str, limit: int, offset: int = 0) -> list[Story]:
+        """Live stories matching every term of `query`, best match first."""
+        ...
+
+    def count_search_stories(self, query: str) -> int:
+        """How many live stories `search_stories` finds in all (for counts and paging)."""
+        ...
+
     def search_articles(self, query: str, limit: int, offset: int = 0) -> list[Article]: ...
+    def count_search_articles(self, query: str) -> int:
+        """How many articles `search_articles` finds in all."""
+        ...
+
     def get_trends(self, limit: int = 20) -> list[Trend]: ...
     def find_places(self, name: str, limit: int = 5) -> tuple[Place, ...]:
         """Places a reader may mean by `name` ("Vancouver", "Texas"), best first, each

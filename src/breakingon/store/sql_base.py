@@ -3,7 +3,7 @@
 `_SQLBase` declares the engines, the dialect and the tables (`breakingon.store.schema`)
 that `SQLStore` sets up, and holds the transaction primitives (`_write`, `_read`), work claiming
 (`_claimable_ids`, `_skip_locked`) and the outlet and article helpers that several of
-the concern mixins (`sql_feeds`, `sql_articles`, `sql_stories`, `sql_ops`) call.
+the concern mixins (`sql_feeds`, `sql_articles`, `sql_stories`, `sql_search`, `sql_ops`) call.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`SQLStore` stories: story ids, saving clustering, leases, cluster states, dirty
-stories and `save_story`; reading, filtering and searching stories (and the full-text
-search of articles)."""
+stories and `save_story`; reading and filtering stories (full-text search is in
+`sql_search`)."""
 
 from __future__ import annotations
 
@@ -502,63 +502,9 @@ class _StoriesMixin(_SQLBase):
         with self._read() as conn:
             return int(conn.execute(stmt).scalar_one())
 
-    def _match_ids(self, table: str, query: str, limit: int, offset: int) -> list[int]:
-        terms = _fts_terms(query)
-        if not terms:
-            return []
-        with self._read() as conn:
-            if self.dialect == "sqlite":
-                expr = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-                rows = conn.exec_driver_sql(
-                    f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ? "
-                    "ORDER BY rank LIMIT ? OFFSET ?",
-                    (expr, limit, offset),
-                )
-            else:
-                tsq = " & ".join(terms)
-                rows = conn.exec_driver_sql(
-                    f"SELECT id FROM {table} WHERE tsv @@ to_tsquery('simple', %(q)s) "
-                    f"ORDER BY ts_rank(tsv, to_tsquery('simple', %(q)s)) DESC, id DESC "
-                    "LIMIT %(l)s OFFSET %(o)s",
-                    {"q": tsq, "l": limit, "o": offset},
-                )
-            return [int(r[0]) for r in rows]
-
-    def search_stories(self, query: str, limit: int, offset: int = 0) -> list[Story]:
-        st = self.t["stories"]
-        ids = self._match_ids("stories", query, limit, offset)
-        if not ids:
-            return []
-        with self._read() as conn:
-            rows = {
-                r.id: r
-                for r in conn.execute(
-                    sa.select(*self._story_cols()).where(st.c.id.in_(ids), listed_story(st))
-                )
-            }
-        return [self._story(rows[i]) for i in ids if i in rows]
-
-    def search_articles(self, query: str, limit: int, offset: int = 0) -> list[Article]:
-        a = self.t["articles"]
-        ids = self._match_ids("articles", query, limit, offset)
-        if not ids:
-            return []
-        with self._read() as conn:
-            rows = {r.id: r for r in conn.execute(self._article_select().where(a.c.id.in_(ids)))}
-        return [self._article(rows[i]) for i in ids if i in rows]
-
     def find_places(self, name: str, limit: int = 5) -> tuple[Place, ...]:
         # The gazetteer the articles were geotagged with, so a name finds the ids the
         # stories' places carry.
         from breakingon.tag.places import find_places
 
         return find_places(name, limit)
-
-
-def _fts_terms(query: str) -> list[str]:
-    out = []
-    for raw in query[:500].split():
-        term = "".join(ch for ch in raw if ch.isalnum())
-        if term:
-            out.append(term.lower())
-    return out[:12]

@@ -62,7 +62,7 @@ async def _param_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParamError)
     if _wants_json(request):
         return api.error_response(422, "invalid_parameter", exc.detail, parameter=exc.parameter)
-    return pages.error_page(request, 422, f"Invalid {exc.parameter}: {exc.detail}")
+    return pages.error_page(request, 400, f"Invalid {exc.parameter}: {exc.detail}")
 
 
 async def _too_large(request: Request, exc: Exception) -> Response:

