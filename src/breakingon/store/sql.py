@@ -27,7 +27,7 @@ from breakingon.store.base import SchemaTooNew, StoreError
 from breakingon.store.sql_articles import _ArticlesMixin
 from breakingon.store.sql_feeds import _FeedsMixin
 from breakingon.store.sql_ops import _OpsMixin
-from breakingon.store.sql_stories import _StoriesMixin
+from breakingon.store.sql_images import _ImagesMixin
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -45,7 +45,7 @@ def head_revision() -> str:
     return head
 
 
-class SQLStore(_FeedsMixin, _ArticlesMixin, _StoriesMixin, _OpsMixin):
+class SQLStore(_FeedsMixin, _ArticlesMixin, _ImagesMixin, _OpsMixin):
     """`Store` over SQLAlchemy Core; see `breakingon.store.base.Store` for the contract."""
 
     def __init__(self, url: str) -> None:
