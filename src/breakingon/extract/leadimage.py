@@ -4,7 +4,7 @@
 first usable candidate, in this order: `og:image` (and `og:image:secure_url`),
 `twitter:image`, the JSON-LD `image` of the article (a string, a list, or an
 ImageObject), `<link rel="image_src">`, then the first `<img>` of a `<figure>` inside
-the article (else inside `<main>`). Each is resolved against the page URL and refused
+the page's first `<article>` (else its `<main>`). Each is resolved against the page URL and refused
 when it is not plain http(s) (data:, javascript:, blob:, relative nonsense), when its
 declared size marks a tracking pixel or a tiny badge, or when its path names a logo,
 icon, sprite, avatar or placeholder. `usable_image_url(url, base)` is the same check
@@ -109,16 +109,14 @@ def _ld_candidates(doc: Any) -> Iterator[str]:
 
 
 def _figure_candidates(doc: Any) -> Iterator[str]:
-    for scope in ("//article", "//main", "//body"):
-        for root in doc.xpath(scope)[:3]:
-            for img in root.xpath(".//figure//img")[:5]:
-                if _small(img.get("width"), img.get("height")):
-                    continue
-                src = img.get("src") or img.get("data-src") or ""
-                if src:
-                    yield src
-            if scope != "//body":
-                return
+    # The page's first <article> is the report (later ones are related-story cards).
+    for root in doc.xpath("//article")[:1] or doc.xpath("//main")[:1]:
+        for img in root.xpath(".//figure//img")[:5]:
+            if _small(img.get("width"), img.get("height")):
+                continue
+            src = img.get("src") or img.get("data-src") or ""
+            if src:
+                yield src
 
 
 def _candidates(doc: Any) -> Iterator[str]:
