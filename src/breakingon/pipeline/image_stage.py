@@ -75,7 +75,11 @@ class ImageStage:
                 METRICS.errors.labels(stage="image").inc()
                 # Marked checked as it is, so one broken story does not come back each step.
                 await asyncio.to_thread(
-                    self.store.set_story_image, story.id, story.image, story.updated_at, self.clock()
+                    self.store.set_story_image,
+                    story.id,
+                    story.image,
+                    story.updated_at,
+                    self.clock(),
                 )
         return len(stories)
 
@@ -113,11 +117,13 @@ class ImageStage:
                 return None
         res = await fetch_image(self.fetcher, url)
         if res.error is not None:
-            return await self._refused(url, res.error, res.detail)
+            await self._refused(url, res.error, res.detail)
+            return None
         try:
             done = await asyncio.to_thread(process_image, res.body, res.header("content-type"))
         except ImageRejected as exc:
-            return await self._refused(url, exc.code, exc.detail)
+            await self._refused(url, exc.code, exc.detail)
+            return None
         await asyncio.to_thread(
             self.store.save_image, url, candidate.outlet, done.lead, done.thumb, now
         )
@@ -135,4 +141,3 @@ class ImageStage:
         self.refused += 1
         log.info("image refused: %s: %s %s", url[:200], code, detail[:200])
         await asyncio.to_thread(self.store.save_image_failure, url, code, self.clock())
-        return None

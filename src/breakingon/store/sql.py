@@ -26,8 +26,8 @@ from breakingon.store import schema
 from breakingon.store.base import SchemaTooNew, StoreError
 from breakingon.store.sql_articles import _ArticlesMixin
 from breakingon.store.sql_feeds import _FeedsMixin
-from breakingon.store.sql_ops import _OpsMixin
 from breakingon.store.sql_images import _ImagesMixin
+from breakingon.store.sql_ops import _OpsMixin
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -124,9 +124,7 @@ class _ImagesMixin(_StoriesMixin):
 
     def save_image_failure(self, url: str, error: str, now: datetime) -> None:
         with self._write() as conn:
-            self._remember(
-                conn, url, now, image_sha256=None, thumb_sha256=None, error=error[:200]
-            )
+            self._remember(conn, url, now, image_sha256=None, thumb_sha256=None, error=error[:200])
 
     def set_story_image(
         self, story_id: int, image: StoryImage | None, checked_for: datetime | None, now: datetime
