@@ -7,20 +7,31 @@ simulator's broken and too-small images are refused with their codes and store n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import http.server
 import io
+import sqlite3
+import struct
+import threading
+import zlib
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 from newsfixtures import T0, after
 from PIL import Image
 
+from breakingon.crawl.http import Fetcher
+from breakingon.pipeline.image_stage import ImageStage
+from breakingon.pipeline.poll import fetch_settings, net_policy
 from breakingon.pipeline.runner import Pipeline
+from breakingon.records import ImageCandidate
 from breakingon.settings import Settings, parse_networks
-from breakingon.sim.images import image_kind
+from breakingon.sim.photos import image_kind
 from breakingon.sim.server import Newsroom
 from breakingon.sim.stream import StreamArticle
 from breakingon.sources.catalogue import feed_url_key, parse_opml
@@ -142,3 +153,114 @@ def test_each_story_gets_its_lead_image_or_a_clear_refusal(tmp_path: Path, store
                 assert (known.error, known.image_sha256) == (codes[kind], None)
                 refused += 1
     assert refused >= 2  # the small and the broken image, each its own story
+
+
+class _Images(http.server.BaseHTTPRequestHandler):
+    """Serves the hostile images of the test below on loopback (and a good one)."""
+
+    routes: ClassVar[dict[str, tuple[str, bytes]]] = {}
+
+    def do_GET(self) -> None:
+        found = self.routes.get(self.path)
+        if self.path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "http://10.0.0.5/secret.jpg")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if found is None:
+            self.send_error(404)
+            return
+        kind, body = found
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(ConnectionError):  # the crawler hangs up on a huge body
+            self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _jpeg(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 90, 160)).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def _pixel() -> bytes:
+    out = io.BytesIO()
+    Image.new("P", (1, 1)).save(out, "GIF")
+    return out.getvalue()
+
+
+def _bomb() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", 60_000, 60_000, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 4096))
+    return b"\x89PNG\r\n\x1a\n" + body + chunk(b"IEND", b"")
+
+
+def test_hostile_images_give_a_clear_refusal_and_store_nothing(
+    tmp_path: Path, store: Store
+) -> None:
+    good = _jpeg((800, 450))
+    _Images.routes = {
+        "/bomb.png": ("image/png", _bomb()),
+        "/truncated.jpg": ("image/jpeg", good[: len(good) // 2]),
+        "/script.svg": ("image/svg+xml", b"<svg onload='alert(1)'><script>x()</script></svg>"),
+        "/lying.jpg": ("image/jpeg", b"<svg><script>alert(1)</script></svg>"),
+        "/page.jpg": ("text/html", b"<html>not an image</html>"),
+        "/huge.jpg": ("image/jpeg", b"\xff\xd8" + b"\0" * (6 * 1024 * 1024)),
+        "/tiny.gif": ("image/gif", _pixel()),
+        "/good.jpg": ("image/jpeg", good),
+    }
+    expected = {
+        "/bomb.png": "too_many_pixels",
+        "/truncated.jpg": "corrupt",
+        "/script.svg": "bad_content_type",
+        "/lying.jpg": "not_image",
+        "/page.jpg": "bad_content_type",
+        "/huge.jpg": "too_large",
+        "/tiny.gif": "too_small",
+        "/redirect.jpg": "address_not_allowed",
+    }
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Images)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    attempts: list[str] = []
+    settings = Settings(fetch_allow_networks=parse_networks("allow", "127.0.0.0/8"))
+    when = datetime(2025, 2, 10, tzinfo=UTC)
+
+    async def go() -> dict[str, bool]:
+        fetcher = Fetcher(
+            fetch_settings(settings),
+            net_policy(settings),
+            connect_hook=lambda host, ip, port: attempts.append(ip),
+        )
+        async with fetcher:
+            stage = ImageStage(store, fetcher)
+            got = {}
+            for path in [*expected, "/good.jpg"]:
+                c = ImageCandidate(1, base + path, "Outlet", when)
+                got[path] = await stage.image_for(c) is not None
+            return got
+
+    try:
+        got = asyncio.run(go())
+    finally:
+        server.shutdown()
+    assert got == {**dict.fromkeys(expected, False), "/good.jpg": True}
+    for path, code in expected.items():
+        known = store.known_image(base + path)
+        assert known is not None and (known.error, known.image_sha256) == (code, None), path
+    assert set(attempts) == {"127.0.0.1"}  # the redirect to 10.0.0.5 never connected
+    with sqlite3.connect(tmp_path / "breakingon.sqlite") as db:
+        [(rows,)] = db.execute("SELECT count(*) FROM images").fetchall()
+        blobs = [bytes(b) for (b,) in db.execute("SELECT data FROM images")]
+    assert rows == 2  # the good image's two re-encoded copies, nothing else
+    assert all(b"<svg" not in b and b"script" not in b and b != good for b in blobs)

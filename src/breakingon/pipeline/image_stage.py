@@ -7,7 +7,7 @@ fetched carry the URLs (`Article.image`, from og:image, JSON-LD or the first fig
 
 `ImageStage.step()` takes the stories updated since their image was last chosen
 (`ImageStore.stories_needing_image`), ranks their members' image URLs
-(`story.leadimage.image_shortlist`: the lead report's first) and walks the shortlist
+(`story.image_choice.image_shortlist`: the lead report's first) and walks the shortlist
 until one URL gives an image: a URL fetched before is not fetched again (its stored
 copies are reused; a refusal is remembered for `RETRY_FAILED_S`), a new one is fetched
 through the crawler's `Fetcher` (`crawl.images.fetch_image`: SSRF policy, allow-list,
@@ -32,7 +32,7 @@ from breakingon.extract.picture import ImageRejected, process_image
 from breakingon.ops.metrics import METRICS
 from breakingon.records import ImageCandidate, Outlet, Story, StoryImage
 from breakingon.store.base import ImageStore
-from breakingon.story.leadimage import image_shortlist
+from breakingon.story.image_choice import image_shortlist
 
 __all__ = ["RETRY_FAILED_S", "ImageStage"]
 

@@ -40,9 +40,9 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from breakingon.sim.images import image_kind, render_image
 from breakingon.sim.loopback import LoopbackServer, send
 from breakingon.sim.page import OutletChrome, PageLink, render_article_page
+from breakingon.sim.photos import image_kind, render_image
 from breakingon.sim.stream import (
     MODES,
     NewsroomClock,
@@ -405,7 +405,7 @@ class Newsroom:
         return f"img/{re.sub(r'[^A-Za-z0-9_-]', '', article.id)}.jpg"
 
     def _image(self, outlet: _Outlet, path: str) -> tuple[int, dict[str, str], bytes] | None:
-        """The article's lead image (sim.images), once the article is published."""
+        """The article's lead image (sim.photos), once the article is published."""
         article = self._by_image.get((outlet.domain, path))
         if article is None or article.published > self.clock.now():
             return None
