@@ -68,6 +68,15 @@ def test_non_photographs_and_unsafe_schemes_are_refused(url: str) -> None:
     assert lead_image_url(_page(f'<meta property="og:image" content="{url}">'), PAGE) == ""
 
 
+def test_slugs_that_contain_the_words_are_still_photographs() -> None:
+    for url in (
+        "https://news.example/pixel-9-review/hero.jpg",
+        "https://news.example/2025/icons-of-jazz/lead-photo.jpg",
+        "https://news.example/img/logan-airport.jpg",
+    ):
+        assert usable_image_url(url) == url
+
+
 def test_declared_tiny_sizes_are_tracking_pixels() -> None:
     pixel = _page(
         '<meta property="og:image" content="https://ads.example/p.gif">'

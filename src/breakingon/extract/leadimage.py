@@ -51,11 +51,13 @@ def usable_image_url(url: str, base: str | None = None) -> str:
     resolved = safe_url(url.strip(), base=base or None)
     if not resolved.startswith(("http://", "https://")):
         return ""
-    path = resolved.split("?", 1)[0].split("#", 1)[0]
-    tail = path.rsplit("/", 1)[-1]
-    if path.lower().endswith(_NOT_PHOTO_EXT) or _NOT_PHOTO.search(path.split("://", 1)[-1]):
+    path = resolved.split("?", 1)[0].split("#", 1)[0].split("://", 1)[-1]
+    folders, _, tail = path.partition("/")[2].rpartition("/")
+    if not tail or tail.lower().endswith(_NOT_PHOTO_EXT) or _NOT_PHOTO.search(tail):
         return ""
-    if not tail:
+    # A folder counts only when it is the word itself (/icons/, /logos/), not a slug
+    # that contains it (/pixel-9-review/).
+    if any(_NOT_PHOTO.fullmatch(folder) for folder in folders.split("/") if folder):
         return ""
     return resolved
 
