@@ -244,3 +244,40 @@ class Story:
     breaking_since: datetime | None = None
     brief_version: int = 0  # how many times the brief changed (0: never written)
     updated_at: datetime | None = None  # when the story stage last saved it
+    image: StoryImage | None = None  # the lead image, stored and served by the site
+
+
+@dataclass(frozen=True, slots=True)
+class StoryImage:
+    """A story's lead image as the site serves it: re-encoded copies addressed by the
+    sha256 of their bytes (`/media/<sha256>.<ext>`), credited to the outlet."""
+
+    sha256: str
+    thumb_sha256: str
+    width: int
+    height: int
+    credit: str  # the outlet whose article the image came from
+    mime: str = "image/jpeg"
+    source_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFile:
+    """One re-encoded image (bytes we made, never the outlet's): lead size or thumbnail."""
+
+    sha256: str
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImageCandidate:
+    """A member article's image URL, as the story's lead image might come from it."""
+
+    article_id: int
+    url: str
+    outlet: str
+    published: datetime
+    duplicate: bool = False  # a syndicated copy of another member

@@ -51,6 +51,7 @@ class Settings:
     max_poll_interval_s: int = 21600
     fetch_timeout_s: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
+    fetch_images: bool = True  # fetch, check and serve each story's lead image
     user_agent: str = ""
     extract_workers: int = 2
     extract_timeout_s: float = 10.0

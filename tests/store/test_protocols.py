@@ -9,6 +9,7 @@ from breakingon.store import (
     ArticleClaims,
     ClusterStore,
     CrawlStore,
+    ImageStore,
     LeaseStore,
     OpsStore,
     ReadStore,
@@ -29,6 +30,7 @@ PARTS = (
     LeaseStore,
     ClusterStore,
     StoryStore,
+    ImageStore,
     OpsStore,
 )
 

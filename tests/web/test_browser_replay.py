@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from webfill import serve_app
@@ -91,6 +92,15 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
         store.close()
 
 
+def _assert_own_image(page: Any, img: Any) -> None:
+    """The image loaded (naturalWidth > 0) from the site's own origin."""
+    img.wait_for(state="attached")
+    handle = img.element_handle()
+    page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=handle)
+    src_origin = page.evaluate("(el) => new URL(el.currentSrc || el.src).origin", handle)
+    assert src_origin == page.evaluate("() => location.origin")
+
+
 def test_reader_walks_the_replayed_site(replayed: Replayed) -> None:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
@@ -101,6 +111,8 @@ def test_reader_walks_the_replayed_site(replayed: Replayed) -> None:
     with_brief = [s for s in top if store.get_brief(s.id) is not None]
     assert with_brief, "multi-outlet stories get briefs"
     story = with_brief[0]
+    pictured = [s for s in store.list_stories(StoryQuery(limit=100)) if s.image is not None]
+    assert pictured, "the image stage gave stories lead images from the simulator"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
@@ -109,7 +121,20 @@ def test_reader_walks_the_replayed_site(replayed: Replayed) -> None:
         page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
         page.goto(replayed.base + "/")
         assert "Replay Wire" in page.content()
+        thumbs = page.locator(".story-item .thumb img")
+        assert thumbs.count() > 0, "front-page thumbnails"
+        for i in range(min(thumbs.count(), 5)):
+            thumbs.nth(i).scroll_into_view_if_needed()
+            _assert_own_image(page, thumbs.nth(i))
         page.screenshot(path=str(ARTIFACTS / "front.png"), full_page=True)
+
+        page.goto(f"{replayed.base}/story/{pictured[0].id}")
+        lead = page.locator("figure.lead-image img")
+        _assert_own_image(page, lead)
+        credit = page.locator("figure.lead-image figcaption").inner_text()
+        assert pictured[0].image is not None and pictured[0].image.credit in credit
+        assert lead.get_attribute("alt")
+        page.screenshot(path=str(ARTIFACTS / "story-image.png"), full_page=True)
 
         page.goto(f"{replayed.base}/story/{story.id}")
         assert story.headline[:30] in page.locator("h1").first.inner_text()

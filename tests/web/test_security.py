@@ -56,6 +56,7 @@ def _routes(filled: Filled) -> list[tuple[str, str]]:
         ("POST", "/api/admin/opml"),
         ("POST", "/"),  # 405
         ("HEAD", "/"),
+        ("GET", "/media/" + "0" * 64 + ".jpg"),  # 404: no such image
     ]
 
 

@@ -61,7 +61,7 @@ from breakingon.records import FetchResult
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = f"BreakingOn/{__version__} (+https://github.com/breakingon/breakingon)"
-FetchKind = Literal["feed", "page"]
+FetchKind = Literal["feed", "page", "image"]
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
@@ -69,6 +69,7 @@ _ACCEPT = {
     "feed": "application/rss+xml, application/atom+xml, application/feed+json, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
     "page": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+    "image": "image/webp, image/jpeg, image/png, image/gif;q=0.8",
 }
 
 
@@ -253,10 +254,14 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         kind: FetchKind = "feed",
+        max_bytes: int | None = None,
     ) -> FetchResult:
-        """Fetch one URL. Never raises for network trouble: errors are in `FetchResult.error`."""
+        """Fetch one URL. Never raises for network trouble: errors are in `FetchResult.error`.
+
+        Pages and images are checked against robots.txt; `max_bytes` lowers the body cap
+        for this fetch (images: `crawl.images`)."""
         gap = self.settings.per_host_delay_s
-        if kind == "page":
+        if kind in ("page", "image"):
             if check_url(url) is None and self.host_wait_s(url) > 0:
                 return self._embargoed(url, url)
             verdict = await self.robots.check(url)
@@ -276,7 +281,7 @@ class Fetcher:
             validators,
             accept=_ACCEPT[kind],
             gap=gap,
-            limit=self.settings.max_body_bytes,
+            limit=min(self.settings.max_body_bytes, max_bytes or self.settings.max_body_bytes),
             truncate=False,
             max_redirects=self.settings.max_redirects,
         )

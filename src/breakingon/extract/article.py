@@ -132,7 +132,8 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
         return Extracted(url=url, error=refused)
     import trafilatura
 
-    from breakingon.feeds.sanitize import html_to_text, safe_url
+    from breakingon.extract.leadimage import lead_image_url, usable_image_url
+    from breakingon.feeds.sanitize import html_to_text
 
     try:
         doc = trafilatura.bare_extraction(
@@ -164,7 +165,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
         authors=tuple(authors[:20]),
         published=_meta_published(html) or _parse_date(doc.date),
         language=detect_language(text),
-        image=safe_url(doc.image or "", base=url or None),
+        image=lead_image_url(html, url) or usable_image_url(doc.image or "", url or None),
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from breakingon.extract.article import extract_article
+from breakingon.extract.leadimage import usable_image_url
 from breakingon.extract.pagekind import non_article_kind
 from breakingon.records import EXTRACTED, Article, Extracted, Extraction
 from breakingon.tag.facts import article_facts, with_facts
@@ -53,7 +54,8 @@ def merge_extraction(art: Article, ex: Extracted) -> Article:
         title=art.title or ex.title,
         text=ex.text,
         authors=art.authors or ex.authors,
-        image=art.image or ex.image,
+        # The page's own lead image (og:image, JSON-LD, first figure) before the feed's.
+        image=ex.image or usable_image_url(art.image),
         language=ex.language or art.language,
         extraction=EXTRACTED,
     )

@@ -169,6 +169,11 @@ class CrawlStage:
         self._feeds_in_flight: set[int | None] = set()
         self._pages_in_flight: set[int | None] = set()
 
+    @property
+    def fetcher(self) -> Fetcher:
+        """The stage's Fetcher (the image stage shares its policy and politeness)."""
+        return self._fetcher
+
     async def __aenter__(self) -> CrawlStage:
         await self._fetcher.__aenter__()
         self._pool = HardTimeoutPool(

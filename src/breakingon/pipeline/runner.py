@@ -24,6 +24,7 @@ from breakingon.ops.health import Health
 from breakingon.ops.retention import RetentionStep
 from breakingon.pipeline.cluster_stage import ClusterStage
 from breakingon.pipeline.crawlpass import CrawlPass
+from breakingon.pipeline.image_stage import ImageStage
 from breakingon.pipeline.poll import CrawlStage
 from breakingon.pipeline.story_stage import StoryStage, TrendStage
 from breakingon.settings import Settings
@@ -107,6 +108,7 @@ class Pipeline:
         self.cluster = ClusterStage(settings, store, self.worker, clock=clock)
         self.stories = StoryStage(settings, store, self.worker, clock=clock)
         self.trends = TrendStage(settings, store, clock=clock)
+        self.images = ImageStage(store, self.crawl.fetcher, clock=clock)
         self._websub_renewed = 0.0
         self.retention = RetentionStep(settings, store, self.worker, clock=clock)
         self.health = health
@@ -134,6 +136,7 @@ class Pipeline:
         """Run until `stop` is set (or, with `once`, until one pass has drained all work)."""
         feeds_done = asyncio.Event()
         pages_done = asyncio.Event()
+        processed = asyncio.Event()
         run_id = await self._start_run()
         error: str | None = None
         async with self.crawl:
@@ -147,7 +150,12 @@ class Pipeline:
                 feeds_done.set()
                 pages_done.set()
             if self.do_process:
-                tasks.append(asyncio.create_task(self._process_loop(stop, once, pages_done)))
+                tasks.append(
+                    asyncio.create_task(self._process_loop(stop, once, pages_done, processed))
+                )
+            if self.do_crawl and self.settings.fetch_images:
+                upstream = processed if self.do_process else pages_done
+                tasks.append(asyncio.create_task(self._image_loop(stop, once, upstream)))
             try:
                 await asyncio.gather(*tasks[1:])
             except Exception as exc:
@@ -271,7 +279,34 @@ class Pipeline:
         self.retention.step()  # no-op unless retention is on and its interval has passed
         return n + m
 
+    async def _image_loop(self, stop: asyncio.Event, once: bool, upstream: asyncio.Event) -> None:
+        """Lead images of updated stories (the image stage), beside the page fetches."""
+        while not stop.is_set():
+            upstream_done = upstream.is_set()  # read before the step: nothing comes after
+            try:
+                n = await self.images.step()
+            except Exception as exc:
+                self._failed("image loop", exc)
+                n = 0
+            if n == 0:
+                if once and upstream_done:
+                    return
+                await self._idle(stop, 1.0)
+
     async def _process_loop(
+        self,
+        stop: asyncio.Event,
+        once: bool,
+        pages_done: asyncio.Event,
+        processed: asyncio.Event | None = None,
+    ) -> None:
+        try:
+            await self._process_until_done(stop, once, pages_done)
+        finally:
+            if processed is not None:
+                processed.set()
+
+    async def _process_until_done(
         self, stop: asyncio.Event, once: bool, pages_done: asyncio.Event
     ) -> None:
         while not stop.is_set():

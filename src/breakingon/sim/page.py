@@ -243,8 +243,12 @@ def render_article_page(
     section: str,
     paragraphs: Sequence[str],
     related: Sequence[PageLink],
+    image: str = "",
 ) -> str:
-    """One article page: `paragraphs` are the body; everything else is chrome."""
+    """One article page: `paragraphs` are the body; everything else is chrome.
+
+    `image`: the URL of the lead image (og:image, JSON-LD and the lead figure), or ""
+    for a page without one."""
     root = chrome.root
     esc_title = html.escape(title)
     stamp = published.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -259,7 +263,7 @@ def render_article_page(
             "author": [{"@type": "Person", "name": author, "url": author_url}],
             "publisher": {"@type": "Organization", "name": html.unescape(chrome.name)},
             "mainEntityOfPage": url,
-            "image": [url + ".jpg"],
+            **({"image": [image]} if image else {}),
             "articleSection": section,
         }
     ).replace("</", "<\\/")
@@ -284,8 +288,8 @@ def render_article_page(
         f'<meta property="og:title" content="{esc_title}">'
         '<meta property="og:type" content="article">'
         f'<meta property="og:url" content="{esc_url}">'
-        f'<meta property="og:image" content="{esc_url}.jpg">'
-        f'<meta property="og:site_name" content="{chrome.name}">'
+        + (f'<meta property="og:image" content="{html.escape(image)}">' if image else "")
+        + f'<meta property="og:site_name" content="{chrome.name}">'
         f'<meta property="article:published_time" content="{stamp}">'
         f'<meta property="article:section" content="{html.escape(section)}">'
         f'<meta name="author" content="{html.escape(author)}">'
@@ -326,9 +330,13 @@ def render_article_page(
         f'{html.escape(author)}</a> · <time datetime="{stamp}">'
         f"{published.strftime('%d %B %Y %H:%M')} UTC</time></div>"
         f"{chrome.share}"
-        f'<figure class="lead-image"><img src="{esc_url}.jpg" alt="" width="1200" '
-        'height="675"><figcaption>Photograph: agency</figcaption></figure>'
-        f'<div class="article-body">{"".join(body)}</div>'
+        + (
+            f'<figure class="lead-image"><img src="{html.escape(image)}" alt="" width="1200" '
+            'height="675"><figcaption>Photograph: agency</figcaption></figure>'
+            if image
+            else ""
+        )
+        + f'<div class="article-body">{"".join(body)}</div>'
         f'<ul class="topics"><li><a href="{root}{html.escape(section)}/">'
         f"{html.escape(section.title())}</a></li>"
         f'<li><a href="{root}world/">World</a></li></ul>'

@@ -44,6 +44,7 @@ from xml.sax.saxutils import quoteattr
 
 from breakingon.sim.loopback import LoopbackServer, send
 from breakingon.sim.page import OutletChrome, PageLink, render_article_page
+from breakingon.sim.photos import image_kind, render_image
 from breakingon.sim.stream import (
     MODES,
     NewsroomClock,
@@ -138,6 +139,7 @@ class Newsroom:
         self._ordered = ordered
         self._order = {a.id: i for i, a in enumerate(ordered)}
         self._by_path = {(a.domain, "/" + self._article_path(a)): a for a in ordered}
+        self._by_image = {(a.domain, "/" + self._image_path(a)): a for a in ordered}
         self._chrome_cache: dict[str, OutletChrome] = {}
         # (domain, path) -> (page, gzipped page), filled by prerender()
         self._pages: dict[tuple[str, str], tuple[bytes, bytes]] = {}
@@ -195,6 +197,11 @@ class Newsroom:
         article = self._articles[article_id]
         outlet = self._outlets[article.domain]
         return self._outlet_root(outlet) + self._article_path(article)
+
+    def image_url(self, article_id: str) -> str:
+        """Where the article's lead image is served (404 for an article without one)."""
+        article = self._articles[article_id]
+        return self._outlet_root(self._outlets[article.domain]) + self._image_path(article)
 
     def set_misbehave(self, domain: str, mode: str | None) -> None:
         """Make one outlet misbehave (`mode` in MODES) or behave again (None)."""
@@ -392,7 +399,8 @@ class Newsroom:
             with contextlib.suppress(TypeError, ValueError):
                 if parsedate_to_datetime(since) >= parsedate_to_datetime(last_modified):
                     return await send(writer, 304, {"last-modified": last_modified}, b"")
-        if "gzip" in headers.get("accept-encoding", "") and len(body) > 1024:
+        compressible = not extra.get("content-type", "").startswith("image/")
+        if compressible and "gzip" in headers.get("accept-encoding", "") and len(body) > 1024:
             cached = self._pages.get((outlet.domain, path))
             body = cached[1] if cached else gzip.compress(body, 5)
             extra["content-encoding"] = "gzip"
@@ -411,7 +419,24 @@ class Newsroom:
         day = article.published.strftime("%Y/%m/%d")
         return f"{day}/{article.slug}-{re.sub(r'[^A-Za-z0-9_-]', '', article.id)}.html"
 
+    @staticmethod
+    def _image_path(article: StreamArticle) -> str:
+        return f"img/{re.sub(r'[^A-Za-z0-9_-]', '', article.id)}.jpg"
+
+    def _image(self, outlet: _Outlet, path: str) -> tuple[int, dict[str, str], bytes] | None:
+        """The article's lead image (sim.photos), once the article is published."""
+        article = self._by_image.get((outlet.domain, path))
+        if article is None or article.published > self.clock.now():
+            return None
+        rendered = render_image(article.id)
+        if rendered is None:
+            return None
+        kind, body = rendered
+        return 200, {"content-type": kind, "cache-control": "max-age=86400"}, body
+
     def _render(self, outlet: _Outlet, path: str) -> tuple[int, dict[str, str], bytes] | None:
+        if path.startswith("/img/"):
+            return self._image(outlet, path)
         if path in ("/feed.rss", "/feed.atom"):
             items = self._visible(outlet)
             atom = path == "/feed.atom"
@@ -564,6 +589,7 @@ class Newsroom:
             section=article.section or "news",
             paragraphs=paragraphs_of(article.text),
             related=self._related(article),
+            image="" if image_kind(article.id) == "none" else self.image_url(article.id),
         )
 
     def _related(self, article: StreamArticle) -> list[PageLink]:

@@ -22,7 +22,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from breakingon.records import Article, Brief, Feed, FeedStatus, Outlet, Place, Story
+from breakingon.records import (
+    Article,
+    Brief,
+    Feed,
+    FeedStatus,
+    ImageCandidate,
+    ImageFile,
+    Outlet,
+    Place,
+    Story,
+    StoryImage,
+)
 
 
 class StoreError(RuntimeError):
@@ -136,6 +147,19 @@ class Trend:
 
 
 @dataclass(frozen=True, slots=True)
+class KnownImage:
+    """What fetching one image URL gave: the two stored copies, or the refusal code."""
+
+    url: str
+    checked_at: datetime
+    image_sha256: str | None = None
+    thumb_sha256: str | None = None
+    width: int = 0
+    height: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     id: int
     kind: str
@@ -209,6 +233,10 @@ class ReadStore(Protocol):
 
     def last_change(self) -> datetime | None:
         """Time of the newest story update (for ETags and caches)."""
+        ...
+
+    def get_image(self, sha256: str) -> ImageFile | None:
+        """A stored re-encoded image by the sha256 of its bytes (the /media route)."""
         ...
 
     def get_feed(self, feed_id: int) -> Feed | None: ...
@@ -396,6 +424,44 @@ class StoryStore(ReadStore, Protocol):
     def save_trends(self, trends: Sequence[Trend]) -> None: ...
 
 
+class ImageStore(Protocol):
+    """What the image stage uses (breakingon.pipeline.image_stage): stories whose lead
+    image is due, their members' image URLs, and the fetched copies."""
+
+    def stories_needing_image(self, limit: int) -> list[Story]:
+        """Live stories updated since their lead image was last chosen (or never
+        chosen), highest score first."""
+        ...
+
+    def story_image_candidates(self, story_id: int) -> list[ImageCandidate]:
+        """The image URLs of the story's member articles (members without one are left
+        out), with outlet, time and whether the member is a syndicated copy."""
+        ...
+
+    def known_image(self, url: str) -> KnownImage | None:
+        """What the last fetch of image `url` gave, or None if it was never fetched."""
+        ...
+
+    def save_image(
+        self, url: str, outlet: str, lead: ImageFile, thumb: ImageFile, now: datetime
+    ) -> None:
+        """Store both copies (content-addressed: an existing sha256 is kept) and that
+        `url` gave them, in one transaction."""
+        ...
+
+    def save_image_failure(self, url: str, error: str, now: datetime) -> None:
+        """Remember that fetching or checking image `url` failed with `error`."""
+        ...
+
+    def set_story_image(
+        self, story_id: int, image: StoryImage | None, checked_for: datetime | None, now: datetime
+    ) -> None:
+        """Set (or clear, with None) the story's lead image, chosen for the story as it
+        was at `checked_for` (its `updated_at` then). A changed image bumps
+        `updated_at` (caches see it); a story changed meanwhile stays due."""
+        ...
+
+
 class OpsStore(LeaseStore, Protocol):
     """What operations use (retention, metrics, health, the status page): counts,
     backlog, runs and pruning."""
@@ -417,7 +483,8 @@ class OpsStore(LeaseStore, Protocol):
 
     def recent_runs(self, limit: int = 20) -> list[Run]: ...
     def prune(self, cutoff: datetime, batch: int = 500) -> int:
-        """Delete articles older than `cutoff` that no live story cites; bounded batches."""
+        """Delete articles older than `cutoff` that no live story cites (bounded
+        batches), then the stored images and image-URL results no story uses."""
         ...
 
 
@@ -425,7 +492,7 @@ class WebStore(SourceStore, OpsStore, Protocol):
     """What the web layer uses: reads, feed management and the status counts."""
 
 
-class Store(SourceStore, IngestStore, ClusterStore, StoryStore, OpsStore, Protocol):
+class Store(SourceStore, IngestStore, ClusterStore, StoryStore, ImageStore, OpsStore, Protocol):
     """The whole storage contract: the union of the protocols above. Every method is
     safe to call from any worker."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-LATEST = "0004"  # the newest migration revision this module describes
+LATEST = "0005"  # the newest migration revision this module describes
 
 SEARCH_TABLES = ("articles_fts", "stories_fts")  # SQLite only, with their shadow tables
 SEARCH_COLUMNS = (("articles", "tsv"), ("stories", "tsv"))  # PostgreSQL only
@@ -147,6 +147,14 @@ def _define(md: sa.MetaData) -> None:
         sa.Column("cluster_state", sa.LargeBinary),
         sa.Column("updated_at", TS, nullable=False),
         *_lease(),
+        # revision 0005: the lead image
+        sa.Column("image_sha256", sa.Text),
+        sa.Column("image_thumb", sa.Text),
+        sa.Column("image_width", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("image_height", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("image_credit", sa.Text, nullable=False, server_default=""),
+        sa.Column("image_source", sa.Text, nullable=False, server_default=""),
+        sa.Column("image_checked_at", TS),
         sa.Index("ix_stories_score", "score"),
         sa.Index("ix_stories_last", "last_reported"),
         sa.Index("ix_stories_dirty", "dirty", "id"),
@@ -255,6 +263,29 @@ def _define(md: sa.MetaData) -> None:
         sa.Index("ix_websub_feed", "feed_id"),
         sa.Index("ix_websub_renew", "state", "renew_at"),
     )
+    # -- revision 0005: lead images (re-encoded copies, what each source URL gave) ------
+    sa.Table(
+        "images",
+        md,
+        sa.Column("sha256", sa.Text, primary_key=True),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("mime", sa.Text, nullable=False),
+        sa.Column("width", sa.Integer, nullable=False),
+        sa.Column("height", sa.Integer, nullable=False),
+        sa.Column("source_url", sa.Text, nullable=False, server_default=""),
+        sa.Column("outlet", sa.Text, nullable=False, server_default=""),
+        sa.Column("fetched_at", TS, nullable=False),
+    )
+    sa.Table(
+        "image_sources",
+        md,
+        sa.Column("url_hash", sa.Text, primary_key=True),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("image_sha256", sa.Text),
+        sa.Column("thumb_sha256", sa.Text),
+        sa.Column("error", sa.Text),
+        sa.Column("checked_at", TS, nullable=False),
+    )
 
 
 metadata = sa.MetaData()
@@ -273,3 +304,5 @@ runs = metadata.tables["runs"]
 meta = metadata.tables["meta"]
 leases = metadata.tables["leases"]
 websub = metadata.tables["websub"]
+images = metadata.tables["images"]
+image_sources = metadata.tables["image_sources"]

@@ -26,6 +26,7 @@ from breakingon.store import schema
 from breakingon.store.base import SchemaTooNew, StoreError
 from breakingon.store.sql_articles import _ArticlesMixin
 from breakingon.store.sql_feeds import _FeedsMixin
+from breakingon.store.sql_images import _ImagesMixin
 from breakingon.store.sql_ops import _OpsMixin
 from breakingon.store.sql_search import _SearchMixin
 
@@ -45,7 +46,7 @@ def head_revision() -> str:
     return head
 
 
-class SQLStore(_FeedsMixin, _ArticlesMixin, _SearchMixin, _OpsMixin):
+class SQLStore(_FeedsMixin, _ArticlesMixin, _ImagesMixin, _SearchMixin, _OpsMixin):
     """`Store` over SQLAlchemy Core; see `breakingon.store.base.Store` for the contract."""
 
     def __init__(self, url: str) -> None:

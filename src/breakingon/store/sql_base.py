@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from breakingon.records import Article, Extraction, Outlet
+from breakingon.records import Article, Extraction, Outlet, StoryImage
 from breakingon.store.base import ArticleState
 from breakingon.store.codec import (
     clean_text,
@@ -70,6 +70,20 @@ def extraction_from_text(text: str) -> Extraction | None:
     return Extraction("feed_fallback", text)
 
 
+def story_image(r: Any) -> StoryImage | None:
+    """The lead image of a `stories` row, or None."""
+    if not r.image_sha256 or not r.image_thumb:
+        return None
+    return StoryImage(
+        sha256=r.image_sha256,
+        thumb_sha256=r.image_thumb,
+        width=int(r.image_width),
+        height=int(r.image_height),
+        credit=r.image_credit,
+        source_url=r.image_source,
+    )
+
+
 def _signed64(v: int) -> int:
     v &= 0xFFFFFFFFFFFFFFFF
     return v - (1 << 64) if v >= 1 << 63 else v
@@ -84,6 +98,9 @@ class _SQLBase:
     _w: Engine
     _r: Engine
     _wlock: threading.RLock
+
+    def prune_images(self) -> int:  # defined by the images mixin (sql_images)
+        raise NotImplementedError
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:

@@ -227,6 +227,7 @@ class _OpsMixin(_SQLBase):
                     ~sa.exists().where(a.c.story_id == st.c.id),
                 )
             )
+        self.prune_images()
         return total
 
     # -- websub ------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from breakingon.store.codec import (
     places_from_json,
     to_utc,
 )
-from breakingon.store.sql_base import TITLE_CAP, _SQLBase, _utc, listed_story
+from breakingon.store.sql_base import TITLE_CAP, _SQLBase, _utc, listed_story, story_image
 
 
 class _StoriesMixin(_SQLBase):
@@ -399,6 +399,7 @@ class _StoriesMixin(_SQLBase):
             breaking_since=to_utc(r.breaking_since),
             brief_version=int(r.brief_version or 0),
             updated_at=to_utc(r.updated_at),
+            image=story_image(r),
         )
 
     def _story_cols(self) -> list[Any]:

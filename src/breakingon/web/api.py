@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from breakingon.crawl.netpolicy import BlockedAddress, DnsError, NetPolicy, Resolver
-from breakingon.records import Article, Brief, Feed, Place, Story
+from breakingon.records import Article, Brief, Feed, Place, Story, StoryImage
 from breakingon.sources.catalogue import (
     SourceError,
     feed_to_json,
@@ -39,6 +39,7 @@ from breakingon.sources.catalogue import (
 from breakingon.store.base import Store, Trend
 from breakingon.store.codec import brief_to_dict
 from breakingon.web.cache import Rendered, ResponseCache, cached_response
+from breakingon.web.media import media_path
 from breakingon.web.openapi import openapi_spec
 from breakingon.web.params import (
     CONTROL_CHARS,
@@ -84,6 +85,19 @@ def place_json(p: Place) -> dict[str, Any]:
     }
 
 
+def image_json(image: StoryImage | None, base: str) -> dict[str, Any] | None:
+    """The story's lead image as the site serves it (from its own origin), or None."""
+    if image is None:
+        return None
+    return {
+        "url": f"{base}{media_path(image.sha256, image.mime)}",
+        "thumb_url": f"{base}{media_path(image.thumb_sha256, image.mime)}",
+        "width": image.width,
+        "height": image.height,
+        "credit": image.credit,
+    }
+
+
 def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
     return {
         "id": s.id,
@@ -105,6 +119,7 @@ def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
         "breaking": s.breaking_until is not None and s.breaking_until > now,
         "breaking_until": _iso(s.breaking_until),
         "related": list(s.related),
+        "image": image_json(s.image, base),
     }
 
 

@@ -27,7 +27,7 @@ from breakingon.crawl.netpolicy import NetPolicy, Resolver, SystemResolver
 from breakingon.settings import Network, Settings
 from breakingon.sources.catalogue import MAX_OPML_BYTES
 from breakingon.store.base import Store
-from breakingon.web import api, feedpages, pages, render
+from breakingon.web import api, feedpages, media, pages, render
 from breakingon.web.cache import ResponseCache
 from breakingon.web.params import ParamError
 from breakingon.web.security import (
@@ -106,6 +106,7 @@ def create_app(
         *api.routes(),
         *pages.routes(),
         *feedpages.routes(),
+        *media.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
     app = _App(

@@ -82,6 +82,7 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
             "score",
             "breaking",
             "related",
+            "image",
         ],
         "properties": {
             "id": {"type": "integer"},
@@ -103,6 +104,18 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
             "breaking": {"type": "boolean"},
             "breaking_until": _NULLABLE_STR,
             "related": {"type": "array", "items": {"type": "integer"}},
+            "image": {"oneOf": [_ref("Image"), {"type": "null"}]},
+        },
+    }
+    image = {
+        "type": "object",
+        "required": ["url", "thumb_url", "width", "height", "credit"],
+        "properties": {
+            "url": {"type": "string"},  # served by this site (/media/<sha256>.jpg)
+            "thumb_url": {"type": "string"},
+            "width": {"type": "integer"},
+            "height": {"type": "integer"},
+            "credit": {"type": "string"},  # the outlet the image came from
         },
     }
     citation = {
@@ -544,6 +557,7 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                 "Error": error,
                 "Place": place,
                 "Story": story,
+                "Image": image,
                 "StoryDetail": story_detail,
                 "Citation": citation,
                 "Sentence": sentence,
