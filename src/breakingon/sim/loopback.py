@@ -59,6 +59,7 @@ class LoopbackServer:
         self.port = 0
         self.request_count = 0
         self.requests_by_host: dict[str, int] = {}
+        self.requests_by_path: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._servers: list[asyncio.base_events.Server] = []
@@ -148,6 +149,8 @@ class LoopbackServer:
                         headers[name.strip().lower()] = value.strip()
                 self.request_count += 1
                 self.requests_by_host[local] = self.requests_by_host.get(local, 0) + 1
+                path = target.split("?", 1)[0]
+                self.requests_by_path[path] = self.requests_by_path.get(path, 0) + 1
                 keep = await self.handle(local, method, target, headers, writer)
                 if not keep or headers.get("connection", "").lower() == "close":
                     return

@@ -51,12 +51,12 @@ from breakingon.sim.stream import (
     NewsroomFeed,
     StreamArticle,
     author_of,
-    country_code,
     http_date,
     lead_summary,
     load_stream,
     paragraphs_of,
     rebase_on_now,
+    render_opml,
 )
 
 
@@ -228,6 +228,11 @@ class Newsroom:
     def request_count(self) -> int:
         """Requests served since the newsroom was made, every address together."""
         return self._server.request_count
+
+    @property
+    def requests_by_path(self) -> dict[str, int]:
+        """Requests served so far, by path (query left out): feeds, pages, images."""
+        return self._server.requests_by_path
 
     @property
     def requests_by_host(self) -> dict[str, int]:
@@ -465,29 +470,7 @@ class Newsroom:
 
     def render_opml(self) -> str:
         """The OPML 2.0 document listing every outlet's RSS feed."""
-        outlines = []
-        for feed in self.feeds:
-            attrs = {
-                "type": "rss",
-                "text": feed.outlet,
-                "title": feed.outlet,
-                "xmlUrl": feed.rss_url,
-                "htmlUrl": feed.home_url,
-            }
-            if feed.section:
-                attrs["category"] = feed.section
-            code = country_code(feed.country)
-            if code:
-                attrs["country"] = code
-            outlines.append(
-                "    <outline " + " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items()) + "/>"
-            )
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n'
-            "  <head><title>BreakingOn newsroom simulator</title></head>\n  <body>\n"
-            + "\n".join(outlines)
-            + "\n  </body>\n</opml>\n"
-        )
+        return render_opml(self.feeds)
 
     def render_rss(self, outlet: _Outlet, items: Iterable[StreamArticle]) -> str:
         root = self._outlet_root(outlet)

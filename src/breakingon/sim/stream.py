@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 from breakingon.text import split_paragraph, split_sentences
 
@@ -236,3 +237,30 @@ def parse_misbehave(specs: Sequence[str]) -> tuple[dict[str, str], dict[str, flo
             else:
                 raise ValueError(f"expected MODE@domain or MODE=FRACTION, got {part!r}")
     return per_outlet, fractions
+
+
+def render_opml(feeds: Sequence[NewsroomFeed]) -> str:
+    """The OPML 2.0 document listing every outlet's RSS feed."""
+    outlines = []
+    for feed in feeds:
+        attrs = {
+            "type": "rss",
+            "text": feed.outlet,
+            "title": feed.outlet,
+            "xmlUrl": feed.rss_url,
+            "htmlUrl": feed.home_url,
+        }
+        if feed.section:
+            attrs["category"] = feed.section
+        code = country_code(feed.country)
+        if code:
+            attrs["country"] = code
+        outlines.append(
+            "    <outline " + " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items()) + "/>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">\n'
+        "  <head><title>BreakingOn newsroom simulator</title></head>\n  <body>\n"
+        + "\n".join(outlines)
+        + "\n  </body>\n</opml>\n"
+    )
