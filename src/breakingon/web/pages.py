@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -26,7 +26,6 @@ from starlette.routing import BaseRoute, Route
 
 from breakingon.records import Article, Brief, Outlet, Place, Story
 from breakingon.store.base import Store, StoryQuery
-from breakingon.text import whole_title
 from breakingon.web.api import safe_url
 from breakingon.web.cache import Rendered, cached_response
 from breakingon.web.params import (
@@ -171,17 +170,12 @@ def _sources(brief: Brief | None, articles: Sequence[Article]) -> list[_Source]:
             for cit in sent.citations:
                 a = by_id.get(cit.article_id)
                 if a is not None:
-                    add(cit.article_id, _whole_title(a), a.outlet, a.url, a.published)
+                    add(cit.article_id, a.title, a.outlet, a.url, a.published)
                 else:
                     add(cit.article_id, cit.outlet or cit.url, cit.outlet, cit.url, None)
     for a in articles:
-        add(str(a.id), _whole_title(a), a.outlet, a.url, a.published)
+        add(str(a.id), a.title, a.outlet, a.url, a.published)
     return out
-
-
-def _whole_title(a: Article) -> str:
-    """An article's title, made whole from its own text when it was cut with "…"."""
-    return whole_title(a.title, a.text[:2000])
 
 
 def _coverage(store: Store, articles: Sequence[Article]) -> dict[str, Any]:
@@ -229,7 +223,7 @@ async def story(request: Request) -> Response:
             (
                 a.published,
                 "article",
-                f"{a.outlet}: {_whole_title(a)}",
+                f"{a.outlet}: {a.title}",
                 f"#src-{numbers[str(a.id)]}",
             )
             for a in articles
@@ -422,7 +416,7 @@ async def search(request: Request) -> Response:
     def render() -> Rendered:
         stories = c.store.search_stories(q, limit=limit, offset=offset) if q else []
         found = c.store.search_articles(q, limit=limit, offset=offset) if q else []
-        articles = [replace(a, title=_whole_title(a)) for a in found]
+        articles = found
         return page(
             c,
             "search.html",
