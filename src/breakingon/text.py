@@ -528,15 +528,14 @@ def sentence_problem(sentence: str) -> str | None:
     to ask.")."""
     if len(sentence.split()) < 6:
         return "short"
-    if is_first_person(sentence):
-        return "first-person"
-    bare = _QUOTED.sub(" ", sentence)
-    if _OPINION.search(bare):
-        return "opinion"
     if _COMMENT.search(sentence):
         return "comment"
     if _PROMO.search(sentence):
         return "promo"
     if _CAPTION_TEXT.search(sentence):
         return "caption"
+    if is_first_person(sentence):
+        return "first-person"
+    if _OPINION.search(_QUOTED.sub(" ", sentence)):
+        return "opinion"
     return None

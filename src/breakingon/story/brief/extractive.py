@@ -395,12 +395,20 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         layout += [(name, i) for i in chosen if i not in dek_idx and _section_of(sents[i]) == name]
     # A sentence opening with a pronoun stays only right after a sentence of its own
     # article (where the pronoun's antecedent is); otherwise it dangles and is dropped.
+    # When both state the same fact elsewhere, one of the two is worded from the other's
+    # article (the previous sentence first, so the pronoun keeps its own wording).
     kept: list[tuple[str, int]] = []
     for place, i in layout:
-        if starts_with_pronoun(sents[i].text) and not (
-            kept and sents[kept[-1][1]].doc == sents[i].doc
-        ):
-            continue
+        if starts_with_pronoun(sents[i].text):
+            prev = sents[kept[-1][1]].doc if kept else -1
+            if sents[i].doc != prev:
+                twin = _twin(pool, kept[-1][1], sents[i].doc, cfg) if kept else -1
+                if twin >= 0 and not starts_with_pronoun(sents[twin].text):
+                    kept[-1] = (kept[-1][0], twin)
+                else:
+                    i = _twin(pool, i, prev, cfg)
+                    if i < 0:
+                        continue
         kept.append((place, i))
     body: dict[str, list[BriefSentence]] = {name: [] for name in _SECTION_ORDER}
     dek: list[BriefSentence] = []
@@ -435,6 +443,14 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         writer="extractive",
         disagreements=tuple(disagreements),
     )
+
+
+def _twin(pool: _Pool, i: int, doc: int, cfg: BriefSettings) -> int:
+    """A sentence of document `doc` stating the same fact as sentence `i` (-1: none)."""
+    for j, sent in enumerate(pool.sents):
+        if sent.doc == doc and _same_fact(pool, i, j, cfg.same_fact_similarity):
+            return j
+    return -1
 
 
 def _dek_worthy(sentence: SourceSentence, *, first: bool) -> bool:
