@@ -114,10 +114,12 @@ def test_story_headline_mends_a_cut_title_then_composes() -> None:
 def test_the_dek_never_repeats_the_headline() -> None:
     dek = "Police arrested a man in Leeds. Two people were hurt."
     assert dek_after(dek, "Police arrested a man in Leeds") == "Two people were hurt."
-    # a headline cut at a clause keeps the dek whole (it says more)
-    assert dek_after("Police arrested a man after a chase.", "Police arrested a man") == (
-        "Police arrested a man after a chase."
-    )
+    # a headline that is the first clause of the dek's first sentence: that sentence goes
+    assert dek_after(
+        "Police arrested a man after a chase. Two were hurt.", "Police arrested a man"
+    ) == ("Two were hurt.")
+    assert dek_after("Police arrested a man after a chase.", "Police arrested a man") == ""
+    assert dek_after("Two were hurt.", "Police arrested a man") == "Two were hurt."
     s = [BriefSentence("Police arrested a man in Leeds.", ()), BriefSentence("Two were hurt.", ())]
     assert brief_dek(s, "Police arrested a man in Leeds") == "Two were hurt."
 

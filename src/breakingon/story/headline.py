@@ -129,6 +129,7 @@ _OPEN_END = frozenset(
     because if so such more most less some any every each both either neither""".split()
 )
 _WORD = re.compile(r"[\w'’-]+")
+_SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?=\s|$)")
 
 
 def is_neutral_headline(title: str) -> bool:
@@ -313,12 +314,12 @@ def first_sentence(text: str, limit: int = 300) -> str:
 
 
 def dek_after(dek: str, headline: str) -> str:
-    """The dek without the sentence the headline already shows ("" when nothing is left)."""
+    """The dek without the sentence the headline already shows, whole or as its first
+    clause ("" when nothing is left)."""
     text, head = tidy_space(dek), tidy_space(headline).rstrip(".")
     if head and text.casefold().startswith(head.casefold()):
-        rest = text[len(head) :]
-        if rest[:1] in ("", "."):  # the headline is the dek's whole first sentence
-            return rest.lstrip(" .,;:")
+        end = _SENTENCE_END.search(text, len(head))
+        return text[end.end() :].strip() if end else ""
     return dek
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from breakingon.records import Article, Brief, Outlet, Place
 from breakingon.story.breaking import BreakingSettings, breaking_state
 from breakingon.story.brief.documents import write_story_brief
-from breakingon.story.brief.extractive import Embedder, single_source_lead
+from breakingon.story.brief.extractive import Embedder, report_sentences
 from breakingon.story.coverage import story_languages, story_places, story_sections
 from breakingon.story.headline import (
     brief_dek,
@@ -129,16 +129,14 @@ def update_story(
     representative = max(
         independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
     )
-    if brief is not None and brief.dek:
-        dek = " ".join(s.text for s in brief.dek)
-    else:
-        _, dek = single_source_lead(representative.title, representative.text)
-        dek = dek or first_sentence(representative.summary or representative.text)
     headline = final_headline(brief, representative, articles) or UNTITLED
     if brief is not None and brief.dek:
         dek = brief_dek(brief.dek, headline)
     else:
-        dek = dek_after(dek, headline)
+        # the outlet's lead sentence; its next one when the headline shows the first
+        body = representative.text or representative.summary
+        lead = [x.text for x in report_sentences(body)[:2]] or [first_sentence(body)]
+        dek = dek_after(lead[0], headline) or (lead[1] if len(lead) > 1 else "")
     return StoryResult(
         headline=headline,
         dek=dek,
