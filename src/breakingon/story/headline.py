@@ -23,6 +23,7 @@ from breakingon.text import (
     is_first_person,
     normalize_space,
     split_sentences,
+    starts_with_pronoun,
     tidy_space,
     whole_title,
 )
@@ -175,8 +176,9 @@ def is_fragment(text: str) -> bool:
 
 def headline_problem(title: str) -> str | None:
     """Why `title` cannot head a story (None when it can): "caption", "credit",
-    "dateline", "chrome", "label", "quote", "first-person", "fragment" or "not-neutral"
-    (clickbait, shouting, loaded words, a question, too short or too long)."""
+    "dateline", "chrome", "label", "quote", "first-person", "pronoun" (an opening
+    pronoun with no antecedent), "fragment" or "not-neutral" (clickbait, shouting,
+    loaded words, a question, too short or too long)."""
     text = normalize_space(title)
     if not text:
         return "empty"
@@ -192,6 +194,8 @@ def headline_problem(title: str) -> str | None:
             return kind
     if is_first_person(text):
         return "first-person"
+    if starts_with_pronoun(text):
+        return "pronoun"  # "She brought down the house": who?
     if is_fragment(text):
         return "fragment"
     if not is_neutral_headline(text):
@@ -297,9 +301,28 @@ def story_headline(
         if composed:
             return composed
         form = _headline_form(normalize_space(sentence))
-        if not is_fragment(form) and (not fallback or len(form) < len(fallback)):
+        if _only_too_long(form) and (not fallback or len(form) < len(fallback)):
             fallback = form
-    return fallback
+    if fallback:
+        return fallback
+    # Nothing reads as a headline (a statement, a login or crawl page): the first whole
+    # title that is at least no caption, credit, chrome, label or dateline, as it is.
+    for title, text in titles:
+        clean = clean_title(whole_title(clean_title(title), text[:2000]))
+        if clean and not clean.endswith(CUT_MARKS) and headline_problem(clean) in _SOFT:
+            return clean
+    return ""
+
+
+_SOFT = ("quote", "first-person", "pronoun", "not-neutral")
+
+
+def _only_too_long(text: str) -> bool:
+    """Whether a whole sentence's only fault as a headline is its length."""
+    words = text.split()
+    if len(words) <= MAX_HEADLINE_WORDS or headline_problem(text) != "not-neutral":
+        return False
+    return is_neutral_headline(" ".join(words[:MAX_HEADLINE_WORDS]))
 
 
 # --- the dek ---------------------------------------------------------------------------
