@@ -39,6 +39,7 @@ BAD = [
     ("The seed for Wide00014 was: a lone tree", "label"),
     ('"We will not back down," the mayor told the crowd', "quote"),
     ("As I stared at the news, I couldn't help but wonder", "first-person"),
+    ("She brought down the house on 'Saturday Night Live'", "pronoun"),
     ("The San Diego Zoo Safari Park is absolutely", "fragment"),
     (
         "The focus would be helping students become more intelligent science consumers by…",
@@ -109,6 +110,10 @@ def test_story_headline_mends_a_cut_title_then_composes() -> None:
     lead = "Investigators searched a campsite in Idaho for a missing boy on Monday."
     assert story_headline([(caption, "")], [lead]) == lead.rstrip(".")
     assert story_headline([], []) == ""
+    # nothing reads as a headline: a whole soft-failing title stands, never a caption
+    statement = "We are so thankful for the love and prayers for our family."
+    assert story_headline([(statement, "")], []) == statement
+    assert story_headline([("Collin Rose (Photo: Wayne State University)", "")], []) == ""
 
 
 def test_the_dek_never_repeats_the_headline() -> None:
