@@ -192,13 +192,15 @@ def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
     return np.asarray(score, dtype=np.float64)
 
 
-def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
+def _select(
+    pool: _Pool, cfg: BriefSettings, budget: int, banned: frozenset[int] = frozenset()
+) -> list[int]:
     score = _salience(pool, cfg)
     lens = [len(s.text.split()) for s in pool.sents]
     taken_per_outlet: dict[str, int] = {}
     chosen: list[int] = []
     words = 0
-    candidates = set(range(len(pool.sents)))
+    candidates = set(range(len(pool.sents))) - banned
     while candidates:
         best, best_value = -1, float("-inf")
         for i in candidates:
@@ -345,35 +347,13 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -> Brief:
-    """Write the extractive brief of one story from its articles.
-
-    Every sentence of the dek and the sections is a cleaned sentence of a source and
-    cites every outlet that states it; they hold at most `cfg.max_words` words. Where
-    two outlets give different figures for the same fact (after normalising spellings:
-    "10 %" = "10 percent", "$5m" = "$5 million"), an attributed note quoting each
-    figure verbatim goes to `Brief.disagreements`, apart from the text.
-    """
-    cfg = cfg or BriefSettings()
-    sents: list[SourceSentence] = []
-    for index, doc in enumerate(docs):
-        sents.extend(report_sentences(doc.text, index))
-    titles = [d.title for d in docs]
-    if not sents:
-        headline = next((clean_title(t) for t in titles if t.strip()), "")
-        return Brief(headline=headline, dek=(), sections=(), credits=())
-
-    emb = np.asarray(cfg.embedder([s.text for s in sents] + [t or " " for t in titles]))
-    sent_emb, title_emb = emb[: len(sents)], emb[len(sents) :]
-    pool = _Pool(
-        sents=sents,
-        emb=sent_emb,
-        sim=sent_emb @ sent_emb.T,
-        outlet_of_doc=_balance_keys(docs),
-        numbers=[number_tokens(s.text) for s in sents],
-        names=[proper_names(s.text) for s in sents],
-    )
-    chosen = _select(pool, cfg, cfg.max_words)
+def _arrange(
+    pool: _Pool, cfg: BriefSettings, banned: frozenset[int]
+) -> tuple[list[tuple[str, int]], set[int]]:
+    """The selected sentences laid out as (place, index), dek first; and the selected
+    sentences left out because their pronoun would dangle."""
+    sents = pool.sents
+    chosen = _select(pool, cfg, cfg.max_words, banned)
     # Reading order: by relative place in the source (a lead before a kicker), then source.
     doc_len = {d: sum(1 for s in sents if s.doc == d) for d in {s.doc for s in sents}}
     chosen.sort(key=lambda i: (sents[i].position / doc_len[sents[i].doc], sents[i].doc))
@@ -410,6 +390,48 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
                     if i < 0:
                         continue
         kept.append((place, i))
+    # a wording swapped for the antecedent's article may be longer: keep the budget
+    while len(kept) > 1 and sum(_words(sents[i].text) for _, i in kept) > cfg.max_words:
+        kept.pop()
+    dropped = set(chosen) - {i for _, i in kept}
+    return kept, dropped
+
+
+def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -> Brief:
+    """Write the extractive brief of one story from its articles.
+
+    Every sentence of the dek and the sections is a cleaned sentence of a source and
+    cites every outlet that states it; they hold at most `cfg.max_words` words. Where
+    two outlets give different figures for the same fact (after normalising spellings:
+    "10 %" = "10 percent", "$5m" = "$5 million"), an attributed note quoting each
+    figure verbatim goes to `Brief.disagreements`, apart from the text.
+    """
+    cfg = cfg or BriefSettings()
+    sents: list[SourceSentence] = []
+    for index, doc in enumerate(docs):
+        sents.extend(report_sentences(doc.text, index))
+    titles = [d.title for d in docs]
+    if not sents:
+        headline = next((clean_title(t) for t in titles if t.strip()), "")
+        return Brief(headline=headline, dek=(), sections=(), credits=())
+
+    emb = np.asarray(cfg.embedder([s.text for s in sents] + [t or " " for t in titles]))
+    sent_emb, title_emb = emb[: len(sents)], emb[len(sents) :]
+    pool = _Pool(
+        sents=sents,
+        emb=sent_emb,
+        sim=sent_emb @ sent_emb.T,
+        outlet_of_doc=_balance_keys(docs),
+        numbers=[number_tokens(s.text) for s in sents],
+        names=[proper_names(s.text) for s in sents],
+    )
+    # Sentences whose pronoun would dangle are left out and the budget chosen again.
+    banned: frozenset[int] = frozenset()
+    for _ in range(4):
+        kept, dropped = _arrange(pool, cfg, banned)
+        if not dropped:
+            break
+        banned |= dropped
     body: dict[str, list[BriefSentence]] = {name: [] for name in _SECTION_ORDER}
     dek: list[BriefSentence] = []
     disagreements: list[BriefSentence] = []
