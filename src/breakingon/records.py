@@ -211,6 +211,9 @@ class Brief:
     sections: tuple[BriefSection, ...]
     credits: tuple[str, ...]  # outlets (and bylines) whose reporting it draws on
     writer: str = "extractive"
+    # "A reported 12 people; B reported 15 people.": outlets that give different figures
+    # for the same fact, each figure verbatim and cited; shown apart from the text
+    disagreements: tuple[BriefSentence, ...] = ()
 
     def summary_text(self) -> str:
         parts = [s.text for s in self.dek]

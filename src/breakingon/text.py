@@ -19,13 +19,17 @@ __all__ = [
     "Quote",
     "SourceSentence",
     "find_quote",
+    "is_first_person",
     "is_forward_looking",
     "normalize_space",
     "number_facts",
+    "number_phrase",
     "number_tokens",
     "proper_names",
+    "sentence_problem",
     "split_paragraph",
     "split_sentences",
+    "starts_with_pronoun",
     "strip_dateline",
     "tidy_space",
     "whole_title",
@@ -296,9 +300,37 @@ _NUMBER_WORDS = {
 }
 _NUM = re.compile(
     r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?P<scale>\s*(?:million|billion|trillion|thousand|percent|%))?"
+    r"(?P<scale>\s*(?:million|billion|trillion|thousand|percent|per\s+cent|%)|"
+    r"(?:m|mn|bn|b|k|tn)\b)?"
     r"(?P<unit>(?:\s+(?:[a-z][\w\-]*)){1,3})?"
 )
+# Spellings of one scale: "10 %" = "10 percent" = "10 per cent"; "$5m" = "$5 million".
+_SCALES = {
+    "%": ("percent", 1.0),
+    "percent": ("percent", 1.0),
+    "per cent": ("percent", 1.0),
+    "thousand": ("", 1e3),
+    "k": ("", 1e3),
+    "million": ("", 1e6),
+    "m": ("", 1e6),
+    "mn": ("", 1e6),
+    "billion": ("", 1e9),
+    "bn": ("", 1e9),
+    "b": ("", 1e9),
+    "trillion": ("", 1e12),
+    "tn": ("", 1e12),
+}
+
+
+def _canonical_number(num: str, scale: str) -> str:
+    """One spelling per quantity: thousands separators dropped, scale words multiplied
+    out ("5 million" = "5m" = "5,000,000"), percent spellings one word."""
+    word, factor = _SCALES.get(" ".join(scale.lower().split()), ("", 1.0))
+    value = float(num.replace(",", "")) * factor
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return f"{text} {word}" if word else text
+
+
 _UNIT_STOP = {
     "and",
     "or",
@@ -344,25 +376,46 @@ def _is_clock_time(sentence: str, start: int, end: int) -> bool:
 def number_facts(sentence: str) -> dict[str, str]:
     """Numbers in a sentence keyed by the word they count: {"people": "12", ...}.
 
-    Years (1800-2099) are skipped. The key is the first content word after the number
-    ("12 people were killed" -> "people"); numbers with no such word use "#<n>" so they
-    still take part in agreement checks without being compared as a quantity.
+    Years (1800-2099) are skipped. The key is the first content word after the number,
+    singular ("12 people were killed" -> "people", "tariffs" -> "tariff"); numbers with
+    no such word use "#<n>" so they still take part in agreement checks without being
+    compared as a quantity. Values are normalised so that spellings of one quantity are
+    equal: "10 %" = "10 percent" = "10 per cent" -> "10 percent", "$5m" = "$5 million" =
+    "$5,000,000" -> "5000000".
     """
     facts: dict[str, str] = {}
     for i, m in enumerate(_NUM.finditer(sentence)):
         num = m.group("num").replace(",", "")
         if _YEAR.match(num) or _is_clock_time(sentence, m.start("num"), m.end("num")):
             continue
-        scale = (m.group("scale") or "").strip().lower()
-        value = num + (" " + scale if scale else "")
+        value = _canonical_number(num, (m.group("scale") or "").strip())
         unit = ""
         for word in (m.group("unit") or "").split():
             w = word.lower().strip("-")
             if w not in _UNIT_STOP:
-                unit = w
+                # one key per counted word: "tariff" = "tariffs"
+                unit = w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
                 break
         facts[unit or f"#{i}"] = value
     return facts
+
+
+def number_phrase(sentence: str, value: str, unit: str) -> str:
+    """The verbatim span of `sentence` from the number whose `number_facts` value is
+    `value` to its counted word `unit` ("15 people", "10 % tariff"); "" when absent."""
+    for m in _NUM.finditer(sentence):
+        scale = (m.group("scale") or "").strip()
+        if _canonical_number(m.group("num"), scale) != value:
+            continue
+        start = m.start("num")
+        if start > 0 and sentence[start - 1] in "$£€¥":
+            start -= 1
+        rest = sentence[start:]
+        pattern = r"\b" + re.escape(unit) + r"s?\b"
+        end = re.search(pattern, rest, flags=re.IGNORECASE)
+        if end and end.end() <= 60:
+            return rest[: end.end()]
+    return ""
 
 
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z][\w'’\-]+(?:\s+[A-Z][a-z][\w'’\-]+)*")
@@ -409,3 +462,80 @@ def whole_title(title: str, text: str) -> str:
     end = _SENTENCE_END.search(body, len(stem))
     whole = body[: end.end()] if end else body
     return whole if len(whole) <= MAX_WHOLE_TITLE else title
+
+
+# --- what a brief sentence must not be -------------------------------------------------
+
+_QUOTED = re.compile(r"[\"“][^\"“”]*[\"”]")
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|I'd|I’d|I'll|I’ll|me|my|mine|myself|"
+                           r"we|we're|we’re|we've|we’ve|we'll|we’ll|us|our|ours|ourselves)\b",
+                           re.IGNORECASE)  # fmt: skip
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you’re|yours)\b", re.IGNORECASE)
+_US = re.compile(r"\bUS\b|\bU\.S\b")
+_PRONOUN_START = re.compile(
+    r"^[\"“‘']?(?:He|She|It|They|This|These|Those|That|His|Her|Hers|Its|Their|Him|Them|"
+    r"Such|Both|Neither|Either|Another|The\s+(?:latter|former|move|decision|plan|"
+    r"announcement|statement|incident|report|company|group|man|woman|couple|pair))\b"
+)
+_OPINION = re.compile(
+    r"(?i)\b(?:it\s+looks\s+like|it\s+seems|in\s+my\s+(?:view|opinion)|make\s+no\s+mistake|"
+    r"let'?s\s+be\s+(?:honest|clear)|of\s+course|frankly|obviously|needless\s+to\s+say|"
+    r"literally\s+instead\s+of|should\s+be\s+ashamed|shame\s+on|(?:is|was)\s+(?:a\s+)?"
+    r"(?:disgrace|travesty|joke|farce)|the\s+truth\s+is|the\s+fact\s+is|"
+    r"(?:sadly|unfortunately|thankfully|hopefully|ironically|arguably),|"
+    r"what\s+a\s+\w+|one\s+can\s+only|(?:silly|ridiculous|absurd|pathetic|idiotic))\b"
+)
+_COMMENT = re.compile(
+    r"(?i)^(?:would\s+(?:highly\s+)?recommend|highly\s+recommend|definitely\s+recommend|"
+    r"recommended|loved?\s+(?:it|this|the)|great\s+(?:guide|tour|service|place|product)|"
+    r"thanks?\b|thank\s+you|reply\b|report\s+abuse|posted\s+by|rated\b|five\s+stars|"
+    r"\d\s*(?:/\s*5|stars?)\b)|\b(?:five|four|\d)\s+stars?\b|\bwould\s+(?:definitely\s+)?"
+    r"(?:recommend|go\s+back|come\s+back)\b"
+)
+_PROMO = re.compile(
+    r"(?i)\b(?:subscribe|sign\s+up|newsletter|download\s+(?:our|the)\s+app|follow\s+us|"
+    r"click\s+here|read\s+more|watch\s+(?:the|our)\s+(?:full\s+)?video|promo\s+code|"
+    r"use\s+(?:the\s+)?code|limited[-\s]time\s+offer|buy\s+now|get\s+(?:your\s+)?tickets|"
+    r"available\s+now\s+(?:on|at)|free\s+trial|shop\s+now|order\s+now|sponsored|"
+    r"listen\s+(?:to|on)\s+(?:the|our)|tune\s+in|learn\s+more\s+at|visit\s+(?:our|the)\s+"
+    r"website|call\s+\d|for\s+tickets|on\s+sale\s+now)\b"
+)
+_CAPTION_TEXT = re.compile(
+    r"(?i)\((?:photo|file\s+photo|ap\s+photo|credit|image|pictured)\b|\bphoto\s*(?:by|:)|"
+    r"/\s*(?:ap|afp|reuters|getty|invision)\b|\bap\s+photo\b|\b(?:pictured|shown)\s+"
+    r"(?:here|above|below|left|right)\b|\(\s*(?:left|right|center|top|bottom)\s*\)|"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,\s+\w{3,9}\.?\s+\d{1,2},\s+\d{4}\b"
+)
+
+
+def is_first_person(sentence: str) -> bool:
+    """True when `sentence` speaks as I or we (or to "you") outside quotation marks:
+    review text, a column, a reader's comment. "US" (the country) does not count."""
+    bare = _US.sub(" ", _QUOTED.sub(" ", sentence))
+    return bool(_FIRST_PERSON.search(bare) or _SECOND_PERSON.search(bare))
+
+
+def starts_with_pronoun(sentence: str) -> bool:
+    """True when `sentence` opens with a pronoun or a back-reference ("He", "They",
+    "This", "The move") whose antecedent must come before it."""
+    return bool(_PRONOUN_START.match(sentence.strip()))
+
+
+def sentence_problem(sentence: str) -> str | None:
+    """Why a sentence cannot enter a brief as reporting (None when it can):
+    "first-person", "opinion", "comment" (a reader's or reviewer's), "promo",
+    "caption" or "short" (under six words: a dangling line like "Mr. Mueller planned
+    to ask.")."""
+    if len(sentence.split()) < 6:
+        return "short"
+    if _COMMENT.search(sentence):
+        return "comment"
+    if _PROMO.search(sentence):
+        return "promo"
+    if _CAPTION_TEXT.search(sentence):
+        return "caption"
+    if is_first_person(sentence):
+        return "first-person"
+    if _OPINION.search(_QUOTED.sub(" ", sentence)):
+        return "opinion"
+    return None

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from breakingon.records import Article, Outlet, Place
 from breakingon.story.coverage import story_languages, story_places, story_sections
-from breakingon.story.headline import dek_after, whole_headline
+from breakingon.story.headline import dek_after, story_headline
 from breakingon.story.update import StorySettings, update_story
 from breakingon.text import whole_title
 
@@ -150,20 +150,21 @@ def test_a_cut_title_is_made_whole_once_by_the_stage() -> None:
     )
     cut = "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth…"
     r = update_story([_article(1, "Daily Planet", "US", cut, text)], OUTLETS, T0)
+    # made whole (21 words: over the limit), so its first whole clause heads the story
     assert r.headline == (
-        "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth "
-        "Avenue, where a man had confronted the crowd."
+        "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth Avenue"
     )
-    assert not r.dek.startswith("Police said")  # the dek does not repeat the headline
+    assert not r.headline.endswith(("…", "..."))
+    assert r.dek  # the outlet's lead stands under it
 
 
-def test_cut_headlines_are_made_whole_from_the_dek() -> None:
+def test_cut_headlines_are_made_whole_from_their_own_text() -> None:
     cut = "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth Avenue,…"
     dek = (
         "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth "
         "Avenue , where a man had confronted the crowd. Two people were hurt."
     )
-    whole = whole_headline(cut, dek, [])
+    whole = whole_title(cut, dek)
     assert whole == (
         "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth "
         "Avenue, where a man had confronted the crowd."
@@ -177,13 +178,13 @@ def test_cut_headlines_are_made_whole_from_the_dek() -> None:
     assert whole_title(cut, dek.replace(".", "", 1) + " x" * 200) == cut  # too long: kept
 
 
-def test_cut_headline_made_whole_from_a_member_article() -> None:
+def test_cut_headline_never_stays_cut() -> None:
     text = QUAKE[1][3]
     cut = " ".join(text.split()[:5]) + "…"
-    whole = whole_headline(cut, "", ["Another text altogether, not this one.", text])
-    assert not whole.endswith("…") and len(whole) > len(cut)
-    assert text.startswith(whole)
-    assert whole_headline(QUAKE[0][2], "", [text]) == QUAKE[0][2]  # whole ones stay
+    head = story_headline([(cut, "Another text altogether, not this one.")], [text])
+    assert head and not head.endswith(("…", "..."))
+    assert text.startswith(head)
+    assert story_headline([(QUAKE[0][2], text)], []) == QUAKE[0][2]  # good ones stay
 
 
 def test_story_aggregates() -> None:

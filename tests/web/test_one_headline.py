@@ -81,10 +81,10 @@ def test_html_api_and_atom_show_the_same_headline_and_dek(tmp_path: Path) -> Non
     [entry] = [
         e for e in atom.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}id", "").endswith(f"/{sid}")
     ]
-    # Made whole from the article's own text, once, by the story stage.
+    # Made whole from the article's own text (21 words: too long), so its first whole
+    # clause, once, by the story stage; never cut with "…".
     assert h1 == (
-        "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth "
-        "Avenue, where a man had confronted the crowd."
+        "Police said they were called to Tallgrass Distributors Ltd., at 40 East Fifth Avenue"
     )
     assert story["headline"] == h1 == entry.findtext(f"{ATOM}title")
     dek = story["dek"]

@@ -80,6 +80,7 @@ def brief_to_dict(b: Brief) -> dict[str, Any]:
         ],
         "credits": list(b.credits),
         "writer": b.writer,
+        "disagreements": [_sentence_to_dict(s) for s in b.disagreements],
     }
 
 
@@ -108,6 +109,7 @@ def brief_from_dict(d: dict[str, Any]) -> Brief:
         ),
         credits=tuple(d.get("credits", [])),
         writer=str(d.get("writer", "extractive")),
+        disagreements=tuple(_sentence_from_dict(s) for s in d.get("disagreements", [])),
     )
 
 

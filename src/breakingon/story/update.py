@@ -10,7 +10,7 @@ ingest (`Article.page_kind`, `Article.places`) and are read, never recomputed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,9 +18,16 @@ from typing import TYPE_CHECKING
 from breakingon.records import Article, Brief, Outlet, Place
 from breakingon.story.breaking import BreakingSettings, breaking_state
 from breakingon.story.brief.documents import write_story_brief
-from breakingon.story.brief.extractive import Embedder, single_source_lead
+from breakingon.story.brief.extractive import Embedder, report_sentences
 from breakingon.story.coverage import story_languages, story_places, story_sections
-from breakingon.story.headline import brief_dek, dek_after, first_sentence, whole_headline
+from breakingon.story.headline import (
+    brief_dek,
+    dek_after,
+    first_sentence,
+    headline_problem,
+    lead_sentences,
+    story_headline,
+)
 from breakingon.story.rank import (
     Coverage,
     Importance,
@@ -55,7 +62,7 @@ class StoryResult:
     """What the story stage stores for one story (the related stories aside: finding
     them is a store search, added by the stage)."""
 
-    headline: str  # final: made whole, never cut when a member's text says it all
+    headline: str  # final: a member's title or a composed clause, never cut
     dek: str  # final: never repeats the headline ("" when nothing is left)
     first_reported: datetime
     last_reported: datetime
@@ -72,6 +79,28 @@ class StoryResult:
     breaking_since: datetime | None
     breaking_until: datetime | None
     brief: Brief | None
+
+
+def final_headline(
+    brief: Brief | None, representative: Article, articles: Sequence[Article]
+) -> str:
+    """The story's headline: the brief's (the member title closest to the story) when it
+    passes `headline_problem`, else the first member title that does (the representative
+    article's first; cut titles made whole from their own text), else one composed from a
+    lead sentence (the brief's dek, then the members' leads) as a complete clause."""
+    if brief is not None and brief.headline and headline_problem(brief.headline) is None:
+        return brief.headline
+    members = [representative, *(a for a in articles[:50] if a is not representative)]
+    news = [a for a in members if not a.page_kind] or members
+    titles = [(a.title, a.text or a.summary) for a in news]
+
+    def leads() -> Iterator[str]:
+        if brief is not None:
+            yield from (s.text for s in brief.dek)
+        for a in news[:12]:
+            yield from lead_sentences(a.text or a.summary)
+
+    return story_headline(titles, leads())
 
 
 def update_story(
@@ -100,20 +129,14 @@ def update_story(
     representative = max(
         independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
     )
-    if brief is not None:
-        headline = brief.headline
-        dek = " ".join(s.text for s in brief.dek)
-    else:
-        headline, dek = single_source_lead(
-            representative.title, representative.text or representative.summary
-        )
-    dek = dek or first_sentence(representative.summary or representative.text)
-    others = [a.text for a in articles[:50] if a is not representative]
-    headline = whole_headline(headline, dek, [representative.text, *others]) or UNTITLED
+    headline = final_headline(brief, representative, articles) or UNTITLED
     if brief is not None and brief.dek:
         dek = brief_dek(brief.dek, headline)
     else:
-        dek = dek_after(dek, headline)
+        # the outlet's lead sentence; its next one when the headline shows the first
+        body = representative.text or representative.summary
+        lead = [x.text for x in report_sentences(body)[:2]] or [first_sentence(body)]
+        dek = dek_after(lead[0], headline) or (lead[1] if len(lead) > 1 else "")
     return StoryResult(
         headline=headline,
         dek=dek,

@@ -21,6 +21,7 @@ from breakingon.records import Article, Place
 from breakingon.tag.lang import detect_language
 from breakingon.tag.places import geotag
 from breakingon.tag.sections import classify
+from breakingon.text import whole_title
 
 __all__ = ["ArticleFacts", "article_facts", "final_text", "with_facts"]
 
@@ -72,11 +73,15 @@ def article_facts(art: Article, *, language_known: bool = False) -> ArticleFacts
 
 
 def with_facts(art: Article, facts: ArticleFacts) -> Article:
-    """`art` with its final text and its facts (`duplicate_of` is the caller's: it needs
-    the index of earlier articles)."""
+    """`art` with its final title and text and its facts (`duplicate_of` is the caller's:
+    it needs the index of earlier articles)."""
+    text = final_text(art)
     return replace(
         art,
-        text=final_text(art),
+        # a feed title cut with "…" is stored whole when its own text begins with it,
+        # so every page, the API and the feeds show the same title
+        title=whole_title(art.title, text[:2000]),
+        text=text,
         language=facts.language,
         content_hash=facts.content_hash,
         sections=facts.sections,

@@ -127,7 +127,8 @@ def brief_json(b: Brief) -> dict[str, Any]:
     """The stored brief shape, with every citation URL passed through `safe_url` (only
     absolute http(s) URLs reach a client)."""
     out = brief_to_dict(b)
-    for sentence in [*out["dek"], *(x for sec in out["sections"] for x in sec["sentences"])]:
+    sections = (x for sec in out["sections"] for x in sec["sentences"])
+    for sentence in [*out["dek"], *sections, *out["disagreements"]]:
         for c in sentence["citations"]:
             c["url"] = safe_url(c["url"])
     return out

@@ -154,6 +154,8 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
             },
             "credits": _STR_LIST,
             "writer": {"type": "string"},
+            # outlets that give different figures for one fact, shown in their own box
+            "disagreements": {"type": "array", "items": _ref("Sentence")},
         },
     }
     article = {

@@ -37,7 +37,6 @@ from breakingon.web.paging import Pager
 from breakingon.web.params import SECTIONS, parse_id, parse_page, parse_query_text, query_param
 from breakingon.web.render import HTML, Ctx, country_name, ctx, highlight, page
 from breakingon.web.security import safe_next
-from breakingon.web.storyparts import article_title
 
 
 def _unique_places(places: Sequence[Place]) -> list[Place]:
@@ -355,7 +354,7 @@ async def search(request: Request) -> Response:
             for s in found
         ]
         hits = store.search_articles(q, SEARCH_SIZE, paged.offset) if n_articles else []
-        articles = [replace(a, title=highlight(article_title(a), terms)) for a in hits]
+        articles = [replace(a, title=highlight(a.title, terms)) for a in hits]
         return page(
             c,
             "search.html",

@@ -16,7 +16,6 @@ from typing import Any, Literal
 
 from breakingon.records import Article, Brief, BriefSentence, Outlet
 from breakingon.store.base import BriefVersion, ReadStore
-from breakingon.text import whole_title
 from breakingon.web.api import safe_url
 from breakingon.web.render import country_name
 
@@ -32,11 +31,6 @@ class Source:
     outlet: str
     url: str
     published: datetime | None
-
-
-def article_title(a: Article) -> str:
-    """An article's title, made whole from its own text when it was cut with "…"."""
-    return whole_title(a.title, a.text[:2000])
 
 
 def sources(brief: Brief | None, articles: Sequence[Article]) -> list[Source]:
@@ -58,11 +52,11 @@ def sources(brief: Brief | None, articles: Sequence[Article]) -> list[Source]:
             for cit in sent.citations:
                 a = by_id.get(cit.article_id)
                 if a is not None:
-                    add(cit.article_id, article_title(a), a.outlet, a.url, a.published)
+                    add(cit.article_id, a.title, a.outlet, a.url, a.published)
                 else:
                     add(cit.article_id, cit.outlet or cit.url, cit.outlet, cit.url, None)
     for a in articles:
-        add(str(a.id), article_title(a), a.outlet, a.url, a.published)
+        add(str(a.id), a.title, a.outlet, a.url, a.published)
     return out
 
 
@@ -229,19 +223,7 @@ def _merge_briefs(events: list[Event], story_id: int) -> list[Event]:
 
 
 def disagreement_notes(brief: Brief | None) -> list[BriefSentence]:
-    """The brief's note of where reports differ, when it carries one (optional: a
-    `disagreement` field holding a sentence, a text or several of them)."""
+    """The brief's notes of where reports differ (`Brief.disagreements`), each cited."""
     if brief is None:
         return []
-    raw: Any = getattr(brief, "disagreement", None) or getattr(brief, "disagreements", None)
-    if not raw:
-        return []
-    items = [raw] if isinstance(raw, (str, BriefSentence)) else list(raw)
-    out = []
-    for item in items:
-        if isinstance(item, BriefSentence):
-            if item.text.strip():
-                out.append(item)
-        elif isinstance(item, str) and item.strip():
-            out.append(BriefSentence(item.strip(), ()))
-    return out
+    return [note for note in brief.disagreements if note.text.strip()]

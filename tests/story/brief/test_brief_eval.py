@@ -110,6 +110,7 @@ def test_every_summary_sentence_is_traceable_to_a_cited_document(
         by_id = {str(a.id): a for a in articles}
         sentences = list(brief.dek) + [s for sec in brief.sections for s in sec.sentences]
         assert sentences, f"story {row['id']} got an empty brief"
+        sentences += list(brief.disagreements)  # each figure verbatim in its outlet
         assert len(brief.summary_text().split()) <= 250
         for s in sentences:
             total += 1
