@@ -3,7 +3,7 @@ again) and the disagreement note in its own box when the brief carries one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,19 +80,13 @@ def test_many_outlets_joining_at_once_read_as_one_short_line() -> None:
     assert events[1].link == ""
 
 
-@dataclass(frozen=True, slots=True)
-class _NotedBrief(Brief):
-    """A brief with the optional structured disagreement field."""
-
-    disagreement: tuple[BriefSentence, ...] = ()
-
-
-def test_disagreement_notes_are_optional_and_take_texts_or_sentences() -> None:
+def test_disagreement_notes_are_the_briefs_non_empty_notes() -> None:
     plain = Brief("H", (), (), ())
     assert disagreement_notes(None) == [] and disagreement_notes(plain) == []
     s = BriefSentence("A reported 12 dead; B reported 15 dead.", (Citation("1"),))
-    assert disagreement_notes(_NotedBrief("H", (), (), (), disagreement=(s,))) == [s]
-    assert disagreement_notes(_NotedBrief("H", (), (), (), disagreement=("  ",))) == []
+    assert disagreement_notes(Brief("H", (), (), (), disagreements=(s,))) == [s]
+    blank = BriefSentence("  ", ())
+    assert disagreement_notes(Brief("H", (), (), (), disagreements=(blank,))) == []
 
 
 class _Noting:
@@ -105,9 +99,7 @@ class _Noting:
         brief = self._store.get_brief(story_id)
         if brief is None or story_id != self._id:
             return brief
-        return _NotedBrief(
-            brief.headline, brief.dek, brief.sections, brief.credits, disagreement=self._note
-        )
+        return replace(brief, disagreements=self._note)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
