@@ -32,7 +32,6 @@ from breakingon.text import (
     find_quote,
     is_forward_looking,
     number_facts,
-    number_phrase,
     number_tokens,
     proper_names,
     sentence_problem,
@@ -45,6 +44,7 @@ __all__ = [
     "BriefSource",
     "choose_headline",
     "is_neutral_headline",
+    "report_sentences",
     "single_source_lead",
     "write_brief",
 ]
@@ -94,7 +94,7 @@ class BriefSettings:
     embedder: Embedder = field(default=_default_embedder, compare=False)
 
 
-# --- headlines (the rules live in story/headline.py) -------------------------------
+# --- sentences -----------------------------------------------------------------------
 
 
 def single_source_lead(title: str, text: str) -> tuple[str, str]:
@@ -111,9 +111,9 @@ def single_source_lead(title: str, text: str) -> tuple[str, str]:
 
 
 def report_sentences(text: str, doc: int = 0) -> list[SourceSentence]:
-    """The sentences of `text` that may enter a brief: `split_sentences`' clean sentences
-    less first-person text, opinion, reader comments, promos, captions and dangling
-    lines (`text.sentence_problem`)."""
+    """The sentences of `text` that may stand as an outlet's reporting: `split_sentences`'
+    clean sentences less first-person text, opinion, reader comments, promos, captions
+    and dangling lines (`text.sentence_problem`). Used for a one-outlet story's lead."""
     return [s for s in split_sentences(text, doc) if sentence_problem(s.text) is None]
 
 
@@ -192,15 +192,13 @@ def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
     return np.asarray(score, dtype=np.float64)
 
 
-def _select(
-    pool: _Pool, cfg: BriefSettings, budget: int, banned: frozenset[int] = frozenset()
-) -> list[int]:
+def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
     score = _salience(pool, cfg)
     lens = [len(s.text.split()) for s in pool.sents]
     taken_per_outlet: dict[str, int] = {}
     chosen: list[int] = []
     words = 0
-    candidates = set(range(len(pool.sents))) - banned
+    candidates = set(range(len(pool.sents)))
     while candidates:
         best, best_value = -1, float("-inf")
         for i in candidates:
@@ -293,8 +291,8 @@ def _contradiction(
             other = facts_j.get(unit)
             if other is None or other == value:
                 continue
-            phrase_i = number_phrase(pool.sents[i].text, value, unit)
-            phrase_j = number_phrase(pool.sents[j].text, other, unit)
+            phrase_i = _number_phrase(pool.sents[i].text, value, unit)
+            phrase_j = _number_phrase(pool.sents[j].text, other, unit)
             if not phrase_i or not phrase_j:
                 continue
             text = (
@@ -303,6 +301,19 @@ def _contradiction(
             )
             return BriefSentence(text=text, citations=(_citation(docs[di]), _citation(docs[dj])))
     return None
+
+
+def _number_phrase(sentence: str, value: str, unit: str) -> str:
+    """The verbatim span from the number to its counted word ("15 people")."""
+    num = value.split()[0]
+    for m in re.finditer(r"(?<![\w.])[\d,.]+", sentence):
+        if m.group(0).rstrip(".,").replace(",", "") != num:
+            continue
+        rest = sentence[m.start() :]
+        end = re.search(r"\b" + re.escape(unit) + r"\b", rest, flags=re.IGNORECASE)
+        if end and end.end() <= 60:
+            return rest[: end.end()]
+    return ""
 
 
 # --- sections ------------------------------------------------------------------------
@@ -347,69 +358,17 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _arrange(
-    pool: _Pool, cfg: BriefSettings, banned: frozenset[int]
-) -> tuple[list[tuple[str, int]], set[int]]:
-    """The selected sentences laid out as (place, index), dek first; and the selected
-    sentences left out because their pronoun would dangle."""
-    sents = pool.sents
-    chosen = _select(pool, cfg, cfg.max_words, banned)
-    # Reading order: by relative place in the source (a lead before a kicker), then source.
-    doc_len = {d: sum(1 for s in sents if s.doc == d) for d in {s.doc for s in sents}}
-    chosen.sort(key=lambda i: (sents[i].position / doc_len[sents[i].doc], sents[i].doc))
-
-    # Dek: the leading sentences that say who did what, where and when: lead sentences
-    # of their article, no quote, no plan, no back-reference ("He", "The move").
-    dek_idx: list[int] = []
-    for i in chosen:
-        if len(dek_idx) >= cfg.dek_max_sentences:
-            break
-        if _dek_worthy(sents[i], first=not dek_idx):
-            dek_idx.append(i)
-            if _words(sents[i].text) >= 20:
-                break
-    if not dek_idx:
-        dek_idx = [i for i in chosen if not starts_with_pronoun(sents[i].text)][:1]
-    layout: list[tuple[str, int]] = [("dek", i) for i in dek_idx]
-    for name in _SECTION_ORDER:
-        layout += [(name, i) for i in chosen if i not in dek_idx and _section_of(sents[i]) == name]
-    # A sentence opening with a pronoun stays only right after a sentence of its own
-    # article (where the pronoun's antecedent is); otherwise it dangles and is dropped.
-    # When both state the same fact elsewhere, one of the two is worded from the other's
-    # article (the previous sentence first, so the pronoun keeps its own wording).
-    kept: list[tuple[str, int]] = []
-    for place, i in layout:
-        if starts_with_pronoun(sents[i].text):
-            prev = sents[kept[-1][1]].doc if kept else -1
-            if sents[i].doc != prev:
-                twin = _twin(pool, kept[-1][1], sents[i].doc, cfg) if kept else -1
-                if twin >= 0 and not starts_with_pronoun(sents[twin].text):
-                    kept[-1] = (kept[-1][0], twin)
-                else:
-                    i = _twin(pool, i, prev, cfg)
-                    if i < 0:
-                        continue
-        kept.append((place, i))
-    # a wording swapped for the antecedent's article may be longer: keep the budget
-    while len(kept) > 1 and sum(_words(sents[i].text) for _, i in kept) > cfg.max_words:
-        kept.pop()
-    dropped = set(chosen) - {i for _, i in kept}
-    return kept, dropped
-
-
 def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -> Brief:
     """Write the extractive brief of one story from its articles.
 
-    Every sentence of the dek and the sections is a cleaned sentence of a source and
-    cites every outlet that states it; they hold at most `cfg.max_words` words. Where
-    two outlets give different figures for the same fact (after normalising spellings:
-    "10 %" = "10 percent", "$5m" = "$5 million"), an attributed note quoting each
-    figure verbatim goes to `Brief.disagreements`, apart from the text.
+    Every sentence of the result is a cleaned sentence of a source (or an attributed
+    contradiction note quoting each source's figure verbatim) and cites every outlet that
+    states it. The dek plus the sections hold at most `cfg.max_words` words.
     """
     cfg = cfg or BriefSettings()
     sents: list[SourceSentence] = []
     for index, doc in enumerate(docs):
-        sents.extend(report_sentences(doc.text, index))
+        sents.extend(split_sentences(doc.text, index))
     titles = [d.title for d in docs]
     if not sents:
         headline = next((clean_title(t) for t in titles if t.strip()), "")
@@ -425,24 +384,43 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         numbers=[number_tokens(s.text) for s in sents],
         names=[proper_names(s.text) for s in sents],
     )
-    # Sentences whose pronoun would dangle are left out and the budget chosen again.
-    banned: frozenset[int] = frozenset()
-    for _ in range(4):
-        kept, dropped = _arrange(pool, cfg, banned)
-        if not dropped:
+    chosen = _select(pool, cfg, cfg.max_words)
+    notes = {i: _contradiction(pool, i, docs, cfg) for i in chosen}
+    total = sum(_words(sents[i].text) for i in chosen)
+    total += sum(_words(n.text) for n in notes.values() if n is not None)
+    # Make room for contradiction notes by dropping the least salient plain sentences.
+    for i in reversed(list(chosen)):
+        if total <= cfg.max_words:
             break
-        banned |= dropped
+        if notes[i] is None and len(chosen) > 1:
+            chosen.remove(i)
+            total -= _words(sents[i].text)
+    if total > cfg.max_words:
+        notes = dict.fromkeys(chosen)
+    # Reading order: by relative place in the source (a lead before a kicker), then source.
+    doc_len = {d: sum(1 for s in sents if s.doc == d) for d in {s.doc for s in sents}}
+    chosen.sort(key=lambda i: (sents[i].position / doc_len[sents[i].doc], sents[i].doc))
+
+    # Dek: the leading sentences that say what happened (no quotes, no plans).
+    dek_idx: list[int] = []
+    for i in chosen:
+        if len(dek_idx) >= cfg.dek_max_sentences:
+            break
+        if _section_of(sents[i]) != REACTIONS:
+            dek_idx.append(i)
+            if _words(sents[i].text) >= 20:
+                break
     body: dict[str, list[BriefSentence]] = {name: [] for name in _SECTION_ORDER}
     dek: list[BriefSentence] = []
-    disagreements: list[BriefSentence] = []
     cited_docs: list[int] = []
     index_of = {doc.id: k for k, doc in enumerate(docs)}
-    for place, i in kept:
+    for i in chosen:
         item = BriefSentence(text=sents[i].text, citations=_citations_for(pool, i, docs, cfg))
-        (dek if place == "dek" else body[place]).append(item)
-        note = _contradiction(pool, i, docs, cfg)
-        if note is not None and note.text not in {n.text for n in disagreements}:
-            disagreements.append(note)
+        target = dek if i in dek_idx else body[_section_of(sents[i])]
+        target.append(item)
+        note = notes[i]
+        if note is not None:
+            target.append(note)
         for c in item.citations + (note.citations if note else ()):
             d = index_of[c.article_id]
             if d not in cited_docs:
@@ -463,23 +441,4 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         sections=sections,
         credits=_credits(docs, cited_docs),
         writer="extractive",
-        disagreements=tuple(disagreements),
     )
-
-
-def _twin(pool: _Pool, i: int, doc: int, cfg: BriefSettings) -> int:
-    """A sentence of document `doc` stating the same fact as sentence `i` (-1: none)."""
-    for j, sent in enumerate(pool.sents):
-        if sent.doc == doc and _same_fact(pool, i, j, cfg.same_fact_similarity):
-            return j
-    return -1
-
-
-def _dek_worthy(sentence: SourceSentence, *, first: bool) -> bool:
-    """Whether a sentence may stand in the dek: a neutral statement of the event (a lead
-    sentence, not a reaction, a quote or a plan; the first not a back-reference)."""
-    if first and starts_with_pronoun(sentence.text):
-        return False
-    if sentence.position > 2 or re.search(r"[\"“”]", sentence.text):
-        return False
-    return _section_of(sentence) == WHAT_HAPPENED
