@@ -42,6 +42,11 @@ BAD = [
     ("She brought down the house on 'Saturday Night Live'", "pronoun"),
     ("The San Diego Zoo Safari Park is absolutely", "fragment"),
     (
+        "Former FBI official had storied role in Washington Post investigation that brought "
+        "down Nixon W.",
+        "fragment",
+    ),
+    (
         "The focus would be helping students become more intelligent science consumers by…",
         "fragment",
     ),

@@ -158,11 +158,15 @@ def is_neutral_headline(title: str) -> bool:
     return not (lowered & _LOADED)
 
 
+_INITIAL_END = re.compile(r"(?:^|\s)[A-Z]\.$")
+
+
 def is_fragment(text: str) -> bool:
-    """True when `text` cannot stand as a clause: cut with "…", no finite verb, or it ends
-    on a word that leaves the clause open ("The San Diego Zoo Safari Park is absolutely")."""
+    """True when `text` cannot stand as a clause: cut with "…", no finite verb, it ends
+    on a word that leaves the clause open ("The San Diego Zoo Safari Park is absolutely")
+    or on a name's initial ("... brought down Nixon W.": a title run into "W. Mark Felt")."""
     stripped = text.strip().rstrip("\"'”’)")
-    if stripped.endswith(CUT_MARKS):
+    if stripped.endswith(CUT_MARKS) or _INITIAL_END.search(stripped):
         return True
     words = _WORD.findall(stripped)
     if len(words) < 3:
