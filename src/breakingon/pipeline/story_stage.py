@@ -102,7 +102,7 @@ class StoryStage:
         if not articles:
             return
         r = update_story(articles, self._outlet_map(), now, self.cfg)
-        self.store.save_story(
+        saved = self.store.save_story(
             StoryUpdate(
                 story_id=story_id,
                 headline=r.headline,
@@ -125,7 +125,12 @@ class StoryStage:
                 related=self._related(story_id, r.headline),
             ),
             now,
+            self.worker,
         )
+        if not saved:
+            # the lease ran out during this update and another worker took the story
+            # (or it was merged away): its result is the one kept
+            log.info("story %d: claim lost during the update; result dropped", story_id)
 
     def _related(self, story_id: int, headline: str) -> tuple[int, ...]:
         words = [w for w in headline.split() if len(w) > 3 and w[:1].isupper()][:4]

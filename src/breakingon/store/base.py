@@ -417,8 +417,13 @@ class StoryStore(ReadStore, Protocol):
         self, worker: str, now: datetime, limit: int, lease_s: int
     ) -> list[int]: ...
     def recent_articles(self, since: datetime, limit: int) -> list[Article]: ...
-    def save_story(self, update: StoryUpdate, now: datetime) -> None:
-        """Store derived fields, keep a brief version when the brief changed, clear dirty."""
+    def save_story(self, update: StoryUpdate, now: datetime, worker: str | None = None) -> bool:
+        """Store derived fields, keep a brief version when the brief changed, clear dirty.
+
+        With `worker`, the save applies only while that worker still holds the story's
+        claim: when its lease ran out during a slow update and another worker took the
+        story, the other's (fresher) result wins and this one is dropped. False when
+        nothing was saved (the story is gone, merged away, or claimed by another)."""
         ...
 
     def save_trends(self, trends: Sequence[Trend]) -> None: ...

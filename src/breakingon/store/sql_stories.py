@@ -303,18 +303,22 @@ class _StoriesMixin(_SQLBase):
             )
             return [self._article(r) for r in rows]
 
-    def save_story(self, update: StoryUpdate, now: datetime) -> None:
+    def save_story(self, update: StoryUpdate, now: datetime, worker: str | None = None) -> bool:
         st, sv = self.t["stories"], self.t["story_versions"]
         ss, sp = self.t["story_sections"], self.t["story_places"]
         brief_json = dumps(brief_to_dict(update.brief)) if update.brief is not None else None
         with self._write() as conn:
+            # The row lock (PostgreSQL) keeps a claimer from taking the story between
+            # this check and the write; SQLite's write lock does the same.
             cur = conn.execute(
-                sa.select(st.c.brief, st.c.brief_version, st.c.merged_into).where(
-                    st.c.id == update.story_id
-                )
+                sa.select(st.c.brief, st.c.brief_version, st.c.merged_into, st.c.lease_owner)
+                .where(st.c.id == update.story_id)
+                .with_for_update()
             ).first()
             if cur is None or cur.merged_into is not None:
-                return
+                return False
+            if worker is not None and cur.lease_owner != worker:
+                return False  # the claim was taken over: a stale result must not win
             version = cur.brief_version
             if brief_json is not None and brief_json != cur.brief:
                 version += 1
@@ -374,6 +378,7 @@ class _StoriesMixin(_SQLBase):
                         name=p.name,
                     )
                 )
+        return True
 
     # -- reading -----------------------------------------------------------------------
     def _story(self, r: Any) -> Story:
