@@ -12,6 +12,7 @@ store, the network, the web layer or the embedder.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -123,7 +124,7 @@ _NOISE = re.compile(
     r"sign\s+up|subscribe|share\s+(?:this|on)|follow\s+(?:us|me|@)|related\b|see\s+also|"
     r"watch\b|video\b|photo\b|photos\b|image\b|images\b|enlarge\s+this\s+image|"
     r"toggle\s+caption|hide\s+caption|caption\b|file\s*[-—–]|copyright|©|all\s+rights|"
-    r"this\s+(?:article|story|post)\s+(?:was|has\s+been|originally)|"
+    r"this\s+(?:article|story|post)\s+(?:was|has\s+been|originally|(?:first\s+)?appeared)|"
     r"(?:get|download)\s+(?:our|the)\s+app|comments?\b|email\b|print\b|"
     r"we\s+(?:use|value)\s+cookies|by\s+clicking|log\s*in|loading\b|trending\b|"
     r"more\s*>>|local\s+news|read\s+also|for\s+more\s+(?:on|about|information)|"
@@ -203,11 +204,51 @@ def split_paragraph(paragraph: str) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+def _quote_marks(sentences: Sequence[str]) -> list[tuple[bool, bool]]:
+    """For each sentence of one paragraph: (opens inside a quotation, ends inside one).
+
+    A quotation of several sentences ("We will rebuild. We are strong," he said.) is
+    followed across the sentence breaks: curly marks open and close, a straight double
+    mark toggles. A paragraph that ends inside a quotation (the newspaper convention for
+    a quote running on into the next paragraph) leaves its last sentence open."""
+    para = " ".join(sentences)
+    balanced = para.count('"') % 2 == 0 and para.count("“") == para.count("”")
+    if not (balanced or para.startswith(("“", '"'))):
+        return [(False, False)] * len(sentences)  # stray marks (inches, a cut quote)
+    marks: list[tuple[bool, bool]] = []
+    inside = False
+    for sentence in sentences:
+        start = inside
+        for ch in sentence:
+            if ch == "“":
+                inside = True
+            elif ch == "”":
+                inside = False
+            elif ch == '"':
+                inside = not inside
+        marks.append((start, inside))
+    return marks
+
+
+def _requote(sentence: str, opens_inside: bool, ends_inside: bool, curly: bool) -> str:
+    """`sentence` with the quotation marks that the sentence break took from it: an
+    opening mark when it starts inside a quotation, a closing one when it ends inside
+    one, so that a quoted sentence reads (and counts) as quoted speech."""
+    opening, closing = ("“", "”") if curly else ('"', '"')
+    if opens_inside and not sentence.startswith(("“", '"')):
+        sentence = opening + sentence
+    if ends_inside and not sentence.endswith(("”", '"')):
+        sentence += closing
+    return sentence
+
+
 def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[SourceSentence]:
     """Split a document into cleaned sentences, dropping page furniture.
 
     Paragraphs that are captions, bylines or navigation are dropped whole; sentences
-    lose a leading dateline. Sentences shorter than `min_words` words are dropped.
+    lose a leading dateline. Sentences shorter than `min_words` words are dropped. A
+    sentence of a quotation that runs over several sentences gets back the quotation
+    marks the break took (`_requote`): the words are the source's, verbatim.
     """
     out: list[SourceSentence] = []
     for p_index, raw_para in enumerate(_PARA.split(text)):
@@ -217,14 +258,18 @@ def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[Sour
         para = _BYLINE.sub("", para).strip()
         if not para or (_is_noise(para[:80]) and len(para.split()) < 40):
             continue
-        for raw in split_paragraph(para):
-            sent = strip_dateline(raw)
+        raws = split_paragraph(para)
+        curly = "“" in para
+        for raw, (opens, ends) in zip(raws, _quote_marks(raws), strict=True):
+            sent = strip_dateline(_requote(raw, opens, ends, curly) if opens or ends else raw)
             if len(sent.split()) < min_words or _is_noise(sent):
                 continue
             if not sent[:1].isalnum() and sent[:1] not in "\"'“‘(":
                 continue
             # A sentence that does not end like one is a fragment (a caption, a cut teaser).
-            if not re.search(r"[.!?][\"'”’)]*$", sent) or sent.endswith("..."):
+            if not re.search(r"[.!?][\"'”’)]*$", sent) or sent.rstrip('"”’ ').endswith(
+                ("...", "…")
+            ):
                 continue
             out.append(SourceSentence(text=sent, doc=doc, position=len(out), paragraph=p_index))
     return out

@@ -123,7 +123,10 @@ def test_every_summary_sentence_is_traceable_to_a_cited_document(
                     for who, p in (("a", "pa"), ("b", "pb"))
                 )
             else:
-                ok = any(_norm(s.text) in _norm(d.text) for d in cited)
+                # the words verbatim; a quotation mark the sentence break took from a
+                # quote of several sentences is given back at the edges (text._requote)
+                words = _norm(s.text).strip('"“”')
+                ok = any(words in _norm(d.text) for d in cited)
             if not ok:
                 failures.append(f"{row['id']}: {s.text[:100]}")
     assert total > 1000

@@ -421,3 +421,67 @@ def test_sentences_that_never_enter_a_brief(sentence: str, problem: str) -> None
 )
 def test_reporting_sentences_pass(sentence: str) -> None:
     assert sentence_problem(sentence) is None
+
+
+def test_a_quote_of_several_sentences_keeps_its_marks() -> None:
+    """The sentence break takes the quotation marks from a quote of several sentences;
+    each sentence gets them back, so "We are strong" reads (and counts) as quoted."""
+    straight = split_sentences(
+        '"We will rebuild the town from scratch. We are strong and united," the mayor said.'
+    )
+    assert [s.text for s in straight] == [
+        '"We will rebuild the town from scratch."',
+        '"We are strong and united," the mayor said.',
+    ]
+    # a quote running on into the next paragraph (the newspaper convention)
+    curly = split_sentences(
+        "“We will not stop until the work is done in every village.\n\n"
+        "“We are strong,” he said to the crowd."
+    )
+    assert [s.text for s in curly] == [
+        "“We will not stop until the work is done in every village.”",
+        "“We are strong,” he said to the crowd.",
+    ]
+    assert sentence_problem(straight[1].text) is None  # quoted speech, not first person
+    # stray marks (inches) are left alone
+    inches = split_sentences(
+        "The 6'2\" forward scored twice in the match. He was named man of the match."
+    )
+    assert inches[0].text == "The 6'2\" forward scored twice in the match."
+
+
+def test_a_sentence_that_leans_back_follows_its_antecedent() -> None:
+    """ "He said ..." comes right after the sentence of its own article that names him,
+    never after another outlet's sentence."""
+    a = BriefSource(
+        id="a",
+        outlet="Outlet A",
+        title="Governor signs flood relief bill",
+        text=(
+            "Governor Maria Lopez signed a flood relief bill worth 40 million dollars on "
+            "Monday in the state capital.\n\n"
+            "She said the money would reach families in the river valley within weeks."
+        ),
+    )
+    b = BriefSource(
+        id="b",
+        outlet="Outlet B",
+        title="Flood relief bill becomes law",
+        text=(
+            "A flood relief bill worth 40 million dollars became law on Monday after the "
+            "governor signed it.\n\n"
+            "Engineers from the state agency began inspecting damaged levees along the river "
+            "valley on Tuesday.\n\n"
+            "Residents of three towns in the valley were still without drinking water."
+        ),
+    )
+    brief = write_brief([a, b])
+    lines = [(s.text, {c.article_id for c in s.citations}) for s in brief.dek] + [
+        (s.text, {c.article_id for c in s.citations})
+        for sec in brief.sections
+        for s in sec.sentences
+    ]
+    texts = [t for t, _ in lines]
+    k = next(i for i, t in enumerate(texts) if t.startswith("She said"))
+    assert k > 0 and "a" in lines[k - 1][1], texts
+    assert not brief.dek[0].text.startswith("She")

@@ -192,6 +192,21 @@ def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
     return np.asarray(score, dtype=np.float64)
 
 
+def _leans_back(text: str) -> bool:
+    """True when a sentence opens with a pronoun or back-reference ("He said", "The move",
+    "“She was shocked,” Mr. Barrale said") that needs the sentence before it."""
+    return starts_with_pronoun(text)
+
+
+def _antecedent(pool: _Pool, i: int) -> int | None:
+    """The sentence just before sentence i in its own article, if it was kept."""
+    s = pool.sents[i]
+    j = i - 1
+    if j >= 0 and pool.sents[j].doc == s.doc and pool.sents[j].position == s.position - 1:
+        return j
+    return None
+
+
 def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
     score = _salience(pool, cfg)
     lens = [len(s.text.split()) for s in pool.sents]
@@ -223,6 +238,29 @@ def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
         outlet = pool.outlet_of_doc[pool.sents[best].doc]
         taken_per_outlet[outlet] = taken_per_outlet.get(outlet, 0) + 1
     return chosen
+
+
+def _reading_order(pool: _Pool, chosen: Sequence[int]) -> tuple[list[int], dict[int, int]]:
+    """The chosen sentences in reading order, and which follows which.
+
+    By relative place in the source (a lead before a kicker), then source; a sentence
+    that leans back on the one before it in its article ("He said ...") comes right
+    after that one (returned as follower -> antecedent)."""
+    sents = pool.sents
+    doc_len: dict[int, int] = {}
+    for s in sents:
+        doc_len[s.doc] = doc_len.get(s.doc, 0) + 1
+    order = sorted(chosen, key=lambda i: (sents[i].position / doc_len[sents[i].doc], sents[i].doc))
+    taken = set(chosen)
+    follows: dict[int, int] = {}
+    for i in sorted(chosen):
+        j = _antecedent(pool, i)
+        if j is not None and j in taken and _leans_back(sents[i].text):
+            follows[i] = j
+    for i in sorted(follows):  # antecedents first: chains stay in order
+        order.remove(i)
+        order.insert(order.index(follows[i]) + 1, i)
+    return order, follows
 
 
 def _least_used_wording(
@@ -397,29 +435,48 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
             total -= _words(sents[i].text)
     if total > cfg.max_words:
         notes = dict.fromkeys(chosen)
-    # Reading order: by relative place in the source (a lead before a kicker), then source.
-    doc_len = {d: sum(1 for s in sents if s.doc == d) for d in {s.doc for s in sents}}
-    chosen.sort(key=lambda i: (sents[i].position / doc_len[sents[i].doc], sents[i].doc))
+    chosen, follows = _reading_order(pool, chosen)
+    heads = set(follows.values())
 
-    # Dek: the leading sentences that say what happened (no quotes, no plans).
+    # Dek: the leading sentences that say what happened (no quotes, no plans, nothing
+    # that leans on a sentence before it); it ends at a sentence another one follows.
     dek_idx: list[int] = []
     for i in chosen:
         if len(dek_idx) >= cfg.dek_max_sentences:
             break
-        if _section_of(sents[i]) != REACTIONS:
-            dek_idx.append(i)
-            if _words(sents[i].text) >= 20:
-                break
+        if i in follows or _section_of(sents[i]) == REACTIONS:
+            continue
+        dek_idx.append(i)
+        if _words(sents[i].text) >= 20 or i in heads:
+            break
     body: dict[str, list[BriefSentence]] = {name: [] for name in _SECTION_ORDER}
     dek: list[BriefSentence] = []
     cited_docs: list[int] = []
     index_of = {doc.id: k for k, doc in enumerate(docs)}
+    placed: dict[int, list[BriefSentence]] = {}
+    opening: set[int] = set(dek_idx)  # the dek and the followers that continue it
+    after_dek = 0
     for i in chosen:
         item = BriefSentence(text=sents[i].text, citations=_citations_for(pool, i, docs, cfg))
-        target = dek if i in dek_idx else body[_section_of(sents[i])]
-        target.append(item)
+        if i in dek_idx:
+            target = dek
+            target.append(item)
+        elif i in follows and follows[i] in opening:
+            # it continues the dek: it opens "What happened", right after the dek
+            target = body[WHAT_HAPPENED]
+            target.insert(after_dek, item)
+            after_dek += 1
+            opening.add(i)
+        else:
+            # a follower stays right after its antecedent, in its section
+            target = placed[follows[i]] if i in follows else body[_section_of(sents[i])]
+            target.append(item)
+        placed[i] = target
         note = notes[i]
-        if note is not None:
+        if note is not None and i in opening and target is not dek:
+            target.insert(after_dek, note)
+            after_dek += 1
+        elif note is not None:
             target.append(note)
         for c in item.citations + (note.citations if note else ()):
             d = index_of[c.article_id]
