@@ -261,7 +261,7 @@ def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[Sour
         raws = split_paragraph(para)
         curly = "“" in para
         for raw, (opens, ends) in zip(raws, _quote_marks(raws), strict=True):
-            sent = strip_dateline(_requote(raw, opens, ends, curly) if opens or ends else raw)
+            sent = strip_dateline(_requote(raw, opens, ends, curly))
             if len(sent.split()) < min_words or _is_noise(sent):
                 continue
             if not sent[:1].isalnum() and sent[:1] not in "\"'“‘(":

@@ -192,12 +192,6 @@ def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
     return np.asarray(score, dtype=np.float64)
 
 
-def _leans_back(text: str) -> bool:
-    """True when a sentence opens with a pronoun or back-reference ("He said", "The move",
-    "“She was shocked,” Mr. Barrale said") that needs the sentence before it."""
-    return starts_with_pronoun(text)
-
-
 def _antecedent(pool: _Pool, i: int) -> int | None:
     """The sentence just before sentence i in its own article, if it was kept."""
     s = pool.sents[i]
@@ -255,7 +249,7 @@ def _reading_order(pool: _Pool, chosen: Sequence[int]) -> tuple[list[int], dict[
     follows: dict[int, int] = {}
     for i in sorted(chosen):
         j = _antecedent(pool, i)
-        if j is not None and j in taken and _leans_back(sents[i].text):
+        if j is not None and j in taken and starts_with_pronoun(sents[i].text):
             follows[i] = j
     for i in sorted(follows):  # antecedents first: chains stay in order
         order.remove(i)
@@ -454,29 +448,20 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
     cited_docs: list[int] = []
     index_of = {doc.id: k for k, doc in enumerate(docs)}
     placed: dict[int, list[BriefSentence]] = {}
-    opening: set[int] = set(dek_idx)  # the dek and the followers that continue it
-    after_dek = 0
     for i in chosen:
         item = BriefSentence(text=sents[i].text, citations=_citations_for(pool, i, docs, cfg))
         if i in dek_idx:
             target = dek
-            target.append(item)
-        elif i in follows and follows[i] in opening:
-            # it continues the dek: it opens "What happened", right after the dek
-            target = body[WHAT_HAPPENED]
-            target.insert(after_dek, item)
-            after_dek += 1
-            opening.add(i)
+        elif i in follows:
+            # right after its antecedent: the dek ends at a sentence that another follows,
+            # so a follower of the dek is the first of "What happened"
+            target = body[WHAT_HAPPENED] if follows[i] in dek_idx else placed[follows[i]]
         else:
-            # a follower stays right after its antecedent, in its section
-            target = placed[follows[i]] if i in follows else body[_section_of(sents[i])]
-            target.append(item)
+            target = body[_section_of(sents[i])]
+        target.append(item)
         placed[i] = target
         note = notes[i]
-        if note is not None and i in opening and target is not dek:
-            target.insert(after_dek, note)
-            after_dek += 1
-        elif note is not None:
+        if note is not None:
             target.append(note)
         for c in item.citations + (note.citations if note else ()):
             d = index_of[c.article_id]
