@@ -522,6 +522,24 @@ _PRONOUN_START = re.compile(
     r"Such|Both|Neither|Either|Another|The\s+(?:latter|former|move|decision|plan|"
     r"announcement|statement|incident|report|company|group|man|woman|couple|pair))\b"
 )
+# Openings that look like a back-reference and are not: a time ("This year ...", "That
+# night ...") and the expletive "it" ("It is unclear whether ...", "It was not
+# immediately known if ...").
+_WHEN = (
+    r"(?:year|week|month|weekend|morning|afternoon|evening|night|spring|summer|fall|"
+    r"autumn|winter|season|decade|century|Monday|Tuesday|Wednesday|Thursday|Friday|"
+    r"Saturday|Sunday|January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)"
+)
+_NOT_BACK_REFERENCE = re.compile(
+    r"^[\"“‘']?(?:(?:This|That|These|Those)\s+(?:past\s+|coming\s+|same\s+)?" + _WHEN + r"s?\b"
+    r"|It(?:'s|’s|\s+is|\s+was|\s+has\s+been|\s+had\s+been|\s+will\s+be|\s+would\s+be|"
+    r"\s+remains|\s+remained|\s+seems|\s+seemed|\s+appears|\s+appeared)\s+(?:not\s+)?"
+    r"(?:yet\s+|still\s+|immediately\s+|entirely\s+|now\s+)?(?:un)?(?:clear|known|likely|"
+    r"possible|certain|expected|estimated|believed|thought|reported|understood|hoped|feared|"
+    r"unknown|important|difficult|hard|easy|rare|common|illegal|legal)\s+"
+    r"(?:that|whether|if|how|why|when|what|who|where|to)\b)"
+)
 _OPINION = re.compile(
     r"(?i)\b(?:it\s+looks\s+like|it\s+seems|in\s+my\s+(?:view|opinion)|make\s+no\s+mistake|"
     r"let'?s\s+be\s+(?:honest|clear)|of\s+course|frankly|obviously|needless\s+to\s+say|"
@@ -562,8 +580,10 @@ def is_first_person(sentence: str) -> bool:
 
 def starts_with_pronoun(sentence: str) -> bool:
     """True when `sentence` opens with a pronoun or a back-reference ("He", "They",
-    "This", "The move") whose antecedent must come before it."""
-    return bool(_PRONOUN_START.match(sentence.strip()))
+    "This", "The move") whose antecedent must come before it; not for a time ("This
+    year ...") or the expletive "it" ("It is unclear whether ...")."""
+    text = sentence.strip()
+    return bool(_PRONOUN_START.match(text)) and not _NOT_BACK_REFERENCE.match(text)
 
 
 def sentence_problem(sentence: str) -> str | None:

@@ -485,3 +485,52 @@ def test_a_sentence_that_leans_back_follows_its_antecedent() -> None:
     k = next(i for i, t in enumerate(texts) if t.startswith("She said"))
     assert k > 0 and "a" in lines[k - 1][1], texts
     assert not brief.dek[0].text.startswith("She")
+
+
+def test_first_person_text_and_orphaned_pronouns_never_enter_a_brief() -> None:
+    """A review line ("We loved ...") stays out; so does "It ..." when the sentence it
+    leans on cannot enter (here a first-person line): nothing in the brief dangles."""
+    a = BriefSource(
+        id="a",
+        outlet="Outlet A",
+        title="Storm closes coastal highway",
+        text=(
+            "A winter storm closed the coastal highway between the two ports on Sunday, "
+            "stranding hundreds of drivers.\n\n"
+            "We loved the view from the bridge before the storm came in.\n\n"
+            "It was the worst traffic jam the region had seen in a decade, officials said.\n\n"
+            "Crews cleared fallen trees from both lanes of the highway on Monday morning."
+        ),
+    )
+    b = BriefSource(
+        id="b",
+        outlet="Outlet B",
+        title="Coastal highway shut by storm",
+        text=(
+            "The coastal highway between the two ports was closed by a winter storm on "
+            "Sunday, leaving hundreds of drivers stranded.\n\n"
+            "Police said the highway would reopen once the crews had cleared the trees."
+        ),
+    )
+    brief = write_brief([a, b])
+    texts = [s.text for s in brief.dek] + [s.text for sec in brief.sections for s in sec.sentences]
+    assert texts
+    assert not any(t.startswith("We loved") for t in texts), texts
+    assert not any(t.startswith("It was the worst") for t in texts), texts
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leans_back"),
+    [
+        ("He said the money would arrive within weeks.", True),
+        ("The move angered opposition parties in parliament.", True),
+        ("This year the festival drew a record crowd of visitors.", False),
+        ("That night, police closed the road to all traffic.", False),
+        ("It was not immediately clear whether anyone was hurt.", False),
+        ("It fell five percent in early trading on Monday.", True),
+    ],
+)
+def test_what_counts_as_a_back_reference(sentence: str, leans_back: bool) -> None:
+    from breakingon.text import starts_with_pronoun
+
+    assert starts_with_pronoun(sentence) is leans_back

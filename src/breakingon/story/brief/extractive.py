@@ -18,7 +18,7 @@ sentences by `balance_penalty`, so one prolific outlet cannot fill the brief alo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -81,7 +81,7 @@ class BriefSettings:
     w_centroid: float = 1.0  # closeness to the story centroid (mean of document means)
     w_support: float = 1.0  # best similarity to a sentence of another outlet
     w_position: float = 0.5  # 1 / (1 + position / position_scale)
-    position_scale: float = 3.0
+    position_scale: float = 5.0
     long_sentence_words: int = 40  # sentences longer than this are penalised ...
     long_sentence_penalty: float = 1.0  # ... by this much (they eat the budget)
     off_topic_similarity: float = 0.4  # article mean vs the other articles' mean
@@ -128,6 +128,7 @@ class _Pool:
     outlet_of_doc: list[str]  # balance key per document (original outlet for copies)
     numbers: list[set[str]]
     names: list[set[str]]
+    eligible: list[bool]  # may stand in a brief as reporting (`text.sentence_problem`)
 
 
 def _balance_keys(docs: Sequence[BriefSource]) -> list[str]:
@@ -192,12 +193,28 @@ def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
     return np.asarray(score, dtype=np.float64)
 
 
-def _antecedent(pool: _Pool, i: int) -> int | None:
-    """The sentence just before sentence i in its own article, if it was kept."""
+_PERSONAL = re.compile(r"^[\"“‘']?(?:He|She|His|Her|Him|Hers)\b")
+
+
+def _anchor(pool: _Pool, i: int, chosen: Collection[int]) -> int | None:
+    """The sentence of the brief that sentence i leans back on, if it needs one.
+
+    Returns i itself when i stands on its own. A sentence that opens with a pronoun or a
+    back-reference ("It ...", "This ...", "The move ...", `text.starts_with_pronoun`)
+    needs the sentence just before it in its article; one that opens with a personal
+    pronoun ("He said ...") needs one of the three before it, the nearest chosen one
+    (the person it names is the one the article is following). None when that sentence
+    is not in `chosen`."""
     s = pool.sents[i]
-    j = i - 1
-    if j >= 0 and pool.sents[j].doc == s.doc and pool.sents[j].position == s.position - 1:
-        return j
+    if not starts_with_pronoun(s.text):
+        return i
+    reach = 3 if _PERSONAL.match(s.text) else 1
+    for j in range(i - 1, -1, -1):
+        t = pool.sents[j]
+        if t.doc != s.doc or s.position - t.position > reach:
+            return None
+        if j in chosen:
+            return j
     return None
 
 
@@ -207,7 +224,9 @@ def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
     taken_per_outlet: dict[str, int] = {}
     chosen: list[int] = []
     words = 0
-    candidates = set(range(len(pool.sents)))
+    candidates = {i for i in range(len(pool.sents)) if pool.eligible[i]}
+    # a sentence that leans back on one not chosen (yet) waits for it
+    waiting: dict[int, list[int]] = {}
     while candidates:
         best, best_value = -1, float("-inf")
         for i in candidates:
@@ -227,10 +246,17 @@ def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
             continue
         # Balance: state the fact in the words of the least-used outlet that states it.
         best = _least_used_wording(pool, best, taken_per_outlet, cfg, candidates)
+        if _anchor(pool, best, chosen) is None:
+            s = pool.sents[best]
+            for j in range(max(0, best - 3), best):
+                if pool.sents[j].doc == s.doc:
+                    waiting.setdefault(j, []).append(best)
+            continue
         chosen.append(best)
         words += lens[best]
         outlet = pool.outlet_of_doc[pool.sents[best].doc]
         taken_per_outlet[outlet] = taken_per_outlet.get(outlet, 0) + 1
+        candidates.update(k for k in waiting.pop(best, []) if k not in chosen)
     return chosen
 
 
@@ -238,8 +264,8 @@ def _reading_order(pool: _Pool, chosen: Sequence[int]) -> tuple[list[int], dict[
     """The chosen sentences in reading order, and which follows which.
 
     By relative place in the source (a lead before a kicker), then source; a sentence
-    that leans back on the one before it in its article ("He said ...") comes right
-    after that one (returned as follower -> antecedent)."""
+    that leans back on one of its article ("He said ...", `_anchor`) comes right after
+    it (returned as follower -> anchor)."""
     sents = pool.sents
     doc_len: dict[int, int] = {}
     for s in sents:
@@ -248,10 +274,10 @@ def _reading_order(pool: _Pool, chosen: Sequence[int]) -> tuple[list[int], dict[
     taken = set(chosen)
     follows: dict[int, int] = {}
     for i in sorted(chosen):
-        j = _antecedent(pool, i)
-        if j is not None and j in taken and starts_with_pronoun(sents[i].text):
+        j = _anchor(pool, i, taken)
+        if j is not None and j != i:
             follows[i] = j
-    for i in sorted(follows):  # antecedents first: chains stay in order
+    for i in sorted(follows):  # anchors first: chains stay in order
         order.remove(i)
         order.insert(order.index(follows[i]) + 1, i)
     return order, follows
@@ -415,6 +441,7 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         outlet_of_doc=_balance_keys(docs),
         numbers=[number_tokens(s.text) for s in sents],
         names=[proper_names(s.text) for s in sents],
+        eligible=[sentence_problem(s.text) is None for s in sents],
     )
     chosen = _select(pool, cfg, cfg.max_words)
     notes = {i: _contradiction(pool, i, docs, cfg) for i in chosen}
@@ -424,7 +451,8 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
     for i in reversed(list(chosen)):
         if total <= cfg.max_words:
             break
-        if notes[i] is None and len(chosen) > 1:
+        leaned_on = any(k != i and _anchor(pool, k, chosen) == i for k in chosen)
+        if notes[i] is None and len(chosen) > 1 and not leaned_on:
             chosen.remove(i)
             total -= _words(sents[i].text)
     if total > cfg.max_words:
