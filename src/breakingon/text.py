@@ -504,8 +504,14 @@ def whole_title(title: str, text: str) -> str:
     body = tidy_space(text)
     if len(stem) < 12 or not body.casefold().startswith(stem.casefold()):
         return title
-    end = _SENTENCE_END.search(body, len(stem))
-    whole = body[: end.end()] if end else body
+    # the sentence ends where `split_paragraph` ends it: not after "U.S." or "Mr."
+    whole = ""
+    for sentence in split_paragraph(body[: MAX_WHOLE_TITLE * 2]):
+        whole = f"{whole} {sentence}".strip()
+        if len(whole) >= len(stem):
+            break
+    if len(whole) < len(stem):
+        return title
     return whole if len(whole) <= MAX_WHOLE_TITLE else title
 
 

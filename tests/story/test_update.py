@@ -196,3 +196,15 @@ def test_story_aggregates() -> None:
     ]
     assert story_sections(sections) == ("sports", "business")
     assert story_places([]) == ()
+
+
+def test_a_cut_headline_is_not_made_whole_at_an_abbreviation() -> None:
+    """ "U.S." or "Mr." inside the sentence is no sentence end ("... according to the U.S.")."""
+    text = (
+        "Trade talks resumed on Monday, according to the U.S. Trade Representative, after "
+        "Mr. Lee met the delegation. Markets rose."
+    )
+    assert whole_title("Trade talks resumed on Monday, according to the U.S…", text) == (
+        "Trade talks resumed on Monday, according to the U.S. Trade Representative, after "
+        "Mr. Lee met the delegation."
+    )
