@@ -128,3 +128,14 @@ def test_geotag_file_entry_point(tmp_path: Path) -> None:
     first = rec["places"][0]
     assert set(first) == {"geonameid", "name", "country", "kind", "lat", "lon"}
     assert (first["name"], first["country"], first["kind"]) == ("Paris", "US", "city")
+
+
+def test_the_white_house_is_not_casablanca() -> None:
+    """ "White House" is an English alternate name of Casablanca in the gazetteer; in the
+    news it is the US president's residence, never the Moroccan city."""
+    text = (
+        "The White House said on Monday that the president would sign the bill. "
+        "A White House spokesperson declined to comment further."
+    )
+    tags = geotag("White House backs the bill", text)
+    assert all(p.name != "Casablanca" for p in tags), tags
