@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from breakingon.extract.pagekind import non_article_kind
 from breakingon.records import Article
-from breakingon.text import ENGLISH_STOP_WORDS
+from breakingon.stopwords import ENGLISH_STOP_WORDS
 
 # Calibration (measured with bench/clustering on the shared sets, see docs/research/clustering.md):
 # 128 word pieces of title + lead keep MiniLM at ~65 articles/s on 2 cores (256 halves it)

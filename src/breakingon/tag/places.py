@@ -42,7 +42,7 @@ from importlib import resources
 from typing import Any
 
 from breakingon.records import Place
-from breakingon.text import ENGLISH_STOP_WORDS
+from breakingon.stopwords import ENGLISH_STOP_WORDS
 
 MIN_CITY_POPULATION = 15000
 ALT_NAME_MIN_POPULATION = 100_000  # other names of smaller towns are mostly noise
