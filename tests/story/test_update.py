@@ -119,6 +119,21 @@ def test_a_single_source_story_has_no_brief() -> None:
     assert r.breaking_since is None
 
 
+def test_a_one_outlet_dek_is_never_an_unchecked_sentence() -> None:
+    """A page whose only sentences speak to the reader (a registration wall) gets no dek;
+    its first sentence is not shown as the outlet's reporting."""
+    wall = (
+        "By submitting your registration information, you agree to our Terms of Service "
+        "and Privacy Policy. We may use your data to personalise our newsletters."
+    )
+    title = "Harbor Bank executive goes on trial in Boston"
+    r = update_story([_article(1, "Daily Planet", "US", title, wall)], OUTLETS, T0, StorySettings())
+    assert r.dek == ""
+    summary = _article(1, "Daily Planet", "US", title, wall, summary=TRIAL_TEXT)
+    r = update_story([summary], OUTLETS, T0, StorySettings())
+    assert r.dek.startswith("Jury selection began on Monday")  # the feed's summary, checked
+
+
 def test_non_article_pages_have_no_coverage() -> None:
     wall = _article(
         1,

@@ -23,7 +23,6 @@ from breakingon.story.coverage import story_languages, story_places, story_secti
 from breakingon.story.headline import (
     brief_dek,
     dek_after,
-    first_sentence,
     headline_problem,
     lead_sentences,
     story_headline,
@@ -135,7 +134,12 @@ def update_story(
     else:
         # the outlet's lead sentence; its next one when the headline shows the first
         body = representative.text or representative.summary
-        lead = [x.text for x in report_sentences(body)[:2]] or [first_sentence(body)]
+        # never an unchecked sentence: a wall's "you agree to our Terms" is no lead
+        lead = (
+            [x.text for x in report_sentences(body)[:2]]
+            or [x.text for x in report_sentences(representative.summary)[:2]]
+            or [""]
+        )
         dek = dek_after(lead[0], headline) or (lead[1] if len(lead) > 1 else "")
     return StoryResult(
         headline=headline,
