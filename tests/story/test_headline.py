@@ -34,6 +34,8 @@ BAD = [
     ("Photo Advertisement Continue reading the main story", "chrome"),
     ("CLOSE Bone-chilling cold gripped much of the U.S.", "chrome"),
     ("Please enable Javascript to watch this video", "chrome"),
+    ("From Wikipedia, the free encyclopedia", "chrome"),
+    ("These crawls are part of an effort to archive pages as they are created", "chrome"),
     ("Summary: During his keynote, HP CEO Mark Hurd gave his views on consolidation.", "label"),
     ("For immediate release: The American Medical Association is delighted", "label"),
     ("The seed for Wide00014 was: a lone tree", "label"),

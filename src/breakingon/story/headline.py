@@ -80,6 +80,8 @@ _CHROME = re.compile(
     r"\badvertisement\b|\bread\s+more\b|\bsign\s+up\b|\bsubscribe\b|\bclick\s+here\b|"
     r"\bcookies?\b|\bnewsletter\b|\blog\s*in\b|\bjavascript\b|^close\b|"
     r"^(?:photo|video|watch|image|gallery|listen)\b\s+\S|\bmain\s+story\b|\|"
+    # a site's tagline or an archive's notice standing as the page title
+    r"|\bthe\s+free\s+encyclopedia\b|\bcrawls?\s+(?:are|is)\s+part\s+of\b"
 )
 # Labels standing where the headline should be: "Summary:", "For immediate release:",
 # "The seed for X was:", "Editor's note:".
