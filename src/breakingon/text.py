@@ -535,7 +535,9 @@ _CAPTION_TEXT = re.compile(
     r"(?i)\((?:photo|file\s+photo|ap\s+photo|credit|image|pictured)\b|\bphoto\s*(?:by|:)|"
     r"/\s*(?:ap|afp|reuters|getty|invision)\b|\bap\s+photo\b|\b(?:pictured|shown)\s+"
     r"(?:here|above|below|left|right)\b|\(\s*(?:left|right|center|top|bottom)\s*\)|"
-    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,\s+\w{3,9}\.?\s+\d{1,2},\s+\d{4}\b"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,\s+\w{3,9}\.?\s+\d{1,2},\s+\d{4}\b|"
+    # a caption's date run into its first word: "Sept. 21, 2015 Wisconsin Gov. ... speaks"
+    r"^(?-i:[A-Z][a-z]{2,8})\.?\s+\d{1,2},\s+\d{4}\s+(?-i:[A-Z])"
 )
 
 

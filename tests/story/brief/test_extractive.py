@@ -403,6 +403,7 @@ def test_spellings_of_one_figure_are_no_disagreement() -> None:
         ("Of course, relocating an entire city is highly complicated.", "opinion"),
         ("Sign up for our newsletter to get the news every morning.", "promo"),
         ("Senator Mitch McConnell, pictured here, meets with reporters.", "caption"),
+        ("Sept. 21, 2015 Wisconsin Gov. Scott Walker speaks at a news conference.", "caption"),
         ("Mr. Mueller planned to ask.", "short"),
     ],
 )
@@ -417,6 +418,7 @@ def test_sentences_that_never_enter_a_brief(sentence: str, problem: str) -> None
         '"We have never seen damage like this in our lifetime," said Mayor Nicola Alemanno.',
         "The US and Canada agreed on Friday to lift tariffs on steel and aluminium.",
         "He was found dead in a cell in Palermo's prison late on Tuesday night.",
+        "On Sept. 21, 2015, Wisconsin Gov. Scott Walker suspended his presidential campaign.",
     ],
 )
 def test_reporting_sentences_pass(sentence: str) -> None:
