@@ -137,6 +137,10 @@ class Extraction:
 
 EXTRACTED = Extraction()
 
+# The headline of a story that no member title or lead sentence can head (a video
+# description, a horoscope, a page of comments): stored so, and kept out of the lists.
+UNTITLED = "(untitled)"
+
 
 @dataclass(frozen=True, slots=True)
 class Article:

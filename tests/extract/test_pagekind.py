@@ -74,6 +74,31 @@ def test_news_that_mentions_web_words_is_an_article() -> None:
     assert non_article_kind("Council closes car park", REPORT) == ""
 
 
+def test_a_short_page_that_keeps_to_one_kind_is_that_kind() -> None:
+    notice = (
+        "Crawl of outlinks from a wiki, started March 2016. These files are not public. "
+        "The seed list for this crawl was built from all the wikis; the crawler respected "
+        "robots.txt. " + "Duplicate detection was off for this collection. " * 8
+    )
+    assert non_article_kind("Crawl of outlinks from a wiki", notice) == "crawl notice"
+    # a report that names the kind's words once or twice stays an article
+    mention = "Students held a pub crawl on Friday to raise money for the shelter. " * 8
+    assert non_article_kind("Students raise money", mention) == ""
+
+
+def test_a_list_of_cut_teasers_is_an_index_page_whatever_its_length() -> None:
+    teasers = (
+        "A new study found workplace incivility can affect an employee's sleep but their "
+        "partner's as ... Less data-sharing among firms can lead to more collusion, "
+        "economists ... Men with dyslexia have altered connections in the brain, new "
+        "research ... Teachers' workloads are harming their mental health, a survey ... "
+    )
+    assert non_article_kind("Science news", teasers + REPORT) == "teaser list"
+    # one quote cut short is reporting, not an index
+    quoted = 'She said the plan was "a start ... We need more," and left. ' + REPORT
+    assert non_article_kind("Council closes car park", quoted) == ""
+
+
 def test_an_interstitial_extraction_falls_back_to_the_feed_text() -> None:
     feed_text = "The council voted to close the car park. " * 8
     art = Article(url="https://a.example/1", title="Car park", text=feed_text, published=T0)

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from breakingon.records import (
+    UNTITLED,
     Article,
     Brief,
     BriefSection,
@@ -210,6 +211,24 @@ def test_clustering_stories_briefs_and_queries(store: Store) -> None:
     assert [s.id for s in store.search_stories("quake", 10)] == [sid]
     assert [a.id for a in store.search_articles("earthquake paris", 10)] == [ids[0]]
     assert store.search_articles("", 10) == []
+
+
+def test_a_story_without_a_headline_is_kept_out_of_the_lists(store: Store) -> None:
+    feed = _feed(store)
+    assert feed.id is not None
+    ids = store.save_feed_check(
+        feed.id, _update(T0), [_article("a", "Earthquake strikes Paris")], "extracted"
+    )
+    sid = store.new_story_id(T0)
+    store.save_clustering([Membership(ids[0], sid, 0.9, "new")], [], [], T0)
+    assert store.claim_dirty_stories("w", T0, 10, 60) == [sid]
+    assert store.save_story(
+        _story_update(sid, None, headline=UNTITLED, dek="A quake hit Paris."), T0, "w"
+    )
+    story = store.get_story(sid)
+    assert story is not None and story.headline == UNTITLED  # its page still answers
+    assert store.list_stories(StoryQuery()) == [] and store.count_stories(StoryQuery()) == 0
+    assert store.search_stories("quake", 10) == [] and store.count_search_stories("quake") == 0
 
 
 def test_merge_redirects_readers(store: Store) -> None:

@@ -35,6 +35,9 @@ BAD = [
     ("CLOSE Bone-chilling cold gripped much of the U.S.", "chrome"),
     ("Please enable Javascript to watch this video", "chrome"),
     ("From Wikipedia, the free encyclopedia", "chrome"),
+    ("Sign in using you account with: {* loginWidget *}", "chrome"),
+    ("Sign in to see your saved stories", "chrome"),
+    ("Breaking news from {{ city_name }} today", "chrome"),
     ("These crawls are part of an effort to archive pages as they are created", "chrome"),
     ("Summary: During his keynote, HP CEO Mark Hurd gave his views on consolidation.", "label"),
     ("For immediate release: The American Medical Association is delighted", "label"),
@@ -70,6 +73,7 @@ GOOD = [
     "Jefferson Airplane co-founder Marty Balin dies at 76",
     "Trump says US will leave the Iran nuclear deal",
     "Angels withdraw offer to Mark Teixeira",
+    "Governor will sign in person the new water bill on Friday",
 ]
 
 
@@ -118,8 +122,14 @@ def test_story_headline_mends_a_cut_title_then_composes() -> None:
     assert story_headline([(caption, "")], [lead]) == lead.rstrip(".")
     assert story_headline([], []) == ""
     # nothing reads as a headline: a whole soft-failing title stands, never a caption
+    quote = '"We will not back down," the mayor told the crowd'
+    assert story_headline([(quote, "")], []) == quote
+    # ... nor first person: a page that is all "I adore ..." is a comment, no report
+    assert (
+        story_headline([("I adore Betty White.", "I adore Betty White. She is great.")], []) == ""
+    )
     statement = "We are so thankful for the love and prayers for our family."
-    assert story_headline([(statement, "")], []) == statement
+    assert story_headline([(statement, "")], []) == ""
     assert story_headline([("Collin Rose (Photo: Wayne State University)", "")], []) == ""
 
 

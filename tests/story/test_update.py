@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from breakingon.records import Article, Outlet, Place
+from breakingon.records import UNTITLED, Article, Outlet, Place
 from breakingon.story.coverage import story_languages, story_places, story_sections
 from breakingon.story.headline import dek_after, story_headline
 from breakingon.story.update import StorySettings, update_story
@@ -150,6 +150,20 @@ def test_non_article_pages_have_no_coverage() -> None:
     quake = _quake()[0]
     mixed = update_story([quake, wall], OUTLETS, T0 + timedelta(minutes=20), StorySettings())
     assert mixed.outlet_count == 1 and mixed.score > 0
+
+
+def test_a_story_nothing_can_head_is_untitled_and_unranked() -> None:
+    diary = _article(
+        1,
+        "Daily Planet",
+        "US",
+        "I adore Betty White.",
+        "I adore Betty White. She just keeps getting better and better. I am sure she "
+        "would host the Academy Awards.",
+    )
+    r = update_story([diary], OUTLETS, T0, StorySettings())
+    assert r.headline == UNTITLED and r.score == 0.0
+    assert r.score_explanation == "no headline could be written; kept out of the lists"
 
 
 def test_the_stage_does_not_geotag_again() -> None:

@@ -3,12 +3,16 @@
 A crawler that follows article links also gets pages that only stand where an article
 should be: "enable JavaScript" walls, cookie-consent and paywall interstitials, bot
 checks, error pages, video players with nothing but their controls, social-widget help
-text ("add a location to your Tweets"), shop pages and web-archive crawl notices. Their
+text ("add a location to your Tweets"), shop pages, web-archive crawl notices and
+teaser lists (an index page: the openings of other reports, each cut with "..."). Their
 text is web furniture, not reporting: clustered as news, pages of one kind from
 unrelated events join each other and surface as a story.
 
-`non_article_kind` looks for the phrases of these page kinds in the first 200 words. A
-page is a non-article when its text is short and shows the phrases of two kinds, or is
+`non_article_kind` looks for the phrases of these page kinds in the first 200 words (for a
+teaser list: three teasers cut there, whatever the page's length). A
+page is a non-article when its text is short and shows the phrases of two kinds, or of
+one kind three times, in two forms at least ("crawl start date ... the seed list for this
+crawl ..."; a pub crawl named thrice stays news), or is
 very short and shows one: a news report that mentions cookies or the Internet Archive
 is longer than that and tells its event around the phrase. On the real articles of the
 shared data (BBC 2,225, ECB+ 448, NewsWCL50 50, GeoWebNews 200, TR-News 118 and the 181
@@ -26,6 +30,7 @@ __all__ = ["non_article_kind"]
 HEAD_WORDS = 200  # phrases are looked for in the first words only
 SHORT_WORDS = 400  # a page this short with phrases of two kinds is not an article
 TINY_WORDS = 80  # a page this short with phrases of one kind is not an article
+REPEATS = 3  # ... nor a short page with this many phrases (two of them different) of one
 
 _KINDS: dict[str, str] = {
     "javascript wall": (
@@ -74,16 +79,25 @@ _KINDS: dict[str, str] = {
     ),
 }
 _PATTERNS = {kind: re.compile(rx) for kind, rx in _KINDS.items()}  # on lower-cased text
+# A teaser cut short and the next teaser begun ("... affect an employee's sleep but
+# their partner's as ... Less data-sharing among firms"): an index of other pages.
+_TEASER_CUT = re.compile(r"\w\s?(?:\.\.\.|…)\s+[A-Z\"“]")
+TEASER_CUTS = 3  # this many in the first words make a page a teaser list
 
 
 def non_article_kind(title: str, text: str) -> str:
     """The kinds of non-article page a title and text are ("crawl notice", "error page,
     media player"), or "" for what may be an article."""
     words = text.split()
+    if len(_TEASER_CUT.findall(" ".join(words[:HEAD_WORDS]))) >= TEASER_CUTS:
+        return "teaser list"  # whatever its length: many reports cut short are none
     if len(words) >= SHORT_WORDS:
         return ""  # long enough to be a report whatever phrases it holds
     head = " ".join([*title.split(), *words[:HEAD_WORDS]]).lower()
-    kinds = [kind for kind, rx in _PATTERNS.items() if rx.search(head)]
-    if (len(kinds) >= 2 and len(words) < SHORT_WORDS) or (kinds and len(words) < TINY_WORDS):
+    hits = {kind: rx.findall(head) for kind, rx in _PATTERNS.items()}
+    kinds = [kind for kind, found in hits.items() if found]
+    if len(kinds) >= 2 or (kinds and len(words) < TINY_WORDS):
         return ", ".join(kinds)
+    if kinds and len(hits[kinds[0]]) >= REPEATS and len(set(hits[kinds[0]])) >= 2:
+        return kinds[0]  # a short page that keeps to one kind's words is that kind
     return ""

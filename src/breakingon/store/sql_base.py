@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from breakingon.records import Article, Extraction, Outlet, StoryImage
+from breakingon.records import UNTITLED, Article, Extraction, Outlet, StoryImage
 from breakingon.store.base import ArticleState
 from breakingon.store.codec import (
     clean_text,
@@ -34,9 +34,15 @@ TITLE_CAP = 1_000
 
 def listed_story(st: sa.Table) -> sa.ColumnElement[bool]:
     """The stories the lists show and every count counts (/status, stats, /metrics, the
-    API's totals): not merged away, with articles, and at least one outlet's news report
-    (a story of consent walls or players has no coverage and is kept out of the lists)."""
-    return sa.and_(st.c.merged_into.is_(None), st.c.article_count > 0, st.c.outlet_count >= 1)
+    API's totals): not merged away, with articles, at least one outlet's news report (a
+    story of consent walls or players has no coverage and is kept out of the lists) and
+    a headline (`UNTITLED`: no member title or lead sentence could head it)."""
+    return sa.and_(
+        st.c.merged_into.is_(None),
+        st.c.article_count > 0,
+        st.c.outlet_count >= 1,
+        st.c.headline != UNTITLED,
+    )
 
 
 def _now() -> datetime:

@@ -14,14 +14,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from breakingon.records import Article, Story
+from breakingon.records import UNTITLED, Article, Story
 from breakingon.store.base import search_terms
 from breakingon.store.sql_base import listed_story
 from breakingon.store.sql_stories import _StoriesMixin
 
 # The extra condition a story match must meet: `sql_base.listed_story`, written as SQL.
-_LIVE_SQLITE = "AND s.merged_into IS NULL AND s.article_count > 0 AND s.outlet_count >= 1"
-_LIVE_PG = "AND merged_into IS NULL AND article_count > 0 AND outlet_count >= 1"
+_LIVE_PG = (
+    "AND merged_into IS NULL AND article_count > 0 AND outlet_count >= 1 "
+    f"AND headline <> '{UNTITLED}'"
+)
+_LIVE_SQLITE = _LIVE_PG.replace("AND ", "AND s.")
 
 
 class _SearchMixin(_StoriesMixin):

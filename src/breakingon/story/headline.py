@@ -82,6 +82,8 @@ _CHROME = re.compile(
     r"^(?:photo|video|watch|image|gallery|listen)\b\s+\S|\bmain\s+story\b|\|"
     # a site's tagline or an archive's notice standing as the page title
     r"|\bthe\s+free\s+encyclopedia\b|\bcrawls?\s+(?:are|is)\s+part\s+of\b"
+    # a login form, and template markup a page served unrendered ("{* loginWidget *}")
+    r"|^sign\s+in\b|\bsign\s+in\s+(?:using|with|to)\b|\{[*{%]|[*}%]\}"
 )
 # Labels standing where the headline should be: "Summary:", "For immediate release:",
 # "The seed for X was:", "Editor's note:".
@@ -320,7 +322,9 @@ def story_headline(
     return ""
 
 
-_SOFT = ("quote", "first-person", "pronoun", "not-neutral")
+# Faults a title may keep when nothing better exists. Not first person: a page that
+# is all "I adore ..." is a comment or a diary, no report.
+_SOFT = ("quote", "pronoun", "not-neutral")
 
 
 def _only_too_long(text: str) -> bool:

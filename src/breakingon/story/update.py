@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from breakingon.records import Article, Brief, Outlet, Place
+from breakingon.records import UNTITLED, Article, Brief, Outlet, Place
 from breakingon.story.breaking import BreakingSettings, breaking_state
 from breakingon.story.brief.documents import write_story_brief
 from breakingon.story.brief.extractive import Embedder, report_sentences
@@ -37,8 +37,6 @@ from breakingon.story.rank import (
 
 if TYPE_CHECKING:
     from breakingon.story.brief.llm import LLMSettings, PostJson
-
-UNTITLED = "(untitled)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +127,9 @@ def update_story(
         independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
     )
     headline = final_headline(brief, representative, articles) or UNTITLED
+    if headline == UNTITLED and news:
+        # nothing in it reads as a headline: no report a reader could be shown by title
+        importance = Importance(0.0, "no headline could be written; kept out of the lists")
     if brief is not None and brief.dek:
         dek = brief_dek(brief.dek, headline)
     else:
