@@ -73,7 +73,10 @@ _DATELINE = re.compile(
     r"|^\([A-Z][A-Za-z0-9 .&]{1,24}\)\s*[-—–]+\s*"
 )
 # All-caps place datelines without an agency: "BEIJING — ", "KABUL, Afghanistan — ".
-_CAPS_DATELINE = re.compile(r"^[A-Z][A-Z .'\-]{2,30}(?:,\s*[A-Z][A-Za-z .]{2,30})?\s+[—–-]{1,2}\s+")
+_CAPS_DATELINE = re.compile(
+    r"^[A-Z][A-Z .'\-]{2,30}(?:,\s*[A-Z][A-Za-z .]{2,30})?"
+    r"(?:\s+[—–-]{1,2}\s+|\s*(?:--|—)\s*(?=[A-Z]))"  # "BEIJING — ", "HIROSHIMA--A"
+)
 _BYLINE = re.compile(
     r"^(?:By|BY|Written by|Story by)\s+[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){0,3}"
     r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'\-]*(?:\s+[A-Z][\w.'\-]*){0,3})*"

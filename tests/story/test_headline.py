@@ -38,6 +38,24 @@ BAD = [
     ("Sign in using you account with: {* loginWidget *}", "chrome"),
     ("Sign in to see your saved stories", "chrome"),
     ("Breaking news from {{ city_name }} today", "chrome"),
+    ("Click to email this to a friend (Opens in new window)", "chrome"),
+    ("Story highlights CNN aviation analyst says the slick could be fuel", "chrome"),
+    ("Editor's Picks Pierre Thomas, who had just been out with Will Smith", "chrome"),
+    ("Buy Photo Genesee County health official Jim Henry was among those", "chrome"),
+    ("In this May 3, 2015 photo, authorities move a suspect to an ambulance", "caption"),
+    ("A photo from the 1998 excavation, with the foot bones below a tail", "caption"),
+    ("Senate Majority Leader Mitch McConnell, R-Ky., smiles", "caption"),
+    ("A child looks at the floral tributes near London Bridge", "caption"),
+    ("WARNING: The video contains subject matter of a graphic nature", "label"),
+    ("But there are other problems with the update too", "pronoun"),
+    ("Then, near the intersection, more video captures the Hummer stopping", "pronoun"),
+    (
+        "Bernie Sanders (2nd row down, center) liked what he heard. REUTERS/Jonathan Ernst",
+        "caption",
+    ),
+    ("Bahraini activist Zainab al-Khawaja (L) is greeted by Sumaiya Rajab", "caption"),
+    ("The U.S. Capitol building is seen", "caption"),
+    ("Art supply company Crayola is warning against", "fragment"),
     ("These crawls are part of an effort to archive pages as they are created", "chrome"),
     ("Summary: During his keynote, HP CEO Mark Hurd gave his views on consolidation.", "label"),
     ("For immediate release: The American Medical Association is delighted", "label"),
@@ -74,6 +92,8 @@ GOOD = [
     "Trump says US will leave the Iran nuclear deal",
     "Angels withdraw offer to Mark Teixeira",
     "Governor will sign in person the new water bill on Friday",
+    "Fed looks at rate cut as inflation slows in October",
+    "A man was arrested after a child was hurt in Leeds",
 ]
 
 
@@ -131,6 +151,39 @@ def test_story_headline_mends_a_cut_title_then_composes() -> None:
     statement = "We are so thankful for the love and prayers for our family."
     assert story_headline([(statement, "")], []) == ""
     assert story_headline([("Collin Rose (Photo: Wayne State University)", "")], []) == ""
+
+
+def test_a_title_that_is_only_too_long_gives_its_clause_before_any_lead() -> None:
+    long_title = (
+        "Vancouver police have arrested a 61-year-old former employee after the shooting at "
+        "Tallgrass Distributors Ltd., an organic supplements and health products company"
+    )
+    lead = "Police said they were called to the offices at 40 East Fifth Avenue on Friday."
+    head = story_headline([(long_title, "")], [lead])
+    assert head == "Vancouver police have arrested a 61-year-old former employee"
+
+
+def test_a_composed_headline_loses_its_dateline_and_never_ends_on_an_open_time() -> None:
+    lead = (
+        "NEW YORK (AP) — A 6-week-old baby girl died in a Manhattan shelter on Thursday "
+        "after her mother rolled onto her in a bed, police said"
+    )
+    assert (
+        compose_headline(lead) == "A 6-week-old baby girl died in a Manhattan shelter on Thursday"
+    )
+    shotgun = (
+        "A fired accountant bought a shotgun the day before he killed three former "
+        "colleagues at an office in Michigan, police said on Monday"
+    )
+    assert compose_headline(shotgun) == ""
+
+
+def test_a_cut_never_leaves_an_apposition_open() -> None:
+    lead = (
+        "Yumenosuke, a male mixed-blooded dog trained as a rescue dog, searched the rubble "
+        "in Hiroshima for days after the landslides that killed dozens of residents"
+    )
+    assert compose_headline(lead) != "Yumenosuke, a male mixed-blooded dog trained"
 
 
 def test_the_dek_never_repeats_the_headline() -> None:

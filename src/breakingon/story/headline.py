@@ -24,6 +24,7 @@ from breakingon.text import (
     normalize_space,
     split_sentences,
     starts_with_pronoun,
+    strip_dateline,
     tidy_space,
     whole_title,
 )
@@ -68,6 +69,17 @@ _CAPTION = re.compile(
     r"\([^)]{0,3}$|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,\s+\w{3,9}\.?\s+\d{1,2},"
     r"\s+\d{4}|\b(?:speaks|talks|gestures|poses|looks\s+on|listens|waves|arrives|"
     r"walks|stands|sits|smiles)\s+(?:during|at|to|as|after|before|with|outside|in\s+front)\b"
+    # "In this May 3, 2015 photo, ...", "A photo from the 1998 excavation", "..., smiles"
+    r"|^in\s+this\s+(?:[\w,.]+\s+){0,5}(?:photo|image|picture)\b|"
+    r"^an?\s+(?:file\s+)?(?:photo|picture|image)\s+(?:from|of|shows|taken)\b|"
+    r"\b(?:smiles|gestures|waves|poses|looks\s+on)\s*\.?$|"
+    # a caption's someone doing something in the picture: "A child looks at the tributes"
+    r"^an?\s+(?:child|man|woman|boy|girl|person|worker|resident|supporter|protester|"
+    r"mourner|firefighter|police\s+officer|soldier|fan|visitor)\s+(?:looks|stands|walks|"
+    r"sits|holds|carries|waits|reacts|prays|lays|places|watches)\b|"
+    # where someone stands in the picture, a credit after the agency, "X is seen"
+    r"\((?:[\w ,]{0,20}\s)?(?:left|right|center|centre|L|R|C)\)|"
+    r"\b(?:reuters|afp|epa|ap|getty)\s*/\s*[A-Z]|\b(?:is|are)\s+(?:seen|pictured|shown)\b"
 )
 _CREDIT = re.compile(r"(?i)^(?:photo|image|video|credit|copyright|©)\b|\bcourtesy\s+of\b")
 # "Associated Press Tue Feb 19, 2013 7:44 PM", "By Jane Doe, Reuters", "Posted 3:45 PM".
@@ -84,6 +96,9 @@ _CHROME = re.compile(
     r"|\bthe\s+free\s+encyclopedia\b|\bcrawls?\s+(?:are|is)\s+part\s+of\b"
     # a login form, and template markup a page served unrendered ("{* loginWidget *}")
     r"|^sign\s+in\b|\bsign\s+in\s+(?:using|with|to)\b|\{[*{%]|[*}%]\}"
+    # sharing buttons and a page's box labels run into the title
+    r"|\bclick\s+to\s+(?:email|share|print|tweet)\b|\bopens\s+in\s+(?:a\s+)?new\s+window\b"
+    r"|^(?:story\s+highlights|editor'?s\s+picks?|buy\s+photo|image\s+copyright)\b"
 )
 # Labels standing where the headline should be: "Summary:", "For immediate release:",
 # "The seed for X was:", "Editor's note:".
@@ -91,8 +106,10 @@ _LABEL = re.compile(
     r"(?i)^(?:summary|for\s+immediate\s+release|update[ds]?|editor'?s\s+note|note|"
     r"the\s+seed\s+for\s+.{1,60}?\s+was|breaking(?:\s+news)?|exclusive|opinion|analysis|"
     r"review|live(?:\s+updates)?|watch|video|photos?|podcast|transcript|abstract|"
-    r"press\s+release|statement)\s*[:\-–—]"
+    r"press\s+release|statement|warning)\s*[:\-–—]"
 )
+# A headline that opens by leaning on what came before: "But there are other problems".
+_LEANING = re.compile(r"(?i)^(?:but|and|or|so|yet|also|still|then|however|meanwhile|instead)\b")
 # A quote standing as the headline: '"We will not back down"', 'Trump: "I will..."'.
 _QUOTE_HEAD = re.compile(r"^(?:[\w .'’]{1,40}:\s*)?[\"“‘']")
 # The plural present of headlines ("Angels withdraw offer", "Rebels seize town").
@@ -131,7 +148,9 @@ _OPEN_END = frozenset(
     whom whose is are was were be been being has have had will would can could should
     may might must shall very absolutely really just also not no his her their its our
     my your this these those said says about into over after before while when where
-    because if so such more most less some any every each both either neither""".split()
+    because if so such more most less some any every each both either neither against
+    toward towards without through across among between under upon within amid despite
+    via like including""".split()
 )
 _WORD = re.compile(r"[\w'’-]+")
 _SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?=\s|$)")
@@ -202,8 +221,8 @@ def headline_problem(title: str) -> str | None:
             return kind
     if is_first_person(text):
         return "first-person"
-    if starts_with_pronoun(text):
-        return "pronoun"  # "She brought down the house": who?
+    if starts_with_pronoun(text) or _LEANING.match(text):
+        return "pronoun"  # "She brought down the house": who? "But there are ...": what?
     if is_fragment(text):
         return "fragment"
     if not is_neutral_headline(text):
@@ -242,6 +261,18 @@ _CLAUSE_CUT = re.compile(
 )
 
 
+# A name and an apposition the cut left open: "Yumenosuke, a male mixed-blooded dog
+# trained" (the clause's verb came after the apposition's closing comma).
+_OPEN_APPOSITION = re.compile(
+    r"^[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},\s+(?:a|an|the|who|which|whose|\d[\w-]*)\s[^,]*$"
+)
+
+# A time the cut left without its event: "... bought a shotgun the day [before ...]".
+_OPEN_TIME = re.compile(
+    r"(?i)\bthe\s+(?:day|night|week|month|year|morning|evening|afternoon|moment|time)$"
+)
+
+
 def _headline_form(text: str) -> str:
     text = text.strip().rstrip(".").strip(' ,;:"“”')
     return text[:1].upper() + text[1:]
@@ -252,7 +283,7 @@ def compose_headline(sentence: str) -> str:
     else its first main clause (cut only where a clause ends: ";", " — ", ", and",
     " after ", " as ", ...); "" when neither makes a headline. Never cut mid-clause,
     never ending in "…"."""
-    text = normalize_space(sentence)
+    text = strip_dateline(normalize_space(sentence))  # "NEW YORK (AP) — " heads nothing
     if not text or text.endswith(CUT_MARKS):
         return ""
     whole = _headline_form(text)
@@ -260,7 +291,12 @@ def compose_headline(sentence: str) -> str:
         return whole
     for m in _CLAUSE_CUT.finditer(text):
         head = _headline_form(text[: m.start()])
-        if 6 <= len(head.split()) <= MAX_HEADLINE_WORDS and headline_problem(head) is None:
+        if (
+            6 <= len(head.split()) <= MAX_HEADLINE_WORDS
+            and headline_problem(head) is None
+            and not _OPEN_APPOSITION.match(head)
+            and not _OPEN_TIME.search(head)
+        ):
             return head
     return ""
 
@@ -297,12 +333,20 @@ def story_headline(
 ) -> str:
     """The headline of a story: the first of `titles` ((title, its article's text), best
     first) that passes `headline_problem` once cut titles are made whole from their own
-    text; else the first of `leads` (lead sentences, best first) that composes a
-    headline; else the shortest whole lead sentence; "" when there is nothing."""
-    for title, text in titles:
-        clean = clean_title(whole_title(clean_title(title), text[:2000]))
+    text; else the first main clause of a title that is only too long; else the first of
+    `leads` (lead sentences, best first) that composes a headline; else the shortest
+    whole lead sentence; "" when there is nothing."""
+    wholes = [clean_title(whole_title(clean_title(title), text[:2000])) for title, text in titles]
+    for clean in wholes:
         if clean and headline_problem(clean) is None:
             return clean
+    # a title that is only too long (a lead sentence standing as the title) gives its
+    # first main clause before any lead does: it is the outlet's own framing
+    for clean in wholes:
+        if clean and headline_problem(clean) == "not-neutral":
+            composed = compose_headline(clean)
+            if composed:
+                return composed
     fallback = ""
     for sentence in leads:
         composed = compose_headline(sentence)
@@ -315,8 +359,7 @@ def story_headline(
         return fallback
     # Nothing reads as a headline (a statement, a login or crawl page): the first whole
     # title that is at least no caption, credit, chrome, label or dateline, as it is.
-    for title, text in titles:
-        clean = clean_title(whole_title(clean_title(title), text[:2000]))
+    for clean in wholes:
         if clean and not clean.endswith(CUT_MARKS) and headline_problem(clean) in _SOFT:
             return clean
     return ""
