@@ -71,6 +71,9 @@ _DATELINE = re.compile(
     r"KABC|WABC|AP Photo|TheWrap|Variety|Xinhua|ANSA|EFE)\)\s*(?:[-—–:]+\s*)?"
     # any parenthesised outlet tag followed by a dash: "(KOIN) — ", "(WFAA) - "
     r"|^\([A-Z][A-Za-z0-9 .&]{1,24}\)\s*[-—–]+\s*"
+    # a press wire's: "SAN FRANCISCO--(BUSINESS WIRE)--"
+    r"|^[A-Z][A-Za-z .,'\-]{2,40}?\s*[-—–]{1,2}\s*\((?i:business\s+wire|pr\s+newswire|"
+    r"globe\s+newswire|marketwired?|accesswire)\)\s*[-—–]{1,2}\s*"
 )
 # All-caps place datelines without an agency: "BEIJING — ", "KABUL, Afghanistan — ".
 _CAPS_DATELINE = re.compile(

@@ -56,6 +56,15 @@ BAD = [
     ("Bahraini activist Zainab al-Khawaja (L) is greeted by Sumaiya Rajab", "caption"),
     ("The U.S. Capitol building is seen", "caption"),
     ("Art supply company Crayola is warning against", "fragment"),
+    ("In a recorded conversation, Christos Vasiliades, 38", "fragment"),
+    (
+        "Megan Rapinoe fends off a defender at SoccerPlex. (Katherine Frey/The Washington Post)",
+        "caption",
+    ),
+    (
+        "French soldiers patrol outside Notre Dame as part of a plan in Paris, April 22, 2015",
+        "caption",
+    ),
     ("These crawls are part of an effort to archive pages as they are created", "chrome"),
     ("Summary: During his keynote, HP CEO Mark Hurd gave his views on consolidation.", "label"),
     ("For immediate release: The American Medical Association is delighted", "label"),
@@ -94,6 +103,7 @@ GOOD = [
     "Governor will sign in person the new water bill on Friday",
     "Fed looks at rate cut as inflation slows in October",
     "A man was arrested after a child was hurt in Leeds",
+    "Kristen Wiig turns 40 on Thursday, Aug. 22",
 ]
 
 
@@ -134,8 +144,8 @@ def test_story_headline_mends_a_cut_title_then_composes() -> None:
     )
     cut = "Gary Gomes, 35, will face murder and kidnapping charges after police found two…"
     assert story_headline([(cut, text)], []) == (
-        "Gary Gomes, 35, will face murder and kidnapping charges after police found two bodies."
-    )
+        "Gary Gomes, 35, will face murder and kidnapping charges after police found two bodies"
+    )  # made whole, and a headline has no full stop
     # a caption title loses to the lead sentence, composed as a whole clause
     caption = "DeOrr Kunz Jr. (Photo: provided by the family)"
     lead = "Investigators searched a campsite in Idaho for a missing boy on Monday."
@@ -176,6 +186,25 @@ def test_a_composed_headline_loses_its_dateline_and_never_ends_on_an_open_time()
         "colleagues at an office in Michigan, police said on Monday"
     )
     assert compose_headline(shotgun) == ""
+
+
+def test_a_headline_proper_goes_before_a_sentence_title() -> None:
+    sentence = "The pirates were Somali and Yemeni, the BBC reported."
+    headline = "Indian navy foils pirate attack on Ethiopian ship in Gulf of Aden"
+    assert story_headline([(sentence, ""), (headline, "")], []) == headline
+    # a sentence title loses its full stop, never an abbreviation's
+    assert story_headline([(sentence, "")], []) == sentence.rstrip(".")
+    quake = "An earthquake rattled Sonoma County early Thursday, according to the U.S."
+    assert story_headline([(quake, "")], []) == quake
+    # a caption's first clause is still a caption: nothing is composed from it
+    caption = (
+        "French soldiers patrol outside the Notre Dame Cathedral as part of the security "
+        "plan in Paris, April 22, 2015"
+    )
+    assert compose_headline(caption) == ""
+    # a dateline never heads: "NEW YORK (AP) — " is dropped from the title
+    dated = "NEW YORK (AP) — Colin Kroll, a tech executive who co-founded HQ Trivia, has died"
+    assert story_headline([(dated, "")], []).startswith("Colin Kroll")
 
 
 def test_a_cut_never_leaves_an_apposition_open() -> None:

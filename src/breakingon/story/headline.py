@@ -37,6 +37,7 @@ __all__ = [
     "dek_after",
     "first_sentence",
     "headline_problem",
+    "is_headline_style",
     "is_neutral_headline",
     "story_headline",
 ]
@@ -79,7 +80,11 @@ _CAPTION = re.compile(
     r"sits|holds|carries|waits|reacts|prays|lays|places|watches)\b|"
     # where someone stands in the picture, a credit after the agency, "X is seen"
     r"\((?:[\w ,]{0,20}\s)?(?:left|right|center|centre|L|R|C)\)|"
-    r"\b(?:reuters|afp|epa|ap|getty)\s*/\s*[A-Z]|\b(?:is|are)\s+(?:seen|pictured|shown)\b"
+    r"\b(?:reuters|afp|epa|ap|getty)\s*/\s*[A-Z]|\b(?:is|are)\s+(?:seen|pictured|shown)\b|"
+    # a photographer's credit in brackets, "(Katherine Frey/The Washington Post)", and a
+    # caption's closing date, "... in Paris, April 22, 2015"
+    r"\([A-Z][\w.'’ -]{1,40}/\s*(?:The\s+)?[A-Z][^()]{1,40}\)?\.?$|"
+    r",\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},\s+\d{4}\.?$"
 )
 _CREDIT = re.compile(r"(?i)^(?:photo|image|video|credit|copyright|©)\b|\bcourtesy\s+of\b")
 # "Associated Press Tue Feb 19, 2013 7:44 PM", "By Jane Doe, Reuters", "Posted 3:45 PM".
@@ -182,6 +187,8 @@ def is_neutral_headline(title: str) -> bool:
 
 
 _INITIAL_END = re.compile(r"(?:^|\s)[A-Z]\.$")
+# a name's age opened and left: "In a recorded conversation, Christos Vasiliades, 38"
+_OPEN_AGE = re.compile(r"[A-Z][\w.'’-]+,\s+\d{1,3}$")
 
 
 def is_fragment(text: str) -> bool:
@@ -189,7 +196,7 @@ def is_fragment(text: str) -> bool:
     on a word that leaves the clause open ("The San Diego Zoo Safari Park is absolutely")
     or on a name's initial ("... brought down Nixon W.": a title run into "W. Mark Felt")."""
     stripped = text.strip().rstrip("\"'”’)")
-    if stripped.endswith(CUT_MARKS) or _INITIAL_END.search(stripped):
+    if stripped.endswith(CUT_MARKS) or _INITIAL_END.search(stripped) or _OPEN_AGE.search(stripped):
         return True
     words = _WORD.findall(stripped)
     if len(words) < 3:
@@ -243,9 +250,34 @@ def _site_name(suffix: str) -> bool:
     return 0 < len(words) <= 5 and not suffix.endswith(".") and all(map(_NAME_WORD.match, words))
 
 
+# Sentences of these kinds give no headline, whole or cut.
+_NEVER_CUT = ("caption", "credit", "dateline", "chrome", "label")
+_ABBREVIATION_END = re.compile(
+    r"(?:\b[A-Za-z]\.){2,}$|\b[A-Z][a-z]{0,2}\.$|"
+    r"\b(?i:etc|vs|approx|inc|ltd|corp|jr|sr|calif|wash|mass|conn|tenn|ariz|colo)\.$"
+)
+
+
+def _without_full_stop(title: str) -> str:
+    """A one-sentence title without its closing full stop (a headline has none); kept
+    when the stop ends an abbreviation ("... the U.S.") or more sentences follow."""
+    if not title.endswith(".") or _ABBREVIATION_END.search(title):
+        return title
+    if _SENTENCE_END.search(title[:-1]):
+        return title
+    return title[:-1]
+
+
+def is_headline_style(title: str) -> bool:
+    """Whether a title is written as a headline, not as a sentence closed by a full stop
+    (a lead sentence or a caption standing where the headline should be)."""
+    return not title.rstrip("\"'”’) ").endswith(".")
+
+
 def clean_title(title: str) -> str:
-    """A title without its site suffix (" - CNN", " | Fox News") and edge punctuation."""
-    out = normalize_space(title)
+    """A title without its dateline ("NEW YORK (AP) — "), its site suffix (" - CNN",
+    " | Fox News") and edge punctuation."""
+    out = strip_dateline(normalize_space(title))
     for _ in range(2):
         m = _SITE_SUFFIX.search(out)
         if m and _site_name(m.group(1)) and len(out[: m.start()].split()) >= 4:
@@ -287,8 +319,11 @@ def compose_headline(sentence: str) -> str:
     if not text or text.endswith(CUT_MARKS):
         return ""
     whole = _headline_form(text)
-    if headline_problem(whole) is None:
+    problem = headline_problem(whole)
+    if problem is None:
         return whole
+    if problem in _NEVER_CUT:
+        return ""  # a caption's first clause is still a caption ("Soldiers patrol ...")
     for m in _CLAUSE_CUT.finditer(text):
         head = _headline_form(text[: m.start()])
         if (
@@ -337,9 +372,10 @@ def story_headline(
     `leads` (lead sentences, best first) that composes a headline; else the shortest
     whole lead sentence; "" when there is nothing."""
     wholes = [clean_title(whole_title(clean_title(title), text[:2000])) for title, text in titles]
-    for clean in wholes:
-        if clean and headline_problem(clean) is None:
-            return clean
+    passing = [clean for clean in wholes if clean and headline_problem(clean) is None]
+    if passing:
+        # a headline proper before a sentence standing as the title ("... , police said.")
+        return next((t for t in passing if is_headline_style(t)), _without_full_stop(passing[0]))
     # a title that is only too long (a lead sentence standing as the title) gives its
     # first main clause before any lead does: it is the outlet's own framing
     for clean in wholes:

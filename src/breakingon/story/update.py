@@ -24,6 +24,7 @@ from breakingon.story.headline import (
     brief_dek,
     dek_after,
     headline_problem,
+    is_headline_style,
     lead_sentences,
     story_headline,
 )
@@ -82,14 +83,19 @@ def final_headline(
     brief: Brief | None, representative: Article, articles: Sequence[Article]
 ) -> str:
     """The story's headline: the brief's (the member title closest to the story) when it
-    passes `headline_problem`, else the first member title that does (the representative
-    article's first; cut titles made whole from their own text), else one composed from a
-    lead sentence (the brief's dek, then the members' leads) as a complete clause."""
-    if brief is not None and brief.headline and headline_problem(brief.headline) is None:
+    passes `headline_problem` and is written as a headline, else `story_headline` over
+    the brief's title and the member titles (the representative article's first; cut
+    titles made whole from their own text; a headline proper before a sentence), else
+    one composed from a lead sentence (the brief's dek, then the members' leads)."""
+    ok = brief is not None and brief.headline and headline_problem(brief.headline) is None
+    if brief is not None and ok and is_headline_style(brief.headline):
         return brief.headline
     members = [representative, *(a for a in articles[:50] if a is not representative)]
     news = [a for a in members if not a.page_kind] or members
-    titles = [(a.title, a.text or a.summary) for a in news]
+    # the brief's title (the one closest to the story) first when it is a sentence: a
+    # member title written as a headline goes before it
+    titles = [(brief.headline, "")] if brief is not None and ok else []
+    titles += [(a.title, a.text or a.summary) for a in news]
 
     def leads() -> Iterator[str]:
         if brief is not None:
