@@ -200,3 +200,48 @@ def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 2 and "BREAKINGON_DATABASE_URL" in proc.stderr
+
+
+class _OneRoute:
+    """A loopback HTTP server answering every GET with one fixed response."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes = b"") -> None:
+        import http.server
+        import threading
+
+        reply = (status, headers, body)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                code, hdrs, data = reply
+                self.send_response(code)
+                for k, v in hdrs.items():
+                    self.send_header(k, v)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/opml.xml"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _OneRoute:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_import_opml_redirected_to_a_hostless_url_is_a_clear_error(tmp_path: Path) -> None:
+    env_allow = {"BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8"}
+    for location in ("javascript:alert(1)", "mailto:a@example.com", "http:foo", "//"):
+        with _OneRoute(302, {"location": location}) as srv:
+            proc = run_env(tmp_path, env_allow, "sources", "import-opml", srv.url, ok=False)
+        assert proc.returncode == 2, (location, proc.stderr)
+        assert "bad_url" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert json.loads(run(tmp_path, "sources", "list", "--json").stdout) == []

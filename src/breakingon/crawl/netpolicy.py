@@ -25,6 +25,8 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import idna
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -262,4 +264,39 @@ def check_url(url: str) -> str | None:
         return "URL has no host"
     if port == 0:
         return "port 0"
+    return host_problem(parts.hostname)
+
+
+@lru_cache(maxsize=16_384)
+def host_problem(host: str) -> str | None:
+    """Why a host name can never be fetched (an invalid IDNA name, a malformed A-label
+    such as `xn--`), as httpx, which encodes it with `idna`, would refuse it; else None.
+
+    Plain ASCII names are otherwise left to DNS (real hosts carry underscores)."""
+    if parse_ip_literal(host) is not None:
+        return None
+    labels = [host] if not host.isascii() else [x for x in host.split(".") if x[:4] == "xn--"]
+    for label in labels:
+        try:
+            idna.encode(label.lower())
+        except (idna.IDNAError, UnicodeError, ValueError) as exc:
+            return f"host {host!r} is not a valid domain name ({exc})"
+    return None
+
+
+def check_location(location: str) -> str | None:
+    """Validate a redirect's Location before it is joined to the current URL.
+
+    A relative reference (`/path`, `page?q`) is resolved against the current URL; one that
+    names a scheme or an authority (`javascript:`, `mailto:`, `http:foo`, `//`) must be an
+    absolute http(s) URL with a host, as `check_url` says. Returns None or the reason.
+    """
+    try:
+        scheme = urlsplit(location).scheme
+    except ValueError as exc:
+        return f"malformed Location ({exc})"
+    if scheme:
+        return check_url(location)
+    if location.startswith("//"):
+        return check_url("http:" + location)
     return None
