@@ -245,3 +245,53 @@ def test_import_opml_redirected_to_a_hostless_url_is_a_clear_error(tmp_path: Pat
         assert proc.returncode == 2, (location, proc.stderr)
         assert "bad_url" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert json.loads(run(tmp_path, "sources", "list", "--json").stdout) == []
+
+
+def test_add_refuses_private_and_loopback_addresses_unless_allow_listed(tmp_path: Path) -> None:
+    for url in (
+        "http://127.0.0.1:8080/rss",
+        "http://127.1/rss",
+        "http://0x7f000001/rss",
+        "http://localhost/rss",
+        "http://[::1]/rss",
+        "http://10.1.2.3/rss",
+        "http://192.168.0.10/rss",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::ffff:10.0.0.1]/rss",
+        "http://[3fff::1]/rss",
+        "http://[fd00::1]/rss",
+    ):
+        proc = run(tmp_path, "sources", "add", url, ok=False)
+        assert proc.returncode == 2, (url, proc.stdout)
+        assert "address not allowed" in proc.stderr and "Traceback" not in proc.stderr
+    assert json.loads(run(tmp_path, "sources", "list", "--json").stdout) == []
+    allow = {"BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8,10.0.0.0/8"}
+    assert "added" in run_env(tmp_path, allow, "sources", "add", "http://127.0.0.1:8080/rss").stdout
+    assert "added" in run_env(tmp_path, allow, "sources", "add", "http://10.1.2.3/rss").stdout
+    still = run_env(tmp_path, allow, "sources", "add", "http://192.168.0.10/rss", ok=False)
+    assert still.returncode == 2 and "address not allowed" in still.stderr
+
+
+def test_import_opml_refuses_private_feeds_and_bad_encodings(tmp_path: Path) -> None:
+    opml = tmp_path / "mixed.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline text="Good" xmlUrl="https://good.example/rss"/>'
+        '<outline text="Lan" xmlUrl="http://192.168.1.1/rss"/>'
+        '<outline text="Meta" xmlUrl="http://169.254.169.254/rss"/></body></opml>'
+    )
+    got = run(tmp_path, "sources", "import-opml", str(opml))
+    assert "imported 1 new feeds" in got.stdout and "2 refused" in got.stdout
+    assert "192.168.1.1" in got.stderr
+    assert [f["url"] for f in json.loads(run(tmp_path, "sources", "list", "--json").stdout)] == [
+        "https://good.example/rss"
+    ]
+    for label in ("utf-7", "bogus", "unicode_escape"):
+        bad = tmp_path / f"{label}.opml"
+        bad.write_bytes(
+            f'<?xml version="1.0" encoding="{label}"?><opml><body>'
+            '<outline text="x" xmlUrl="https://x.example/rss"/></body></opml>'.encode()
+        )
+        proc = run(tmp_path, "sources", "import-opml", str(bad), ok=False)
+        assert proc.returncode == 2 and "encoding" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr

@@ -13,7 +13,22 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["decode_body", "refused_encoding", "sniff_codec", "to_utf8_xml"]
+from breakingon.sources.encoding import (
+    declared_encoding,
+    hides_markup,
+    known_encoding,
+    lookup_codec,
+    sniff_codec,
+)
+
+__all__ = [
+    "declared_encoding",
+    "decode_body",
+    "known_encoding",
+    "refused_encoding",
+    "sniff_codec",
+    "to_utf8_xml",
+]
 
 _XML_DECL = re.compile(rb"^\s*<\?xml\b[^>]{0,500}\?>", re.IGNORECASE)
 _DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""", re.I)
@@ -27,73 +42,24 @@ _BOMS = (
 )
 
 
-# Codecs under which ASCII bytes do not mean ASCII characters ("+ADw-" is "<" in UTF-7,
-# "\\x3c" in unicode-escape): a document declaring one is refused, never decoded with it.
-_UNSAFE_CODECS = frozenset(
-    {"utf-7", "unicode-escape", "raw-unicode-escape", "punycode", "idna", "undefined"}
-)
-_TEXT_DECL = re.compile(r"[\ufeff \t\r\n]*<\?xml\b([^>]{0,2000})")
-_TEXT_DECL_ENCODING = re.compile(r"""encoding\s*=\s*["']([^"']{1,60})["']""", re.I)
-
-
-def _lookup(name: str) -> codecs.CodecInfo | None:
-    try:
-        return codecs.lookup(name)
-    except (LookupError, ValueError):
-        return None
-
-
-def _unsafe(info: codecs.CodecInfo) -> bool:
-    return info.name in _UNSAFE_CODECS or not getattr(info, "_is_text_encoding", True)
-
-
 def refused_encoding(text: str, content_type: str = "") -> str | None:
     """The label of a markup-hiding encoding (UTF-7, an escape or transform codec) that the
     decoded document's XML declaration or the Content-Type charset declares, else None."""
-    labels: list[str] = []
-    decl = _TEXT_DECL.match(text[:4096])
-    if decl:
-        enc = _TEXT_DECL_ENCODING.search(decl.group(1))
-        if enc:
-            labels.append(enc.group(1).strip())
+    declared = declared_encoding(text)
+    labels: list[str] = [declared] if declared else []
     charset = _CHARSET_PARAM.search(content_type or "")
     if charset:
         labels.append(charset.group(1))
     for label in labels:
-        info = _lookup(label)
-        if info is not None and _unsafe(info):
+        info = lookup_codec(label)
+        if info is not None and hides_markup(info):
             return label
     return None
 
 
-def sniff_codec(body: bytes) -> str | None:
-    """Codec needed to read markup that is not ASCII-compatible (a UTF-16/32 BOM, the
-    UTF-16/32 or EBCDIC shape of "<"), else None."""
-    for bom, codec in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if body.startswith(bom):
-            return codec
-    head = body[:4]
-    if head == b"<\x00\x00\x00":
-        return "utf-32-le"
-    if head == b"\x00\x00\x00<":
-        return "utf-32-be"
-    if head[:2] == b"<\x00":
-        return "utf-16-le"
-    if head[:2] == b"\x00<":
-        return "utf-16-be"
-    if head == b"\x4c\x6f\xa7\x94":  # "<?xm" in EBCDIC
-        return "cp037"
-    return None
-
-
 def _codec(name: str) -> str | None:
-    info = _lookup(name)
-    if info is None or _unsafe(info):
+    info = lookup_codec(name)
+    if info is None or hides_markup(info):
         return None
     found = info.name
     # Labels that legacy content uses for their superset (WHATWG encoding standard).
