@@ -42,6 +42,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from breakingon.extract.article import MAX_PAGE_BYTES, ExtractorPool
 from breakingon.feeds.sanitize import html_to_text
 from breakingon.feeds.urls import alias_key, canonicalize_url
+from breakingon.ops.warcframe import read_plain
 from breakingon.records import Article, Extracted, Extraction, Outlet
 from breakingon.store import Store
 from breakingon.tag.facts import article_facts, with_facts
@@ -161,10 +162,33 @@ def _is_gzip(fh: IO[bytes]) -> bool:
     return gz
 
 
+def _page(offset: int, uri: str, record: object, body: bytes) -> ArchivePage:
+    return ArchivePage(offset, uri, body, _captured(record))
+
+
 def read_warc(path: Path, start: int = 0) -> Iterator[ArchivePage | Skipped]:
-    """Every record from byte `start` on, as a page or a skip note, in file order."""
+    """Every record from byte `start` on, as a page or a skip note, in file order.
+
+    An uncompressed file is framed by `ops.warcframe` first (header size capped, the
+    record separator checked where Content-Length ends, a truncated last record noted).
+    """
     with path.open("rb") as fh:
         gzipped = _is_gzip(fh)
+        if not gzipped:
+            entries = read_plain(
+                fh,
+                start,
+                path.stat().st_size,
+                max_page_bytes=MAX_PAGE_BYTES,
+                reason_for=_reason_for,
+                resync=_resync,
+                page=_page,
+                note=Skipped,
+            )
+            for entry in entries:
+                assert isinstance(entry, ArchivePage | Skipped)
+                yield entry
+            return
         pos = start
         while True:
             fh.seek(pos)
