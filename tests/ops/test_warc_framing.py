@@ -137,3 +137,71 @@ def test_a_last_record_missing_only_its_separator_is_read(tmp_path: Path) -> Non
 
 def gz(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=1)
+
+
+def test_gzip_members_are_framed_the_same_way(tmp_path: Path) -> None:
+    import base64
+    import os
+
+    a, b = record("http://a.example/1"), record("http://b.example/2")
+    c = record("http://c.example/3")
+    assert entries(tmp_path, gz(a) + gz(b) + gz(c), "ok.warc.gz") == [
+        ("http://a.example/1", "page"),
+        ("http://b.example/2", "page"),
+        ("http://c.example/3", "page"),
+    ]
+    # A long header line that does not compress away (quadratic in warcio).
+    pad = base64.b64encode(os.urandom(6 << 20))
+    long = record("http://l.example/1", extra=b"X-Padding: " + pad + b"\r\n")
+    started = time.perf_counter()
+    got = entries(tmp_path, gz(a) + gz(long) + gz(c), "long.warc.gz")
+    assert time.perf_counter() - started < 10
+    assert got == [
+        ("http://a.example/1", "page"),
+        ("", "broken_record:header_too_long"),
+        ("http://c.example/3", "page"),
+    ]
+    # A Content-Length over the member's end, and one short of the separator.
+    inflated = record("http://a.example/1", clen_delta=len(b))
+    short = record("http://s.example/4", clen_delta=-9)
+    got = entries(tmp_path, gz(inflated) + gz(b) + gz(short) + gz(c), "len.warc.gz")
+    assert got == [
+        ("http://a.example/1", "broken_record:length_mismatch"),
+        ("http://b.example/2", "page"),
+        ("http://s.example/4", "broken_record:length_mismatch"),
+        ("http://c.example/3", "page"),
+    ]
+    # A truncated last member.
+    got = entries(tmp_path, gz(a) + gz(b) + gz(c)[:-30], "cut.warc.gz")
+    assert got == [
+        ("http://a.example/1", "page"), ("http://b.example/2", "page"),
+        ("http://c.example/3", "truncated_record"),
+    ]  # fmt: skip
+
+
+def test_a_whole_file_gzipped_as_one_member_is_one_clear_note(tmp_path: Path) -> None:
+    data = record("http://a.example/1") + record("http://b.example/2", rtype="request")
+    data += record("http://c.example/3")
+    assert entries(tmp_path, gz(data), "one.warc.gz") == [
+        ("http://a.example/1", "broken_record:several_records_in_one_gzip_member"),
+    ]
+
+
+def test_ingest_reports_a_truncated_last_record(tmp_path: Path) -> None:
+    from breakingon.extract.article import ExtractorPool
+    from breakingon.ops.warc import ingest_warc
+    from breakingon.store import open_store
+
+    path = tmp_path / "cut.warc"
+    path.write_bytes(
+        record("http://a.example/1", rtype="request") + record("http://c.example/3")[:-50]
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    try:
+        with ExtractorPool(workers=1, timeout_s=20) as pool:
+            report = ingest_warc(path, store, pool)
+    finally:
+        store.close()
+    assert report.finished
+    assert report.skipped["truncated_record"] == 1
+    assert report.skipped["not_response:request"] == 1
