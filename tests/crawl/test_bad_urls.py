@@ -140,3 +140,18 @@ def test_the_feed_records_the_error_and_backs_off(server: FaultServer, tmp_path:
         assert store.claim_due_feeds("w2", datetime.now(UTC), 10, 60) == []
     finally:
         store.close()
+
+
+def test_an_unexpected_exception_while_fetching_is_a_typed_error(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a hostile response makes the HTTP stack raise is data, never a raise."""
+    import breakingon.crawl.http as http_mod
+
+    async def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("parser bug")
+
+    server.routes["/feed"] = ok(b"<rss/>")
+    monkeypatch.setattr(http_mod, "read_body", broken)
+    res = fetch_once(server.url("/feed"), resolver=FakeResolver({}))
+    assert res.error == "protocol" and "parser bug" in res.detail

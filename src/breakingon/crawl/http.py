@@ -492,6 +492,9 @@ class Fetcher:
             return _Hop(FetchResult(url=url, final_url=current, error="bad_url", detail=detail))
         except OSError as exc:
             return _Hop(FetchResult(url=url, final_url=current, error="connect", detail=str(exc)))
+        except Exception as exc:  # whatever a hostile server makes httpx raise is data too
+            log.warning("fetch of %s raised", current, exc_info=True)
+            return _Hop(FetchResult(url=url, final_url=current, error="protocol", detail=repr(exc)))
 
     async def _handle(
         self, url: str, current: str, resp: httpx.Response, limit: int, truncate: bool
