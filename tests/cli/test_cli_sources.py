@@ -200,3 +200,98 @@ def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 2 and "BREAKINGON_DATABASE_URL" in proc.stderr
+
+
+class _OneRoute:
+    """A loopback HTTP server answering every GET with one fixed response."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes = b"") -> None:
+        import http.server
+        import threading
+
+        reply = (status, headers, body)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                code, hdrs, data = reply
+                self.send_response(code)
+                for k, v in hdrs.items():
+                    self.send_header(k, v)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/opml.xml"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _OneRoute:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_import_opml_redirected_to_a_hostless_url_is_a_clear_error(tmp_path: Path) -> None:
+    env_allow = {"BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8"}
+    for location in ("javascript:alert(1)", "mailto:a@example.com", "http:foo", "//"):
+        with _OneRoute(302, {"location": location}) as srv:
+            proc = run_env(tmp_path, env_allow, "sources", "import-opml", srv.url, ok=False)
+        assert proc.returncode == 2, (location, proc.stderr)
+        assert "bad_url" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert json.loads(run(tmp_path, "sources", "list", "--json").stdout) == []
+
+
+def test_add_refuses_private_and_loopback_addresses_unless_allow_listed(tmp_path: Path) -> None:
+    for url in (
+        "http://127.0.0.1:8080/rss",
+        "http://127.1/rss",
+        "http://0x7f000001/rss",
+        "http://localhost/rss",
+        "http://[::1]/rss",
+        "http://10.1.2.3/rss",
+        "http://192.168.0.10/rss",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::ffff:10.0.0.1]/rss",
+        "http://[3fff::1]/rss",
+        "http://[fd00::1]/rss",
+    ):
+        proc = run(tmp_path, "sources", "add", url, ok=False)
+        assert proc.returncode == 2, (url, proc.stdout)
+        assert "address not allowed" in proc.stderr and "Traceback" not in proc.stderr
+    assert json.loads(run(tmp_path, "sources", "list", "--json").stdout) == []
+    allow = {"BREAKINGON_FETCH_ALLOW_NETWORKS": "127.0.0.0/8,10.0.0.0/8"}
+    assert "added" in run_env(tmp_path, allow, "sources", "add", "http://127.0.0.1:8080/rss").stdout
+    assert "added" in run_env(tmp_path, allow, "sources", "add", "http://10.1.2.3/rss").stdout
+    still = run_env(tmp_path, allow, "sources", "add", "http://192.168.0.10/rss", ok=False)
+    assert still.returncode == 2 and "address not allowed" in still.stderr
+
+
+def test_import_opml_refuses_private_feeds_and_bad_encodings(tmp_path: Path) -> None:
+    opml = tmp_path / "mixed.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline text="Good" xmlUrl="https://good.example/rss"/>'
+        '<outline text="Lan" xmlUrl="http://192.168.1.1/rss"/>'
+        '<outline text="Meta" xmlUrl="http://169.254.169.254/rss"/></body></opml>'
+    )
+    got = run(tmp_path, "sources", "import-opml", str(opml))
+    assert "imported 1 new feeds" in got.stdout and "2 refused" in got.stdout
+    assert "192.168.1.1" in got.stderr
+    assert [f["url"] for f in json.loads(run(tmp_path, "sources", "list", "--json").stdout)] == [
+        "https://good.example/rss"
+    ]
+    for label in ("utf-7", "bogus", "unicode_escape"):
+        bad = tmp_path / f"{label}.opml"
+        bad.write_bytes(
+            f'<?xml version="1.0" encoding="{label}"?><opml><body>'
+            '<outline text="x" xmlUrl="https://x.example/rss"/></body></opml>'.encode()
+        )
+        proc = run(tmp_path, "sources", "import-opml", str(bad), ok=False)
+        assert proc.returncode == 2 and "encoding" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr

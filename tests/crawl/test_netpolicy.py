@@ -72,6 +72,14 @@ E1_LITERAL_HOSTS = [
     "240.0.0.1",
     "255.255.255.255",
     "198.18.0.1",
+    "[3fff::1]",  # IPv6 documentation (RFC 9637, 2024)
+    "[3fff:fff:ffff::1]",
+    "[5f00::1]",
+    "[64:ff9b:1::1]",
+    "[100:0:0:1::1]",
+    "[2001:db8::1]",
+    "192.0.2.1",
+    "[::ffff:192.0.2.1]",
 ]
 
 E1_RESOLVED = {
@@ -85,6 +93,7 @@ E1_RESOLVED = {
     "mixed.example": ["93.184.216.34", "10.0.0.1"],
     "mixed6.example": ["2606:4700::6810:84e5", "::1"],
     "zero.example": ["0.0.0.0"],
+    "doc6.example": ["3fff:234::1"],
 }
 
 
@@ -306,3 +315,38 @@ def test_e2_connection_is_pinned_to_the_validated_ip() -> None:
         assert res.error is None and res.body == b"<rss/>"
         assert log.attempts == [("pinned.example", "127.0.0.2", srv.port)]
         assert srv.requests[0].headers["host"] == f"pinned.example:{srv.port}"
+
+
+NON_GLOBAL_SAMPLES = [
+    # One address from each range of the IANA special-purpose registries that is not
+    # globally reachable (IPv4 and IPv6), plus documentation ranges.
+    "0.1.2.3", "10.1.1.1", "100.64.0.1", "127.0.0.2", "169.254.1.1", "172.16.5.5",
+    "192.0.0.1", "192.0.0.170", "192.0.2.7", "192.88.99.1", "192.168.0.9", "198.18.1.1",
+    "198.51.100.7", "203.0.113.7", "224.1.1.1", "240.1.1.1", "255.255.255.255",
+    "::", "::1", "::ffff:10.0.0.1", "64:ff9b:1::5", "100::1", "100:0:0:1::5", "2001::1",
+    "2001:2::1", "2001:10::1", "2001:db8::5", "3fff::5", "3fff:fff:ffff:ffff::1",
+    "5f00::5", "fc00::5", "fd00::5", "fe80::5", "fec0::5", "ff05::1",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("address", NON_GLOBAL_SAMPLES)
+def test_every_non_global_range_is_refused_by_default(address: str) -> None:
+    ip = ipaddress.ip_address(address)
+    assert NetPolicy().is_allowed_ip(ip) is not None
+    host = f"[{address}]" if ip.version == 6 else address
+    assert NetPolicy().literal_host_refusal(f"http://{host}/feed") is not None
+    allowed = NetPolicy.from_setting(f"{address}/{ip.max_prefixlen}")
+    assert allowed.literal_host_refusal(f"http://{host}/feed") is None
+
+
+def test_literal_host_refusal_needs_no_dns() -> None:
+    policy = NetPolicy()
+    for url in (
+        "http://127.1/f",
+        "http://0x7f000001/f",
+        "http://localhost/f",
+        "http://a.localhost/f",
+    ):
+        assert policy.literal_host_refusal(url) is not None, url
+    assert policy.literal_host_refusal("https://news.example/rss") is None  # resolved later
+    assert policy.literal_host_refusal("http://93.184.216.34/rss") is None

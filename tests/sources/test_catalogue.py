@@ -210,3 +210,64 @@ def test_non_news_feeds_are_told_apart_from_news() -> None:
     default = select_catalogue(real)
     assert 0.8 * len(real) < len(default) < len(real)
     assert not [e for e in default if "podcast" in e.feed.url.lower()]
+
+
+_OPML_DOC = '<opml version="2.0"><body><outline text="Caf\u00e9" xmlUrl="https://a.example/f"/></body></opml>'
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["utf-7", "UTF7", "unicode_escape", "raw_unicode_escape", "base64", "rot13", "punycode",
+     "idna", "undefined", "bogus", "x-unknown-charset", "\u00e9"],
+)  # fmt: skip
+def test_opml_declaring_a_hiding_or_unknown_encoding_is_a_clear_error(label: str) -> None:
+    for body in (
+        f'<?xml version="1.0" encoding="{label}"?>{_OPML_DOC}'.encode(),
+        f'<?xml version="1.0" encoding="{label}"?>{_OPML_DOC}'.encode("utf-16"),
+    ):
+        with pytest.raises(SourceError, match="encoding"):
+            parse_opml(body)
+
+
+@pytest.mark.parametrize(
+    "codec",
+    ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "utf-8-sig",
+     "cp1252", "iso-8859-1", "shift_jis", "euc-jp", "gb18030", "big5", "koi8-r", "cp037"],
+)  # fmt: skip
+def test_opml_in_real_encodings_is_read(codec: str) -> None:
+    body = f'<?xml version="1.0" encoding="{codec}"?>{_OPML_DOC}'.encode(codec, "replace")
+    [feed] = parse_opml(body)
+    assert feed.url == "https://a.example/f"
+
+
+def test_opml_encodings_never_raise_anything_but_source_error() -> None:
+    import encodings.aliases
+
+    for name in sorted(set(encodings.aliases.aliases.values())):
+        for body in (
+            f'<?xml version="1.0" encoding="{name}"?>{_OPML_DOC}'.encode(),
+            f'<?xml version="1.0" encoding="{name}"?><opml><body/></opml>'.encode() + b"\xff\xfe",
+        ):
+            try:
+                parse_opml(body)
+            except SourceError:
+                pass
+
+
+def test_opml_sections_per_outline_are_capped() -> None:
+    cats = ",".join(f"s{i}" for i in range(10_000))
+    folders = "".join(f'<outline text="{"f" * 500}{i}">' for i in range(6))
+    doc = (
+        f'<opml><body>{folders}<outline text="x" xmlUrl="https://x.example/f" '
+        f'category="{cats}"/>{"</outline>" * 6}</body></opml>'
+    ).encode()
+    [feed] = parse_opml(doc)
+    assert 0 < len(feed.sections) <= 20
+    assert all(len(s) <= 50 for s in feed.sections)
+    assert feed.sections[:2] == ("s0", "s1")
+
+
+def test_opml_with_too_many_outlines_is_refused() -> None:
+    body = "".join(f'<outline text="o" xmlUrl="https://e{i}.example/f"/>' for i in range(5_001))
+    with pytest.raises(SourceError, match="outlines"):
+        parse_opml(f"<opml><body>{body}</body></opml>".encode())

@@ -321,6 +321,35 @@ def test_admin_opml_import(admin: tuple[TestClient, Store, FakeResolver]) -> Non
     assert r.status_code == 400 and "outlines" in r.json()["detail"]
 
 
+def test_admin_opml_in_any_declared_encoding_is_never_a_500(
+    admin: tuple[TestClient, Store, FakeResolver],
+) -> None:
+    c, store, _ = admin
+    doc = '<opml version="2.0"><body><outline text="G" xmlUrl="https://good.example/rss"/></body></opml>'
+    for label in ("utf-7", "utf-32", "bogus", "unicode_escape", "base64", "x-mac-roman"):
+        for body in (
+            f'<?xml version="1.0" encoding="{label}"?>{doc}'.encode(),
+            f'<?xml version="1.0" encoding="{label}"?>{doc}'.encode() + b"<!--\xff-->",
+        ):
+            r = c.post("/api/admin/opml", content=body, headers=AUTH)
+            assert r.status_code in (200, 400), (label, r.status_code, r.text)
+            if r.status_code == 400:
+                assert r.json()["error"] == "invalid_opml" and "encoding" in r.json()["detail"]
+    r = c.post(
+        "/api/admin/opml",
+        content=f'<?xml version="1.0" encoding="utf-7"?>{doc}'.encode(),
+        headers=AUTH,
+    )
+    assert r.status_code == 400
+    r = c.post(
+        "/api/admin/opml",
+        content=f'<?xml version="1.0" encoding="utf-32"?>{doc}'.encode("utf-32"),
+        headers=AUTH,
+    )
+    assert r.status_code == 200 and r.json()["added"] + r.json()["existing"] == 1, r.text
+    assert [f.url for f in store.list_feeds()] == ["https://good.example/rss"]
+
+
 def test_stories_api_contract_on_both_backends(store: Store) -> None:
     """The same API answers on SQLite and PostgreSQL (the root `store` fixture)."""
     filled = fill_store(store)

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from breakingon.cli.app import app, fail, load, open_configured_store
+from breakingon.crawl.netpolicy import NetPolicy
 from breakingon.records import Feed, Outlet
 from breakingon.settings import Settings
 from breakingon.sources.catalogue import (
@@ -67,6 +68,10 @@ def add_catalogue(store: SourceStore, entries: list[CatalogueEntry]) -> int:
     return store.add_feeds(rows)
 
 
+def _policy(settings: Settings) -> NetPolicy:
+    return NetPolicy(allow_networks=tuple(settings.fetch_allow_networks))
+
+
 def add_feeds(store: SourceStore, feeds: list[Feed]) -> tuple[int, int]:
     created = store.add_feeds([(f, feed_url_key(f.url), None) for f in feeds])
     return created, len(feeds) - created
@@ -90,6 +95,9 @@ def sources_add(
     if country and (len(country) != 2 or not country.isalpha()):
         fail(f"--country: expected an ISO 3166 alpha-2 code, got {country!r}")
     settings = load()
+    why = _policy(settings).literal_host_refusal(clean)
+    if why is not None:  # the fetcher's SSRF policy, so the feed would never be fetched
+        fail(f"{url!r}: address not allowed ({why}); see BREAKINGON_FETCH_ALLOW_NETWORKS")
     store = open_configured_store(settings)
     from urllib.parse import urlsplit
 
@@ -187,9 +195,15 @@ def sources_import_opml(path_or_url: str) -> None:
     except SourceError as exc:
         fail(f"{path_or_url}: {exc}")
         return
+    policy = _policy(settings)
+    refused = [(f.url, why) for f in feeds if (why := policy.literal_host_refusal(f.url))]
+    for feed_url, why in refused[:20]:
+        typer.echo(f"refused {feed_url}: address not allowed ({why})", err=True)
+    feeds = [f for f in feeds if policy.literal_host_refusal(f.url) is None]
     store = open_configured_store(settings)
     created, existing = add_feeds(store, feeds)
-    typer.echo(f"imported {created} new feeds ({existing} already present)")
+    note = f"; {len(refused)} refused (address not allowed)" if refused else ""
+    typer.echo(f"imported {created} new feeds ({existing} already present){note}")
 
 
 @sources_app.command("export-opml")

@@ -133,7 +133,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
         return "protocol", f"connection broken while transferring ({detail})"
     if isinstance(exc, httpx.ProtocolError):
-        return "protocol", detail
+        # httpx refuses an unparseable redirect Location as a protocol error.
+        return ("bad_url" if "Invalid URL in location" in str(exc) else "protocol"), detail
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return "bad_url", detail
     return "connect", detail

@@ -51,6 +51,7 @@ from breakingon.crawl.netpolicy import (
     NetPolicy,
     Resolver,
     SystemResolver,
+    check_location,
     check_url,
     parse_ip_literal,
 )
@@ -262,7 +263,10 @@ class Fetcher:
         for this fetch (images: `crawl.images`)."""
         gap = self.settings.per_host_delay_s
         if kind in ("page", "image"):
-            if check_url(url) is None and self.host_wait_s(url) > 0:
+            reason = check_url(url)
+            if reason is not None:  # before robots.txt, whose URL is built from this one
+                return FetchResult(url=url, final_url=url, error="bad_url", detail=reason)
+            if self.host_wait_s(url) > 0:
                 return self._embargoed(url, url)
             verdict = await self.robots.check(url)
             if not verdict.allowed:
@@ -435,8 +439,11 @@ class Fetcher:
         content: bytes | None = None,
     ) -> _Hop:
         assert self._client is not None, "use `async with Fetcher(...)`"
-        target = httpx.URL(current)
-        host = target.raw_host.decode("ascii").lower()
+        try:
+            target = httpx.URL(current)
+            host = target.raw_host.decode("ascii").lower()
+        except (httpx.InvalidURL, ValueError) as exc:  # IDNA errors are ValueErrors too
+            return _Hop(FetchResult(url=url, final_url=current, error="bad_url", detail=str(exc)))
         port = target.port or (443 if target.scheme == "https" else 80)
         try:
             async with asyncio.timeout(self.settings.connect_timeout):
@@ -480,8 +487,14 @@ class Fetcher:
         except httpx.HTTPError as exc:
             code, detail = classify(exc)
             return _Hop(FetchResult(url=url, final_url=current, error=code, detail=detail))
+        except (httpx.InvalidURL, ValueError) as exc:  # httpx parses a redirect's Location
+            detail = f"unusable redirect Location ({type(exc).__name__}: {exc})"
+            return _Hop(FetchResult(url=url, final_url=current, error="bad_url", detail=detail))
         except OSError as exc:
             return _Hop(FetchResult(url=url, final_url=current, error="connect", detail=str(exc)))
+        except Exception as exc:  # whatever a hostile server makes httpx raise is data too
+            log.warning("fetch of %s raised", current, exc_info=True)
+            return _Hop(FetchResult(url=url, final_url=current, error="protocol", detail=repr(exc)))
 
     async def _handle(
         self, url: str, current: str, resp: httpx.Response, limit: int, truncate: bool
@@ -513,6 +526,9 @@ class Fetcher:
             location = resp.headers.get("location", "").strip()
             if not location:
                 return result("redirect_without_location", f"{status} without a Location header")
+            why = check_location(location)
+            if why is not None:
+                return result("bad_url", f"redirect to unusable Location {location!r}: {why}")
             try:
                 nxt = str(httpx.URL(current).join(location))
             except (httpx.InvalidURL, ValueError) as exc:

@@ -3,11 +3,14 @@
 `NetPolicy.check_url` validates a URL's shape (http/https only, no userinfo, no whitespace
 or control characters, bounded length, a host). `NetPolicy.resolve_and_check` resolves a
 host through an injectable `Resolver` and returns the addresses that may be connected to,
-or raises `BlockedAddress`. Loopback, private, link-local, CGNAT, ULA, unspecified,
-multicast and reserved ranges are refused, including every encoding of them (legacy
+or raises `BlockedAddress`. Every address that is not global is refused (`is_global`
+plus an explicit list: loopback, private, link-local, CGNAT, ULA, unspecified,
+multicast, documentation including `3fff::/20`, reserved), in every encoding (legacy
 numeric IPv4 forms such as `127.1` or `0x7f000001`, IPv4-mapped, IPv4-compatible, NAT64,
-6to4 and Teredo IPv6 wrapping a blocked IPv4) and a name resolving to a mix of public and
-blocked addresses. Operators may allow-list ranges (`BREAKINGON_FETCH_ALLOW_NETWORKS`).
+6to4 and Teredo IPv6 wrapping a blocked IPv4), and so is a name resolving to a mix of
+public and blocked addresses. Operators may allow-list ranges
+(`BREAKINGON_FETCH_ALLOW_NETWORKS`). `literal_host_refusal` applies the same policy to a
+URL without DNS (IP literals, `localhost`), for checks when a source is added.
 
 This module does no I/O of its own except through the resolver it is handed; it never
 opens sockets and never reads the environment (the setting is parsed by the caller with
@@ -25,12 +28,15 @@ from functools import lru_cache
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import idna
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 MAX_URL_LENGTH = 2048
 
-# Ranges refused even where Python's `is_global` would say otherwise on some patch level.
+# Ranges refused on top of `not is_global` (checked too), which older Pythons do not
+# know for every range of the IANA special-purpose registries.
 _BLOCKED_NETWORKS: tuple[IPNetwork, ...] = tuple(
     ipaddress.ip_network(n)
     for n in (
@@ -54,6 +60,10 @@ _BLOCKED_NETWORKS: tuple[IPNetwork, ...] = tuple(
         "100::/64",
         "2001::/23",  # IETF protocol assignments, Teredo included
         "2001:db8::/32",
+        "3fff::/20",  # documentation (RFC 9637, 2024)
+        "5f00::/16",  # SRv6 SIDs (RFC 9602)
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "100:0:0:1::/64",  # dummy prefix (RFC 9780)
         "fc00::/7",  # ULA
         "fe80::/10",  # link-local
         "fec0::/10",  # site-local (deprecated)
@@ -194,6 +204,24 @@ class NetPolicy:
         """Validate a URL's shape. Returns None when acceptable, else the reason it is not."""
         return check_url(url)
 
+    def literal_host_refusal(self, url: str) -> str | None:
+        """Why a URL whose host is an IP literal (any encoding) or a `localhost` name is
+        refused, without any DNS lookup; None for other names (resolved when fetched)."""
+        try:
+            host = (urlsplit(url).hostname or "").strip().lower().rstrip(".")
+        except ValueError:
+            return None  # the URL's shape is check_url's business
+        if host == "localhost" or host.endswith(".localhost"):
+            literals = [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
+        else:
+            literal = parse_ip_literal(host)
+            literals = [] if literal is None else [literal]
+        for ip in literals:
+            why = self.is_allowed_ip(ip)
+            if why is not None:
+                return f"{host}: {why}"
+        return None
+
     async def resolve_and_check(self, host: str, port: int, resolver: Resolver) -> list[str]:
         """Resolve `host` and return the addresses that may be connected to.
 
@@ -262,4 +290,39 @@ def check_url(url: str) -> str | None:
         return "URL has no host"
     if port == 0:
         return "port 0"
+    return host_problem(parts.hostname)
+
+
+@lru_cache(maxsize=16_384)
+def host_problem(host: str) -> str | None:
+    """Why a host name can never be fetched (an invalid IDNA name, a malformed A-label
+    such as `xn--`), as httpx, which encodes it with `idna`, would refuse it; else None.
+
+    Plain ASCII names are otherwise left to DNS (real hosts carry underscores)."""
+    if parse_ip_literal(host) is not None:
+        return None
+    labels = [host] if not host.isascii() else [x for x in host.split(".") if x[:4] == "xn--"]
+    for label in labels:
+        try:
+            idna.encode(label.lower())
+        except (idna.IDNAError, UnicodeError, ValueError) as exc:
+            return f"host {host!r} is not a valid domain name ({exc})"
+    return None
+
+
+def check_location(location: str) -> str | None:
+    """Validate a redirect's Location before it is joined to the current URL.
+
+    A relative reference (`/path`, `page?q`) is resolved against the current URL; one that
+    names a scheme or an authority (`javascript:`, `mailto:`, `http:foo`, `//`) must be an
+    absolute http(s) URL with a host, as `check_url` says. Returns None or the reason.
+    """
+    try:
+        scheme = urlsplit(location).scheme
+    except ValueError as exc:
+        return f"malformed Location ({exc})"
+    if scheme:
+        return check_url(location)
+    if location.startswith("//"):
+        return check_url("http:" + location)
     return None

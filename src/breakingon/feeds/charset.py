@@ -1,8 +1,11 @@
 """The charset of a fetched feed, resolved before any XML parser sees the bytes.
 
-`decode_body` decodes a body (a BOM, valid UTF-8, the XML declaration, the Content-Type
-charset, then charset-normalizer, in that order); `to_utf8_xml` re-encodes the text as
-UTF-8 with an XML declaration that says so, so feedparser never guesses. Pure.
+`decode_body` decodes a body (a BOM or the UTF-16/32 shape of "<", valid UTF-8, the XML
+declaration, the Content-Type charset, then charset-normalizer, in that order);
+`to_utf8_xml` re-encodes the text as UTF-8 with an XML declaration that says so, so
+feedparser never guesses. Codecs that can hide markup from a byte scan (UTF-7, the escape
+and transform codecs) are never used to decode, and `refused_encoding` names one that a
+document or its Content-Type declares, so the guard can refuse it. Pure.
 """
 
 from __future__ import annotations
@@ -10,7 +13,22 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["decode_body", "to_utf8_xml"]
+from breakingon.sources.encoding import (
+    declared_encoding,
+    hides_markup,
+    known_encoding,
+    lookup_codec,
+    sniff_codec,
+)
+
+__all__ = [
+    "declared_encoding",
+    "decode_body",
+    "known_encoding",
+    "refused_encoding",
+    "sniff_codec",
+    "to_utf8_xml",
+]
 
 _XML_DECL = re.compile(rb"^\s*<\?xml\b[^>]{0,500}\?>", re.IGNORECASE)
 _DECL_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""", re.I)
@@ -24,11 +42,26 @@ _BOMS = (
 )
 
 
+def refused_encoding(text: str, content_type: str = "") -> str | None:
+    """The label of a markup-hiding encoding (UTF-7, an escape or transform codec) that the
+    decoded document's XML declaration or the Content-Type charset declares, else None."""
+    declared = declared_encoding(text)
+    labels: list[str] = [declared] if declared else []
+    charset = _CHARSET_PARAM.search(content_type or "")
+    if charset:
+        labels.append(charset.group(1))
+    for label in labels:
+        info = lookup_codec(label)
+        if info is not None and hides_markup(info):
+            return label
+    return None
+
+
 def _codec(name: str) -> str | None:
-    try:
-        found = codecs.lookup(name).name
-    except LookupError:
+    info = lookup_codec(name)
+    if info is None or hides_markup(info):
         return None
+    found = info.name
     # Labels that legacy content uses for their superset (WHATWG encoding standard).
     return {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}.get(found, found)
 
@@ -44,9 +77,9 @@ def decode_body(body: bytes, content_type: str = "") -> tuple[str, str]:
     for bom, name in _BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(name, errors="replace"), name
-    utf16 = {b"<\x00?\x00": "utf-16-le", b"\x00<\x00?": "utf-16-be"}.get(body[:4])
-    if utf16:
-        return body.decode(utf16, errors="replace"), utf16
+    sniffed = sniff_codec(body)
+    if sniffed:
+        return body.decode(sniffed, errors="replace"), sniffed
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -87,10 +120,9 @@ def to_utf8_xml(text: str) -> bytes:
     """UTF-8 bytes with the XML declaration (if any) first and saying utf-8."""
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<?xml"):
+        # Whatever the declaration said (any length), the bytes are now UTF-8.
         end = stripped.find("?>")
-        if 0 < end < 600:
-            decl = re.sub(
-                r"""encoding\s*=\s*["'][^"']*["']""", 'encoding="utf-8"', stripped[: end + 2]
-            )
-            stripped = decl + stripped[end + 2 :]
+        stripped = '<?xml version="1.0" encoding="utf-8"?>' + (
+            stripped[end + 2 :] if end >= 0 else stripped[5:]
+        )
     return stripped.encode("utf-8", errors="replace")

@@ -32,7 +32,8 @@ from typing import Any
 
 import feedparser
 
-from breakingon.feeds.charset import decode_body, to_utf8_xml
+from breakingon.feeds.charset import decode_body as decode_body  # re-exported
+from breakingon.feeds.charset import to_utf8_xml
 from breakingon.feeds.sanitize import html_to_text, safe_url, sanitize_html
 from breakingon.feeds.urls import alias_key, canonicalize_url
 from breakingon.feeds.xmlguard import check_xml
@@ -42,6 +43,7 @@ Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 
 # Typed errors (ParsedFeed.error).
 XML_FORBIDDEN_DTD = "xml_forbidden_dtd"
+XML_FORBIDDEN_ENCODING = "xml_forbidden_encoding"  # UTF-7 and other markup-hiding codecs
 NOT_A_FEED = "not_a_feed"
 PARSE_ERROR = "parse_error"
 PARSE_TIMEOUT = "parse_timeout"
@@ -71,7 +73,7 @@ class ParsedFeed:
     """The outcome of parsing one feed document. An expected failure is `error`."""
 
     items: tuple[FeedItem, ...] = ()
-    error: str | None = None  # xml_forbidden_dtd, not_a_feed, parse_error, parse_timeout, empty
+    error: str | None = None  # xml_forbidden_dtd/_encoding, not_a_feed, parse_error, ...
     bozo: str = ""  # why the document was not clean ("" if it was)
     title: str = ""
     link: str = ""
@@ -488,10 +490,10 @@ def _parse_feed(
     if body.startswith(_BINARY_MAGIC):
         return ParsedFeed(error=NOT_A_FEED, bozo="binary content")
     content_type = _header(headers, "content-type")
-    guard = check_xml(body)
+    guard = check_xml(body, content_type)  # decodes; decides on the decoded text
     if guard.error:
         return ParsedFeed(error=guard.error, bozo=guard.detail)
-    text, _encoding = decode_body(guard.body, content_type)
+    text = guard.text
     head = text.lstrip("\ufeff \t\r\n")[:1]
     if head in ("{", "[") or "json" in content_type.lower():
         return _parse_json_feed(text, url, now, cfg)

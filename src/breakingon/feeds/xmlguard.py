@@ -2,23 +2,29 @@
 
 Billion laughs, quadratic blowup, parameter entities and external SYSTEM entities all
 need a DOCTYPE internal subset or an `<!ENTITY` declaration; a DOCTYPE that names an
-external DTD would make a careless parser fetch it. `check_xml` finds these with
-linear-time scans of the raw bytes (decoded only for UTF-16/32/EBCDIC), expands
-nothing, and never opens a file or URL. A bare DOCTYPE (`<!DOCTYPE rss>`) or one that
-names a well-known public DTD (Netscape RSS 0.91, W3C HTML/XHTML) is removed instead.
-No I/O, no network, no settings.
+external DTD would make a careless parser fetch it. `check_xml` decides on the DECODED
+document, the very text the parser is given (`feeds.charset.decode_body`), so no
+encoding (UTF-7, UTF-16/32, EBCDIC, a lying header) can hide a declaration from it; the
+raw bytes are scanned too. A document that declares an encoding able to hide markup
+from a byte scan (UTF-7, escape and transform codecs) is refused outright. Scans are
+linear, nothing is expanded, no file or URL is opened. A bare DOCTYPE (`<!DOCTYPE rss>`)
+or one that names a well-known public DTD (Netscape RSS 0.91, W3C HTML/XHTML) is removed
+instead. No I/O, no network, no settings.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 
+from breakingon.feeds.charset import decode_body, refused_encoding, sniff_codec
+
 FORBIDDEN = "xml_forbidden_dtd"
+FORBIDDEN_ENCODING = "xml_forbidden_encoding"
 
 _ENTITY = re.compile(r"<!\s*ENTITY", re.IGNORECASE)
-_DOCTYPE = re.compile(r"<!\s*DOCTYPE\b([^>\[]{0,2048})(\[?)", re.IGNORECASE)
+_DOCTYPE = re.compile(r"<!\s*DOCTYPE", re.IGNORECASE)
+_DECL_END = re.compile(r"[>\[]")
 _EXTERNAL_ID = re.compile(r"\b(SYSTEM|PUBLIC)\b", re.IGNORECASE)
 # Public identifiers that real feeds and pages name and that parsers never need to
 # fetch: the DOCTYPE is dropped and parsing goes on.
@@ -30,64 +36,61 @@ _KNOWN_PUBLIC = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class GuardResult:
-    """`body` is what the parser may see (DOCTYPE removed); `error` is set when refused."""
+    """`text` is what the parser may see (decoded, DOCTYPE removed), `encoding` the
+    charset it was decoded from; `error` is set when the document is refused."""
 
-    body: bytes
+    text: str
+    encoding: str = ""
     error: str | None = None
     detail: str = ""
 
 
-def _sniff_codec(body: bytes) -> str | None:
-    """Codec needed to read markup that is not ASCII-compatible, else None."""
-    for bom, codec in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if body.startswith(bom):
-            return codec
-    head = body[:4]
-    if head == b"<\x00\x00\x00":
-        return "utf-32-le"
-    if head == b"\x00\x00\x00<":
-        return "utf-32-be"
-    if head[:2] == b"<\x00":
-        return "utf-16-le"
-    if head[:2] == b"\x00<":
-        return "utf-16-be"
-    if head == b"\x4c\x6f\xa7\x94":  # "<?xm" in EBCDIC
-        return "cp037"
-    return None
-
-
-def check_xml(body: bytes) -> GuardResult:
-    """Refuse a document with a DTD internal subset, an entity declaration or an
-    unknown external DTD (`xml_forbidden_dtd`); strip a harmless DOCTYPE."""
-    codec = _sniff_codec(body)
-    text = body.decode(codec, errors="replace") if codec else body.decode("latin-1")
+def _scan(text: str) -> tuple[str | None, list[tuple[int, int]]]:
+    """(reason to refuse, or None; spans of harmless DOCTYPEs to remove). Linear."""
     if _ENTITY.search(text):
-        return GuardResult(b"", FORBIDDEN, "entity declaration")
+        return "entity declaration", []
     spans: list[tuple[int, int]] = []
-    for match in _DOCTYPE.finditer(text):
-        decl, subset = match.group(1), match.group(2)
-        if subset:
-            return GuardResult(b"", FORBIDDEN, "DTD internal subset")
-        end = text.find(">", match.end())
-        if end < 0:
-            return GuardResult(b"", FORBIDDEN, "unterminated DOCTYPE")
+    pos = 0
+    while (match := _DOCTYPE.search(text, pos)) is not None:
+        end = _DECL_END.search(text, match.end())
+        if end is None:
+            return "unterminated DOCTYPE", []
+        if end.group() == "[":
+            return "DTD internal subset", []
+        decl = text[match.end() : end.start()]
         if _EXTERNAL_ID.search(decl) and not _KNOWN_PUBLIC.search(decl):
-            return GuardResult(b"", FORBIDDEN, "external DTD")
-        spans.append((match.start(), end + 1))
+            return "external DTD", []
+        spans.append((match.start(), end.end()))
+        pos = end.end()
+    return None, spans
+
+
+def _refused(error: str, detail: str) -> GuardResult:
+    return GuardResult("", error=error, detail=detail)
+
+
+def check_xml(body: bytes, content_type: str = "") -> GuardResult:
+    """Decode `body` and refuse a document with a DTD internal subset, an entity
+    declaration or an unknown external DTD (`xml_forbidden_dtd`), or one declaring an
+    encoding that can hide markup (`xml_forbidden_encoding`); strip a harmless DOCTYPE."""
+    codec = sniff_codec(body)
+    raw = body.decode(codec, errors="replace") if codec else body.decode("latin-1")
+    why, _ = _scan(raw)
+    if why is not None:
+        return _refused(FORBIDDEN, why)
+    text, encoding = decode_body(body, content_type)
+    bad = refused_encoding(text, content_type)
+    if bad is not None:
+        return _refused(FORBIDDEN_ENCODING, f"declared encoding {bad!r} refused")
+    why, spans = _scan(text)
+    if why is not None:
+        return _refused(FORBIDDEN, f"{why} (in the {encoding} text)")
     if not spans:
-        return GuardResult(body)
+        return GuardResult(text, encoding)
     pieces: list[str] = []
     last = 0
     for start, end in spans:
         pieces.append(text[last:start])
         last = end
     pieces.append(text[last:])
-    cleaned = "".join(pieces)
-    if codec:
-        return GuardResult(cleaned.encode("utf-8" if codec.startswith("utf") else codec))
-    return GuardResult(cleaned.encode("latin-1"))
+    return GuardResult("".join(pieces), encoding)

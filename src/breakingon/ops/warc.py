@@ -1,10 +1,12 @@
 """Streaming WARC ingestion (e.g. Common Crawl CC-NEWS) into the normal story pipeline.
 
-`read_warc(path, start)` streams a WARC file (gzip per record or plain) with warcio and
-yields, for every record, either an `ArchivePage` (a 200 HTML response) or a `Skipped`
-note with its reason (not a response, not HTML, HTTP error status, revisit, broken
-record). A broken stretch of the file is skipped by resynchronising on the next record
-header, so one bad record never loses the rest of the archive.
+`read_warc(path, start)` streams a WARC file (gzip per record or plain): each record is
+framed by `ops.warcframe` (capped header blocks, Content-Length checked against the
+record separator) and parsed with warcio, and it yields, for every record, either an
+`ArchivePage` (a 200 HTML response) or a `Skipped` note with its reason (not a response,
+not HTML, HTTP error status, revisit, broken record, truncated record). A broken stretch
+of the file is skipped by resynchronising on the next record header, so one bad record
+never loses the rest of the archive.
 
 `ingest_warc(path, store, extractor)` extracts each page with the project's extractor
 (in `ExtractorPool` workers, under the per-page time budget), turns it into a
@@ -36,12 +38,10 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from breakingon.extract.article import MAX_PAGE_BYTES, ExtractorPool
 from breakingon.feeds.sanitize import html_to_text
 from breakingon.feeds.urls import alias_key, canonicalize_url
+from breakingon.ops.warcframe import read_gzip, read_plain
 from breakingon.records import Article, Extracted, Extraction, Outlet
 from breakingon.store import Store
 from breakingon.tag.facts import article_facts, with_facts
@@ -161,42 +161,32 @@ def _is_gzip(fh: IO[bytes]) -> bool:
     return gz
 
 
+def _page(offset: int, uri: str, record: object, body: bytes) -> ArchivePage:
+    return ArchivePage(offset, uri, body, _captured(record))
+
+
 def read_warc(path: Path, start: int = 0) -> Iterator[ArchivePage | Skipped]:
-    """Every record from byte `start` on, as a page or a skip note, in file order."""
+    """Every record from byte `start` on, as a page or a skip note, in file order.
+
+    Records are framed by `ops.warcframe` first (header blocks capped, the separator
+    checked where Content-Length ends, a truncated last record noted), per record in a
+    plain file and per gzip member in a compressed one.
+    """
     with path.open("rb") as fh:
         gzipped = _is_gzip(fh)
-        pos = start
-        while True:
-            fh.seek(pos)
-            it = ArchiveIterator(fh, check_digests=False)
-            last_end = pos
-            try:
-                for record in it:
-                    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-                    try:
-                        reason = _reason_for(record)
-                        body = b""
-                        if reason is None:
-                            body = record.content_stream().read(MAX_PAGE_BYTES + 1)
-                            if len(body) > MAX_PAGE_BYTES:
-                                reason = "too_large"
-                    except Exception as exc:  # a damaged payload is data, not a crash
-                        reason = f"broken_record:{type(exc).__name__}"
-                    # (warcio reads the record to its end to know these: ask after reading)
-                    offset = it.get_record_offset()
-                    length = it.get_record_length()
-                    last_end = offset + (length or 1)
-                    if reason is not None:
-                        yield Skipped(offset, uri, reason)
-                    else:
-                        yield ArchivePage(offset, uri, body, _captured(record))
-                return
-            except (ArchiveLoadFailed, ValueError, OSError, EOFError) as exc:
-                nxt = _resync(fh, last_end + 1, gzipped)
-                yield Skipped(last_end, "", f"broken_record:{type(exc).__name__}")
-                if nxt is None:
-                    return
-                pos = nxt
+        common = {
+            "max_page_bytes": MAX_PAGE_BYTES,
+            "reason_for": _reason_for,
+            "resync": _resync,
+            "page": _page,
+            "note": Skipped,
+        }
+        size = path.stat().st_size
+        read = read_gzip if gzipped else read_plain
+        entries = read(fh, start, size, **common)  # type: ignore[arg-type]
+        for entry in entries:
+            assert isinstance(entry, ArchivePage | Skipped)
+            yield entry
 
 
 def page_article(page: ArchivePage, ex: Extracted, now: datetime) -> Article | None:

@@ -330,16 +330,38 @@ class WebSubSubscriber:
         due = await asyncio.to_thread(self.store.websub_subscriptions_due, now, limit)
         out: list[WebSubSubscription] = []
         for sub in due:
-            if sub.state == "unsubscribing":
-                await asyncio.to_thread(self.store.remove_websub_subscription, sub.id)
-                continue
-            if sub.state == "active" and sub.lease_until is not None and sub.lease_until <= now:
-                expired = await self._save(sub, state="expired")
-                if expired is None:
-                    continue
-                sub = expired
-            out.append(await self._request(sub))
+            try:
+                renewed = await self._renew(sub, now)
+            except Exception as exc:  # one bad row never stalls the renewal of the others
+                log.exception("renewal of the subscription to %s failed", sub.hub[:200])
+                renewed = await self._failed(sub, exc)
+            if renewed is not None:
+                out.append(renewed)
         return out
+
+    async def _renew(self, sub: WebSubSubscription, now: datetime) -> WebSubSubscription | None:
+        if sub.state == "unsubscribing":
+            await asyncio.to_thread(self.store.remove_websub_subscription, sub.id)
+            return None
+        if sub.state == "active" and sub.lease_until is not None and sub.lease_until <= now:
+            expired = await self._save(sub, state="expired")
+            if expired is None:
+                return None
+            sub = expired
+        return await self._request(sub)
+
+    async def _failed(self, sub: WebSubSubscription, exc: Exception) -> WebSubSubscription | None:
+        """Record an unexpected renewal failure on the current row and back it off."""
+        try:
+            current = await asyncio.to_thread(self.store.get_websub_subscription, sub.token)
+            if current is None:
+                return None
+            error = f"internal: {type(exc).__name__}: {exc}"[:300]
+            wait = timedelta(seconds=self.cfg.refused_retry_s)
+            return await self._save(current, renew_at=self.clock() + wait, last_error=error)
+        except Exception:
+            log.exception("could not record the failed renewal of %s", sub.hub[:200])
+            return None
 
     async def _send(self, sub: WebSubSubscription, mode: str) -> FetchResult:
         if not self.cfg.allow_http_hubs and not sub.hub.lower().startswith("https://"):

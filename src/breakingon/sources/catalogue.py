@@ -1,8 +1,10 @@
 """Sources: feed URL validation and identity, the default catalogue, OPML in and out.
 
 Pure apart from reading the packaged catalogue file: no store, no network. OPML is
-parsed with defusedxml (no DTDs, no entities, no external resources), with caps on size,
-outline count and nesting depth (volume limits) so a hostile file gets a clear error.
+decoded first (`sources.encoding`: UTF-16/32 read, UTF-7 and escape codecs and unknown
+encodings refused) and parsed as UTF-8 with defusedxml (no DTDs, no entities, no external
+resources), with caps on size, outline count, nesting depth and the sections of one
+outline (volume limits) so a hostile file gets a clear error.
 """
 
 from __future__ import annotations
@@ -21,11 +23,19 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from breakingon.records import Feed
+from breakingon.sources.encoding import (
+    declared_encoding,
+    decode_xml_document,
+    hides_markup,
+    lookup_codec,
+)
 
 MAX_URL_LENGTH = 2048
 MAX_OPML_BYTES = 5 * 1024 * 1024
 MAX_OPML_OUTLINES = 5_000
 MAX_OPML_DEPTH = 8
+MAX_OPML_SECTIONS = 20  # sections (categories and folders) kept per feed
+MAX_SECTION_LENGTH = 50
 _CTRL = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -297,14 +307,30 @@ def parse_opml(data: bytes | str) -> list[Feed]:
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_OPML_BYTES:
         raise SourceError(f"OPML larger than {MAX_OPML_BYTES // (1024 * 1024)} MiB")
+    text = data if isinstance(data, str) else decode_xml_document(raw)
+    label = declared_encoding(text)
+    info = lookup_codec(label) if label is not None else None
+    if label is not None and (info is None or hides_markup(info)):
+        raise SourceError(f"OPML refused: encoding {label[:40]!r} is not supported")
+    text = text.lstrip("\ufeff \t\r\n")
+    if text.startswith("<?xml"):  # the parser reads UTF-8 now, whatever was declared
+        end = text.find("?>")
+        text = text[end + 2 :] if end >= 0 else text
     try:
-        root = DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = DET.fromstring(
+            text.encode("utf-8", errors="replace"),
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
+        )
     except DefusedXmlException as exc:
         raise SourceError(
             f"OPML refused: DTDs and entities are not allowed ({type(exc).__name__})"
         ) from None
     except ET.ParseError as exc:
         raise SourceError(f"OPML is not well-formed XML ({exc})") from None
+    except (ValueError, LookupError) as exc:  # any other parser refusal is bad input too
+        raise SourceError(f"OPML could not be read ({type(exc).__name__}: {exc})") from None
     if root.tag.lower() != "opml":
         raise SourceError(f"not an OPML document (root element <{root.tag}>)")
     body = root.find("body")
@@ -330,8 +356,10 @@ def parse_opml(data: bytes | str) -> list[Feed]:
             except SourceError as exc:
                 errors.append(f"{url[:200]!r}: {exc}")
                 continue
-            cats = [c.strip().strip("/") for c in (o.get("category") or "").split(",")]
-            sections = tuple(dict.fromkeys(s.lower() for s in [*cats, *folders] if s))
+            cats = (o.get("category") or "")[: MAX_OPML_SECTIONS * MAX_SECTION_LENGTH * 4]
+            named = [c.strip().strip("/") for c in cats.split(",")] + list(folders)
+            found = dict.fromkeys(s.lower()[:MAX_SECTION_LENGTH].strip() for s in named if s)
+            sections = tuple(s for s in found if s)[:MAX_OPML_SECTIONS]
             feeds.append(
                 Feed(
                     url=clean,
