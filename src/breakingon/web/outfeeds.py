@@ -2,14 +2,19 @@
 
 Pure: takes `OutFeed` records (built by the web handlers from store records) and returns
 bytes. Every string is stripped of characters XML cannot carry before it reaches
-feedgen, which escapes markup itself, so feed-supplied text (titles, outlets, briefs)
-always arrives as text, never as markup (plain-text fields are escaped everywhere).
+feedgen, which escapes it for XML. Readers treat RSS titles and descriptions as HTML
+(and some ignore Atom's `type`), so the text fields that may be read as HTML are
+HTML-escaped first (`html_text`): the reader's HTML is one whose rendering is the plain
+text, and feed-supplied text (titles, outlets, briefs, a search query) never becomes an
+element or attribute. Atom summaries say so (`type="html"`); Atom titles stay
+`type="text"`; JSON Feed's fields are plain text by definition.
 Links are absolute: the caller builds them from `settings.public_base_url`, never from
 the request. This module must not touch the store, the request or the network.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Sequence
@@ -36,6 +41,11 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 def xml_text(value: str, limit: int = 20_000) -> str:
     """`value` with the characters XML 1.0 cannot carry removed, capped at `limit`."""
     return _XML_BAD.sub("", value)[:limit]
+
+
+def html_text(value: str, limit: int = 20_000) -> str:
+    """`xml_text(value)` as HTML whose rendering is that text (`&`, `<`, `>` escaped)."""
+    return html.escape(xml_text(value, limit), quote=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +80,13 @@ def _utc(dt: datetime) -> datetime:
 
 
 def _generator(feed: OutFeed, fmt: FeedFormat) -> FeedGenerator:
+    rss = fmt == "rss"
+    # RSS carries HTML in its titles and descriptions; Atom titles are type="text".
+    title_of = html_text if rss else xml_text
     fg = FeedGenerator()
     fg.id(xml_text(feed.id))
-    fg.title(xml_text(feed.title, 500) or "Untitled")
-    fg.subtitle(xml_text(feed.subtitle, 2_000) or xml_text(feed.title, 500) or "Untitled")
+    fg.title(title_of(feed.title, 500) or "Untitled")
+    fg.subtitle(title_of(feed.subtitle, 2_000) or title_of(feed.title, 500) or "Untitled")
     fg.link(href=feed.home_url, rel="alternate")
     fg.link(href=feed.self_url, rel="self")
     fg.updated(_utc(feed.updated))
@@ -85,12 +98,14 @@ def _generator(feed: OutFeed, fmt: FeedFormat) -> FeedGenerator:
     for e in reversed(feed.entries):
         fe = fg.add_entry()
         fe.id(xml_text(e.id))
-        fe.title(xml_text(e.title, 1_000) or "Untitled")
+        fe.title(title_of(e.title, 1_000) or "Untitled")
         fe.link(href=e.url, rel="alternate")
         fe.updated(_utc(e.updated))
         fe.published(_utc(e.published))
-        fe.summary(xml_text(e.summary) or xml_text(e.title, 1_000) or "-")
-        if fmt == "rss":
+        # The summary is HTML in both formats: the escaped text (Atom says type="html").
+        summary = html_text(e.summary) or html_text(e.title, 1_000) or "-"
+        fe.summary(summary, type=None if rss else "html")
+        if rss:
             fe.guid(xml_text(e.id), permalink=False)
         for name in e.authors[:20]:
             clean = xml_text(name, 200)
