@@ -8,7 +8,9 @@ every new feed URL against the crawler's SSRF policy with the app's injectable r
 before it is stored: refused addresses get 400 `address_not_allowed` and no connection is
 ever made (private, loopback, link-local and metadata addresses, names that resolve to
 any of them). URLs in responses are http(s) only, so a feed cannot smuggle a
-`javascript:` link into a client.
+`javascript:` link into a client. Public reads of feeds show `web.redact`'s view (URL
+without userinfo, query values or key-like segments; the error's coarse class, never its
+detail); `GET /api/admin/sources` gives the operator the stored URL and error.
 
 Parameters are parsed by `web.params` (shared with the HTML pages); the OpenAPI document
 is `web.openapi`. This module holds no SQL and no scoring; it must not open sockets itself.
@@ -52,6 +54,7 @@ from breakingon.web.params import (
     query_param,
     story_query,
 )
+from breakingon.web.redact import public_error, public_feed_url
 from breakingon.web.security import admin_denial
 
 # -- JSON shapes ---------------------------------------------------------------------------
@@ -151,9 +154,15 @@ def article_json(a: Article) -> dict[str, Any]:
     }
 
 
-def source_json(f: Feed) -> dict[str, Any]:
+def source_json(f: Feed, full: bool = False) -> dict[str, Any]:
+    """A feed as the API shows it: `web.redact`'s public view, or with `full` (admin
+    responses only) the stored URL and error."""
     d = feed_to_json(f)
-    d["url"] = safe_url(f.url)
+    if full:
+        d["url"] = safe_url(f.url)
+    else:
+        d["url"] = public_feed_url(f.url)
+        d["last_error"] = public_error(f.last_error)
     d["source_id"] = f.source_id
     return d
 
@@ -402,7 +411,23 @@ async def admin_add_source(request: Request) -> Response:
     stored, created = await run_in_threadpool(store.add_feed, feed, key)
     request.app.state.cache.invalidate()
     return JSONResponse(
-        {"source": source_json(stored), "created": created}, status_code=201 if created else 200
+        {"source": source_json(stored, full=True), "created": created},
+        status_code=201 if created else 200,
+    )
+
+
+async def admin_list_sources(request: Request) -> Response:
+    """Every feed with its stored URL and full last error (never cached)."""
+    if (denied := _admin(request)) is not None:
+        return denied
+    status = query_param(request, "status")
+    if status not in (None, "", "active", "paused", "ended"):
+        raise ParamError("status", "expected active, paused or ended")
+    store: Store = request.app.state.store
+    feeds = await run_in_threadpool(store.list_feeds, status or None)  # type: ignore[arg-type]
+    return JSONResponse(
+        {"sources": [source_json(f, full=True) for f in feeds]},
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -438,7 +463,7 @@ async def _set_status(request: Request, status: str) -> Response:
     updated = await run_in_threadpool(store.get_feed, feed.id)
     request.app.state.cache.invalidate()
     assert updated is not None
-    return JSONResponse({"source": source_json(updated)})
+    return JSONResponse({"source": source_json(updated, full=True)})
 
 
 async def admin_pause_source(request: Request) -> Response:
@@ -486,6 +511,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/sources", list_sources, methods=["GET"]),
         Route("/api/search", search, methods=["GET"]),
         Route("/api/trends", trends, methods=["GET"]),
+        Route("/api/admin/sources", admin_list_sources, methods=["GET"]),
         Route("/api/admin/sources", admin_add_source, methods=["POST"]),
         Route("/api/admin/sources/{id}", admin_remove_source, methods=["DELETE"]),
         Route("/api/admin/sources/{id}/pause", admin_pause_source, methods=["POST"]),
