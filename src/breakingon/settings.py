@@ -64,6 +64,8 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = ""
     rate_limit_per_min: int = 600
+    search_rate_limit_per_min: int = 30  # searches per client a minute (0: no own limit)
+    search_concurrency: int = 4  # searches in flight at once, all clients (0: no cap)
     lease_s: int = 120
     log_level: str = "INFO"
     log_json: bool = False

@@ -40,7 +40,7 @@ from breakingon.sources.catalogue import (
 )
 from breakingon.store.base import Store, Trend
 from breakingon.store.codec import brief_to_dict
-from breakingon.web.cache import Rendered, ResponseCache, cached_response
+from breakingon.web.cache import KeyParams, Rendered, ResponseCache, cached_response
 from breakingon.web.media import media_path
 from breakingon.web.openapi import openapi_spec
 from breakingon.web.params import (
@@ -206,9 +206,13 @@ def _now(request: Request) -> datetime:
     return now
 
 
-async def _cached(request: Request, render: Any) -> Response:
+async def _cached(
+    request: Request, render: Any, params: KeyParams = (), partition: str = ""
+) -> Response:
+    """The cached answer; `params` are the parsed query parameters the handler reads (no
+    other parameter makes a cache entry), `partition` "search" for searches."""
     _, cache, _ = _ctx(request)
-    return await cached_response(request, cache, render)
+    return await cached_response(request, cache, render, params=params, partition=partition)
 
 
 async def list_stories(request: Request) -> Response:
@@ -229,7 +233,21 @@ async def list_stories(request: Request) -> Response:
             },
         )
 
-    return await _cached(request, render)
+    return await _cached(
+        request,
+        render,
+        (
+            ("section", query.section),
+            ("place", query.geonameid),
+            ("country", query.country),
+            ("language", query.language),
+            ("since", query.since),
+            ("breaking", query.breaking_at is not None),
+            ("order", query.order),
+            ("limit", query.limit),
+            ("offset", query.offset),
+        ),
+    )
 
 
 async def get_story(request: Request) -> Response:
@@ -274,7 +292,9 @@ async def list_articles(request: Request) -> Response:
             200, {"articles": [article_json(a) for a in arts], "limit": limit, "offset": offset}
         )
 
-    return await _cached(request, render)
+    return await _cached(
+        request, render, (("source", source), ("limit", limit), ("offset", offset))
+    )
 
 
 async def list_sources(request: Request) -> Response:
@@ -287,7 +307,7 @@ async def list_sources(request: Request) -> Response:
         feeds = store.list_feeds(status=status or None)  # type: ignore[arg-type]
         return _json(200, {"sources": [source_json(f) for f in feeds]})
 
-    return await _cached(request, render)
+    return await _cached(request, render, (("status", status or None),))
 
 
 async def search(request: Request) -> Response:
@@ -311,7 +331,9 @@ async def search(request: Request) -> Response:
             },
         )
 
-    return await _cached(request, render)
+    return await _cached(
+        request, render, (("q", q), ("limit", limit), ("offset", offset)), "search"
+    )
 
 
 async def trends(request: Request) -> Response:
@@ -321,7 +343,7 @@ async def trends(request: Request) -> Response:
     def render() -> Rendered:
         return _json(200, {"trends": [trend_json(t) for t in store.get_trends(limit)]})
 
-    return await _cached(request, render)
+    return await _cached(request, render, (("limit", limit),))
 
 
 async def openapi(request: Request) -> Response:

@@ -38,6 +38,7 @@ from breakingon.web.security import (
 )
 
 STATIC = Path(__file__).parent / "static"
+SEARCH_CACHE_ENTRIES = 512  # searches evict only searches past this many entries
 
 
 def _utcnow() -> datetime:
@@ -122,8 +123,15 @@ def create_app(
         "max_body_bytes": DEFAULT_MAX_BODY,
         "body_limits": {"/api/admin/opml": MAX_OPML_BYTES},
         "trusted_proxies": tuple(trusted_proxies),
+        "search_rate_limit_per_min": settings.search_rate_limit_per_min,
+        "search_concurrency": settings.search_concurrency,
     }
-    cache = ResponseCache(store.last_change, ttl_s=cache_ttl_s, fast_headers=SECURITY_HEADERS)
+    cache = ResponseCache(
+        store.last_change,
+        ttl_s=cache_ttl_s,
+        fast_headers=SECURITY_HEADERS,
+        partition_limits={"search": SEARCH_CACHE_ENTRIES},
+    )
     app.security_options["fast_path"] = cache.lookup
     app.state.settings = settings
     app.state.store = store
