@@ -66,6 +66,12 @@ class Settings:
     rate_limit_per_min: int = 600
     search_rate_limit_per_min: int = 30  # searches per client a minute (0: no own limit)
     search_concurrency: int = 4  # searches in flight at once, all clients (0: no cap)
+    # Peers (reverse proxies) whose X-Forwarded-For the rate limiters believe.
+    trusted_proxies: tuple[Network, ...] = ()
+    web_max_header_bytes: int = 32 * 1024  # a request head over this gets 431
+    web_header_timeout_s: float = 10.0  # a request head must be complete this soon
+    web_keepalive_s: float = 5.0  # an idle kept-alive connection is closed after this
+    web_max_connections: int = 2048  # connections or requests in flight; past it 503
     lease_s: int = 120
     log_level: str = "INFO"
     log_json: bool = False
@@ -189,5 +195,9 @@ def _validate(s: Settings) -> None:
     if s.embed_precision not in EMBED_PRECISIONS:
         want, got = ", ".join(EMBED_PRECISIONS), s.embed_precision
         raise SettingsError(f"{PREFIX}EMBED_PRECISION: expected one of {want}, got {got!r}")
+    if s.web_max_header_bytes < 1024:
+        raise SettingsError(f"{PREFIX}WEB_MAX_HEADER_BYTES: use at least 1024")
+    if s.web_header_timeout_s <= 0 or s.web_keepalive_s <= 0:
+        raise SettingsError(f"{PREFIX}WEB_HEADER_TIMEOUT_S/{PREFIX}WEB_KEEPALIVE_S: must be > 0")
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")

@@ -95,6 +95,7 @@ async def _status_loop(store: Store, stop: asyncio.Event, live: bool) -> None:
 async def _serve_web(settings: Settings, store: Store, health: Any, stop: asyncio.Event) -> None:
     import uvicorn
 
+    from breakingon.cli.httpserver import uvicorn_options
     from breakingon.cli.web import service_routes
     from breakingon.web.app import create_app
 
@@ -106,6 +107,7 @@ async def _serve_web(settings: Settings, store: Store, health: Any, stop: asynci
         log_level="warning",
         access_log=False,
         lifespan="off",
+        **uvicorn_options(settings),  # header cap and deadline, keep-alive, concurrency
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -47,6 +47,8 @@ def web(
     """Serve the site, the JSON API (/api, /openapi.json) and the feeds out."""
     import uvicorn
 
+    from breakingon.cli.httpserver import uvicorn_options
+
     settings = load()
     options: dict[str, Any] = {
         "host": host or settings.host,
@@ -57,8 +59,8 @@ def web(
         "date_header": False,
         "proxy_headers": False,
         "loop": "uvloop",
-        "http": "httptools",
         "backlog": 4096,
+        **uvicorn_options(settings),  # header cap and deadline, keep-alive, concurrency
     }
     if workers > 1:  # each process opens its own store and cache
         uvicorn.run("breakingon.cli.web:make_app", factory=True, workers=workers, **options)
@@ -77,8 +79,10 @@ def make_app() -> Starlette:
 
 
 def _build(settings: Settings, store: Store) -> Starlette:
+    from breakingon.cli.httpserver import configure
     from breakingon.web import create_app
 
+    configure(settings)  # this server process's request-head limits
     application = create_app(settings, store, extra_routes=service_routes(store))
     # Tail latency: start-up objects leave the collector's view and young collections run
     # less often (requests allocate little that lives; cached pages are reused bytes).

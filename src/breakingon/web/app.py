@@ -90,7 +90,7 @@ def create_app(
     *,
     extra_routes: Sequence[BaseRoute] = (),
     resolver: Resolver | None = None,
-    trusted_proxies: Sequence[Network] = (),
+    trusted_proxies: Sequence[Network] | None = None,
     clock: Callable[[], datetime] = _utcnow,
     cache_ttl_s: float = 10.0,
 ) -> Starlette:
@@ -99,7 +99,8 @@ def create_app(
     - `extra_routes`: HOOK for the ops layer (`/healthz`, `/metrics`, ...); they are
       matched before the site's routes and get the same security headers.
     - `resolver`: the DNS resolver the admin API's SSRF check uses (tests pass a fake).
-    - `trusted_proxies`: peers whose `X-Forwarded-For` is believed for rate limiting.
+    - `trusted_proxies`: peers whose `X-Forwarded-For` is believed for rate limiting
+      (default: `settings.trusted_proxies`, BREAKINGON_TRUSTED_PROXIES).
     - `clock`: the current time (tests pin it).
     """
     routes: list[BaseRoute] = [
@@ -122,7 +123,9 @@ def create_app(
         "rate_limit_per_min": settings.rate_limit_per_min,
         "max_body_bytes": DEFAULT_MAX_BODY,
         "body_limits": {"/api/admin/opml": MAX_OPML_BYTES},
-        "trusted_proxies": tuple(trusted_proxies),
+        "trusted_proxies": tuple(
+            settings.trusted_proxies if trusted_proxies is None else trusted_proxies
+        ),
         "search_rate_limit_per_min": settings.search_rate_limit_per_min,
         "search_concurrency": settings.search_concurrency,
     }
