@@ -13,7 +13,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,8 @@ class Settings:
         "stories and writes neutral briefs in which every sentence is cited to its sources."
     )
     site_copyright: str = "© BreakingOn contributors. Briefs quote and cite the outlets named."
-    public_base_url: str = "http://127.0.0.1:8080"
+    # "" -> the address the web server is started on (`server_url(host, port)`)
+    public_base_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
     admin_token: str = ""  # "" disables the admin API
@@ -76,11 +77,39 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = False
 
+    def __post_init__(self) -> None:
+        if not self.public_base_url:
+            object.__setattr__(self, "public_base_url", server_url(self.host, self.port))
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'breakingon.sqlite').resolve()}"
+
+
+def server_url(host: str, port: int) -> str:
+    """The URL of a server bound to `host`:`port` (a wildcard bind reads as loopback)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def with_server_address(s: Settings, host: str | None = None, port: int | None = None) -> Settings:
+    """`s` with the web server's address overridden (`--host`, `--port`). A public base
+    URL that was the server's own address (the default) follows it; one set to
+    anything else stays."""
+    new_host = host or s.host
+    new_port = port or s.port
+    follows = s.public_base_url.rstrip("/") == server_url(s.host, s.port)
+    base = "" if follows else s.public_base_url
+    changed = replace(s, host=new_host, port=new_port, public_base_url=base)
+    _validate(changed)
+    return changed
 
 
 def parse_networks(name: str, value: str) -> tuple[Network, ...]:

@@ -236,3 +236,15 @@ def test_ordinary_requests_still_work(server: tuple[int, subprocess.Popen[bytes]
     reply, _ = _read_all(sock, KEEPALIVE + 3)
     sock.close()
     assert reply.count(b"HTTP/1.1 200") == 2
+
+
+def test_feed_links_follow_the_port_the_server_was_started_on(
+    server: tuple[int, subprocess.Popen[bytes]],
+) -> None:
+    port, _ = server  # started with --port and no BREAKINGON_PUBLIC_BASE_URL
+    base = f"http://127.0.0.1:{port}"
+    atom = httpx.get(f"{base}/feed.atom", timeout=10).text
+    assert f'href="{base}/feed.atom"' in atom and f"<id>{base}/feed.atom</id>" in atom
+    front = httpx.get(f"{base}/", timeout=10).text
+    assert f'href="{base}/feed.rss"' in front
+    assert "127.0.0.1:8080" not in atom + front

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from breakingon.cli.app import app, fail, load, open_configured_store
+from breakingon.cli.app import app, fail, load, load_for_server, open_configured_store
 from breakingon.settings import Settings
 from breakingon.store import Store
 
@@ -122,13 +122,8 @@ def run(
     host: Annotated[str | None, typer.Option(help="Address of the web server.")] = None,
 ) -> None:
     """Everything on one machine: scheduler, fetchers, stages and the web server."""
-    from dataclasses import replace
-
-    settings = load()
-    if port is not None:
-        settings = replace(settings, port=port)
-    if host is not None:
-        settings = replace(settings, host=host)
+    # --host/--port move the default public base URL too (feed links follow the port)
+    settings = load_for_server(host, port)
     serve_everything(settings, open_configured_store(settings))
 
 

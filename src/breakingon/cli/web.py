@@ -9,11 +9,12 @@ logic or read the environment itself.
 from __future__ import annotations
 
 import gc
+import os
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from breakingon.cli.app import app, load, open_configured_store
+from breakingon.cli.app import app, load, load_for_server, open_configured_store
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -49,10 +50,11 @@ def web(
 
     from breakingon.cli.httpserver import uvicorn_options
 
-    settings = load()
+    # --host/--port move the default public base URL too (feed links follow the port)
+    settings = load_for_server(host, port)
     options: dict[str, Any] = {
-        "host": host or settings.host,
-        "port": port or settings.port,
+        "host": settings.host,
+        "port": settings.port,
         "access_log": access_log,
         "log_level": settings.log_level.lower(),
         "server_header": False,
@@ -63,6 +65,11 @@ def web(
         **uvicorn_options(settings),  # header cap and deadline, keep-alive, concurrency
     }
     if workers > 1:  # each process opens its own store and cache
+        # the workers load their settings afresh: hand them the overrides
+        if host:
+            os.environ["BREAKINGON_HOST"] = host
+        if port:
+            os.environ["BREAKINGON_PORT"] = str(port)
         uvicorn.run("breakingon.cli.web:make_app", factory=True, workers=workers, **options)
         return
     store = open_configured_store(settings)
