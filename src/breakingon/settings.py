@@ -13,7 +13,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ class Settings:
     public_base_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
-    admin_token: str = ""  # "" disables the admin API
+    admin_token: str = field(default="", repr=False)  # "" disables the admin API
     fetch_allow_networks: tuple[Network, ...] = ()
     fetch_concurrency: int = 16
     per_host_concurrency: int = 1  # one request at a time per host, spaced by the delay
@@ -63,7 +63,7 @@ class Settings:
     websub: bool = False  # subscribe to hubs; needs a public_base_url the hubs can reach
     llm_url: str = ""  # OpenAI-compatible endpoint for the optional abstractive writer
     llm_model: str = ""
-    llm_api_key: str = ""
+    llm_api_key: str = field(default="", repr=False)
     rate_limit_per_min: int = 600
     search_rate_limit_per_min: int = 30  # searches per client a minute (0: no own limit)
     search_concurrency: int = 4  # searches in flight at once, all clients (0: no cap)

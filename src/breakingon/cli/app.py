@@ -41,8 +41,10 @@ def load() -> Settings:
     except SettingsError as exc:
         fail(str(exc))
         raise  # unreachable
+    from breakingon.cli import logsafe
     from breakingon.cluster import embed
 
+    logsafe.install(settings)  # no secret, URL key or callback token in any log line
     embed.configure(settings.embed_precision)
     return settings
 
