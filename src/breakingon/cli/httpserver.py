@@ -76,8 +76,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def _head_timeout(self) -> None:
         self._head_timer = None
-        if self._in_head and not self.transport.is_closing():
-            self._refuse(_TIMEOUT)
+        if not self._in_head or self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._arm_head_timer()  # a pipelined head waits while a response is written
+            return
+        self._refuse(_TIMEOUT)
 
     def _refuse(self, reply: bytes) -> None:
         self._in_head = False
