@@ -212,13 +212,14 @@ MARKUP_TEXTS = [
 
 def _careless_reads(doc: bytes, fmt: str) -> list[str]:
     """Every description, summary, title and subtitle a careless reader parses as HTML
-    (Atom titles say type="text" and feedgen always writes them so)."""
+    (Atom's all say type="html")."""
     out = []
     for el in ET.fromstring(doc).iter():
         name = el.tag.rsplit("}", 1)[-1]
         if name in ("description", "summary", "title", "subtitle") and el.text:
-            if not (fmt == "atom" and name in ("title", "subtitle")):
-                out.append(el.text)
+            if fmt == "atom":
+                assert el.get("type") == "html", (name, el.text)
+            out.append(el.text)
     return out
 
 

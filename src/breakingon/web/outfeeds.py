@@ -6,8 +6,8 @@ feedgen, which escapes it for XML. Readers treat RSS titles and descriptions as 
 (and some ignore Atom's `type`), so the text fields that may be read as HTML are
 HTML-escaped first (`html_text`): the reader's HTML is one whose rendering is the plain
 text, and feed-supplied text (titles, outlets, briefs, a search query) never becomes an
-element or attribute. Atom summaries say so (`type="html"`); Atom titles stay
-`type="text"`; JSON Feed's fields are plain text by definition.
+element or attribute. Atom says so (`type="html"` on titles, subtitle and summaries);
+JSON Feed's fields are plain text by definition.
 Links are absolute: the caller builds them from `settings.public_base_url`, never from
 the request. This module must not touch the store, the request or the network.
 """
@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 FeedFormat = Literal["atom", "rss", "json"]
 
@@ -81,8 +82,7 @@ def _utc(dt: datetime) -> datetime:
 
 def _generator(feed: OutFeed, fmt: FeedFormat) -> FeedGenerator:
     rss = fmt == "rss"
-    # RSS carries HTML in its titles and descriptions; Atom titles are type="text".
-    title_of = html_text if rss else xml_text
+    title_of = html_text  # RSS titles are HTML to readers; Atom's say type="html"
     fg = FeedGenerator()
     fg.id(xml_text(feed.id))
     fg.title(title_of(feed.title, 500) or "Untitled")
@@ -146,9 +146,22 @@ def render_feed(feed: OutFeed, fmt: FeedFormat) -> bytes:
         return _json_feed(feed)
     fg = _generator(feed, fmt)
     if fmt == "atom":
-        out: bytes = fg.atom_str(pretty=False)
+        out: bytes = _html_titles(fg.atom_str(pretty=False))
     else:
         out = fg.rss_str(pretty=False)
+    return out
+
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _html_titles(doc: bytes) -> bytes:
+    """Mark the Atom titles and subtitle `type="html"` (feedgen writes no type, which
+    means text): their content was escaped by `html_text`, so it renders as the text."""
+    root = etree.fromstring(doc, etree.XMLParser(resolve_entities=False, no_network=True))
+    for el in root.iter(f"{_ATOM}title", f"{_ATOM}subtitle"):
+        el.set("type", "html")
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return out
 
 
