@@ -71,6 +71,7 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     web_max_header_bytes: int = 32 * 1024  # a request head over this gets 431
     web_header_timeout_s: float = 10.0  # a request head must be complete this soon
+    web_body_timeout_s: float = 60.0  # and its body this soon after the head
     web_keepalive_s: float = 5.0  # an idle kept-alive connection is closed after this
     web_max_connections: int = 2048  # connections or requests in flight; past it 503
     lease_s: int = 120
@@ -226,7 +227,9 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"{PREFIX}EMBED_PRECISION: expected one of {want}, got {got!r}")
     if s.web_max_header_bytes < 1024:
         raise SettingsError(f"{PREFIX}WEB_MAX_HEADER_BYTES: use at least 1024")
-    if s.web_header_timeout_s <= 0 or s.web_keepalive_s <= 0:
-        raise SettingsError(f"{PREFIX}WEB_HEADER_TIMEOUT_S/{PREFIX}WEB_KEEPALIVE_S: must be > 0")
+    if min(s.web_header_timeout_s, s.web_body_timeout_s, s.web_keepalive_s) <= 0:
+        raise SettingsError(
+            f"{PREFIX}WEB_HEADER_TIMEOUT_S/WEB_BODY_TIMEOUT_S/WEB_KEEPALIVE_S: must be > 0"
+        )
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")

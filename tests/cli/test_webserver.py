@@ -21,6 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "webserver-admin-token-0123"
 HEAD_TIMEOUT = 2.0
+BODY_TIMEOUT = 3.0
 KEEPALIVE = 1.0
 
 
@@ -43,6 +44,7 @@ def server(
             "BREAKINGON_ADMIN_TOKEN": TOKEN,
             "BREAKINGON_WEB_HEADER_TIMEOUT_S": str(HEAD_TIMEOUT),
             "BREAKINGON_WEB_KEEPALIVE_S": str(KEEPALIVE),
+            "BREAKINGON_WEB_BODY_TIMEOUT_S": str(BODY_TIMEOUT),
             "BREAKINGON_LOG_LEVEL": "ERROR",
         }
     )
@@ -187,6 +189,36 @@ def test_a_dripped_head_is_closed_at_the_deadline(
     sock.close()
     assert closed, "a dripped head held the connection"
     assert elapsed < HEAD_TIMEOUT + 2.5, elapsed
+
+
+def test_a_dripped_body_is_closed_at_its_deadline(
+    server: tuple[int, subprocess.Popen[bytes]],
+) -> None:
+    port, _ = server
+    sock = _connect(port)
+    sock.sendall(
+        b"POST /api/admin/opml HTTP/1.1\r\nHost: x\r\n"
+        + f"Authorization: Bearer {TOKEN}\r\nContent-Length: 1000\r\n\r\n".encode()
+    )
+    started = time.monotonic()
+    closed = False
+    sock.settimeout(1.0)
+    for _ in range(20):
+        try:
+            sock.sendall(b"<")
+            data = sock.recv(4096)
+        except TimeoutError:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+            break
+        if not data or data.startswith(b"HTTP/1.1 408"):
+            closed = True
+            break
+    elapsed = time.monotonic() - started
+    sock.close()
+    assert closed, "a dripped body held the connection"
+    assert elapsed < BODY_TIMEOUT + 2.5, elapsed
 
 
 def test_idle_and_kept_alive_connections_are_closed(

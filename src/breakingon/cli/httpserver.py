@@ -9,7 +9,9 @@ rate limiter, which runs once the headers are complete. `LimitedHttpToolsProtoco
 - counts the bytes of a request's head while it arrives; past `max_header_bytes` (or
   when the complete head is over it) it answers 431 and closes the connection;
 - closes a connection whose request head is not complete `header_timeout_s` after the
-  connection opened or the request's first byte arrived (a slow drip), with 408.
+  connection opened or the request's first byte arrived (a slow drip), with 408;
+- closes a connection whose request body is not complete `body_timeout_s` after its
+  head (a slow body drip), with 408 when no response has started.
 
 `uvicorn_options(settings)` gives both `breakingon web` and `breakingon run` the same
 options: this protocol, the keep-alive timeout, the cap on connections and requests in
@@ -49,11 +51,15 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     max_header_bytes = 32 * 1024
     header_timeout_s = 10.0
+    body_timeout_s = 60.0
 
     @classmethod
-    def configure(cls, max_header_bytes: int, header_timeout_s: float) -> None:
+    def configure(
+        cls, max_header_bytes: int, header_timeout_s: float, body_timeout_s: float
+    ) -> None:
         cls.max_header_bytes = max_header_bytes
         cls.header_timeout_s = header_timeout_s
+        cls.body_timeout_s = body_timeout_s
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,6 +68,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_too_large = False
         self._completed = 0  # requests completed while parsing the current chunk
+        self._body_timer: asyncio.TimerHandle | None = None
 
     # -- the head deadline ------------------------------------------------------------
 
@@ -83,6 +90,20 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._refuse(_TIMEOUT)
 
+    def _disarm_body_timer(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _body_timeout(self) -> None:
+        self._body_timer = None
+        if self.transport.is_closing():
+            return
+        started = self.cycle is not None and self.cycle.response_started
+        if not started:
+            self.transport.write(_TIMEOUT)
+        self.transport.close()
+
     def _refuse(self, reply: bytes) -> None:
         self._in_head = False
         self._disarm_head_timer()
@@ -96,6 +117,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
+        self._disarm_body_timer()
         super().connection_lost(exc)
 
     # -- the head cap -----------------------------------------------------------------
@@ -140,9 +162,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._disarm_head_timer()
         super().on_headers_complete()
+        if self.body_timeout_s > 0 and self._body_timer is None:
+            self._body_timer = self.loop.call_later(self.body_timeout_s, self._body_timeout)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self._disarm_body_timer()
         self._completed += 1
         # the next request's head starts here (pipelined, or on a kept-alive connection)
         self._in_head = True
@@ -151,7 +176,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
 def configure(settings: Settings) -> None:
     """Set this process's request-head limits from `settings`."""
-    LimitedHttpToolsProtocol.configure(settings.web_max_header_bytes, settings.web_header_timeout_s)
+    LimitedHttpToolsProtocol.configure(
+        settings.web_max_header_bytes, settings.web_header_timeout_s, settings.web_body_timeout_s
+    )
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
