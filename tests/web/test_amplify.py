@@ -201,3 +201,20 @@ def test_a_partition_evicts_only_its_own_keys() -> None:
         assert set(cache._entries) == {"/front?", "/search?q=8", "/search?q=9"}
 
     asyncio.run(main())
+
+
+def test_distinct_searches_do_not_flush_the_fast_path() -> None:
+    async def main() -> None:
+        cache = ResponseCache(lambda: None, max_entries=8, partition_limits={"search": 2})
+
+        def render() -> Rendered:
+            return Rendered(200, b"x", "text/plain")
+
+        front = await cache.get("/?", render)
+        cache.remember("/?", front, "public")
+        for n in range(50):
+            key = f"/search?q={n}"
+            cache.remember(key, await cache.get(key, render, "search"), "public")
+        assert cache.lookup("/?", "GET", []) is not None  # still answered from memory
+
+    asyncio.run(main())

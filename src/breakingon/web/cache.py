@@ -192,7 +192,10 @@ class ResponseCache:
             *extra,
         )
         if len(self._fast) >= self.max_entries and raw_key not in self._fast:
-            self._fast.clear()
+            # drop what no longer answers (evicted entries: e.g. old searches) first
+            self._fast = {k: v for k, v in self._fast.items() if self._entries.get(v[0]) is v[1]}
+            if len(self._fast) >= self.max_entries:
+                self._fast.clear()
         self._fast[raw_key] = (key, entry, full, (*validators, *extra))
 
     def lookup(
