@@ -13,7 +13,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,11 @@ class Settings:
         "stories and writes neutral briefs in which every sentence is cited to its sources."
     )
     site_copyright: str = "© BreakingOn contributors. Briefs quote and cite the outlets named."
-    public_base_url: str = "http://127.0.0.1:8080"
+    # "" -> the address the web server is started on (`server_url(host, port)`)
+    public_base_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
-    admin_token: str = ""  # "" disables the admin API
+    admin_token: str = field(default="", repr=False)  # "" disables the admin API
     fetch_allow_networks: tuple[Network, ...] = ()
     fetch_concurrency: int = 16
     per_host_concurrency: int = 1  # one request at a time per host, spaced by the delay
@@ -62,17 +63,54 @@ class Settings:
     websub: bool = False  # subscribe to hubs; needs a public_base_url the hubs can reach
     llm_url: str = ""  # OpenAI-compatible endpoint for the optional abstractive writer
     llm_model: str = ""
-    llm_api_key: str = ""
+    llm_api_key: str = field(default="", repr=False)
     rate_limit_per_min: int = 600
+    search_rate_limit_per_min: int = 30  # searches per client a minute (0: no own limit)
+    search_concurrency: int = 4  # searches in flight at once, all clients (0: no cap)
+    # Peers (reverse proxies) whose X-Forwarded-For the rate limiters believe.
+    trusted_proxies: tuple[Network, ...] = ()
+    web_max_header_bytes: int = 32 * 1024  # a request head over this gets 431
+    web_header_timeout_s: float = 10.0  # a request head must be complete this soon
+    web_body_timeout_s: float = 60.0  # and its body this soon after the head
+    web_keepalive_s: float = 5.0  # an idle kept-alive connection is closed after this
+    web_max_connections: int = 2048  # connections or requests in flight; past it 503
     lease_s: int = 120
     log_level: str = "INFO"
     log_json: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.public_base_url:
+            object.__setattr__(self, "public_base_url", server_url(self.host, self.port))
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'breakingon.sqlite').resolve()}"
+
+
+def server_url(host: str, port: int) -> str:
+    """The URL of a server bound to `host`:`port` (a wildcard bind reads as loopback)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def with_server_address(s: Settings, host: str | None = None, port: int | None = None) -> Settings:
+    """`s` with the web server's address overridden (`--host`, `--port`). A public base
+    URL that was the server's own address (the default) follows it; one set to
+    anything else stays."""
+    new_host = host or s.host
+    new_port = port or s.port
+    follows = s.public_base_url.rstrip("/") == server_url(s.host, s.port)
+    base = "" if follows else s.public_base_url
+    changed = replace(s, host=new_host, port=new_port, public_base_url=base)
+    _validate(changed)
+    return changed
 
 
 def parse_networks(name: str, value: str) -> tuple[Network, ...]:
@@ -187,5 +225,11 @@ def _validate(s: Settings) -> None:
     if s.embed_precision not in EMBED_PRECISIONS:
         want, got = ", ".join(EMBED_PRECISIONS), s.embed_precision
         raise SettingsError(f"{PREFIX}EMBED_PRECISION: expected one of {want}, got {got!r}")
+    if s.web_max_header_bytes < 1024:
+        raise SettingsError(f"{PREFIX}WEB_MAX_HEADER_BYTES: use at least 1024")
+    if min(s.web_header_timeout_s, s.web_body_timeout_s, s.web_keepalive_s) <= 0:
+        raise SettingsError(
+            f"{PREFIX}WEB_HEADER_TIMEOUT_S/WEB_BODY_TIMEOUT_S/WEB_KEEPALIVE_S: must be > 0"
+        )
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")

@@ -7,6 +7,7 @@ import gzip
 import importlib.machinery
 import importlib.util
 import json
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,32 @@ def test_extracts_body_and_metadata_without_boilerplate() -> None:
     assert result.language == "en"
     assert len(result.authors) == 1
     assert extract_article(html.encode("utf-8"), url) == result  # bytes in, same result
+
+
+def test_markup_looking_page_text_is_never_a_tag_in_the_extracted_text() -> None:
+    # The page escapes it ("&lt;img src=x onerror=...&gt;"), so the extractor's text
+    # would carry it as "<img src=x onerror=...>": the text that briefs, headlines and
+    # outbound feeds are made from holds no tag.
+    hostile = (
+        "<img src=x onerror=alert(1)> <svg/onload=alert(2)> "
+        '<a href="javascript:alert(3)">more</a> <<b>img src=y onerror=alert(4)>'
+    )
+    article = StreamArticle(
+        id="quake-2",
+        outlet="Coast Times",
+        domain="coasttimes.example",
+        published=datetime(2025, 2, 11, 6, 30, tzinfo=UTC),
+        title="Earthquake kills twelve in coastal province",
+        text=BODY.replace("officials said.", f"officials said. {hostile} Officials added."),
+    )
+    room = Newsroom([article], speed=0)
+    html = room.render_article(room._outlets["coasttimes.example"], article)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # escaped in the page itself
+    result = extract_article(html, room.article_url("quake-2"))
+    assert result.error is None
+    assert "officials said." in result.text and "nearly a minute" in result.text
+    assert not re.search(r"<[a-zA-Z/!?]", result.text), result.text
+    assert "onerror" not in result.text or "<" not in result.text
 
 
 @pytest.mark.parametrize(

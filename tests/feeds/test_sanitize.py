@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from breakingon.feeds.parse import parse_feed
-from breakingon.feeds.sanitize import html_to_text, safe_url, sanitize_html
+from breakingon.feeds.sanitize import html_to_text, safe_url, sanitize_html, text_without_tags
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "feeds"
 EXECUTABLE = re.compile(
@@ -113,6 +113,23 @@ def test_d3_plain_text_fields_hold_no_markup() -> None:
     assert html_to_text("<p>a</p><p>b<br>c</p><script>x()</script>") == "a\nb\nc"
     assert html_to_text("&lt;script&gt;alert(1)&lt;/script&gt;Hi") == "Hi"  # double-escaped
     assert html_to_text("x < y and AT&T") == "x < y and AT&T"
+
+
+@pytest.mark.parametrize("vector", VECTORS)
+def test_d3_plain_text_never_holds_a_tag(vector: str) -> None:
+    # an extractor's output: the page escaped the markup, so it arrives here as text
+    text = text_without_tags(f"Officials said {vector} on Tuesday. x < y, AT&amp;T")
+    assert not re.search(r"<[a-zA-Z/!?]", text), text
+    assert not EXECUTABLE.search(text), text
+    assert text.startswith("Officials said ") and text.endswith(" x < y, AT&amp;T")
+
+
+def test_d3_plain_text_keeps_blanks_and_defeats_nesting() -> None:
+    assert text_without_tags("a\n\nb  c") == "a\n\nb  c"
+    assert text_without_tags("<<b>img src=x onerror=alert(1)>") == ""
+    assert "<" not in text_without_tags("<<<<b>b>b>img src=x onerror=alert(1)>")
+    assert text_without_tags("< script>alert(1)") == "\u2039 script>alert(1)"
+    assert text_without_tags("<img src=x onerror=alert(1)") == "\u2039img src=x onerror=alert(1)"
 
 
 def test_d3_hostile_feed_fields_are_text_and_urls_are_http_only() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from xml.etree import ElementTree as ET
 
 import feedparser
@@ -15,6 +16,39 @@ from webfill import BASE, XSS, Filled
 from breakingon.web.outfeeds import OutEntry, OutFeed, render_feed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+class _Html(HTMLParser):
+    """What a reader's HTML parser makes of a fragment: its elements and its text."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.parts: list[str] = []
+        self.feed(fragment)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _shown(detail: dict[str, str]) -> str:
+    """The text a reader shows for a feedparser text construct; no element in it."""
+    if detail["type"] in ("text/html", "application/xhtml+xml"):
+        parsed = _Html(detail["value"])
+        assert parsed.tags == [], detail
+        return parsed.text
+    return detail["value"]
 
 
 def _feed_paths(filled: Filled) -> list[str]:
@@ -106,7 +140,8 @@ def test_hostile_text_stays_text_in_feeds(client: TestClient, filled: Filled, fm
         assert b"<script>" not in r.content and b"<img src=x" not in r.content
         parsed = feedparser.parse(r.content)
         assert not parsed.bozo
-        titles = [e.title for e in parsed.entries]
+        # what the reader shows: the text itself, or HTML whose rendering is the text
+        titles = [_shown(e.title_detail) for e in parsed.entries]
     assert titles == [f"{XSS} (update 1)"]
 
 
@@ -161,3 +196,83 @@ def test_feed_renderer_removes_characters_xml_cannot_carry() -> None:
         assert parsed.entries[0].title == "bell nul ok"
     doc = json.loads(render_feed(feed, "json"))
     assert doc["items"][0]["content_text"] == "ab <b>bold</b> & co"
+
+
+MARKUP_TEXTS = [
+    "<img src=x onerror=alert(1)>",
+    "<svg/onload=alert(1)>",
+    "&lt;img src=x onerror=alert(2)&gt;",
+    '<a href="javascript:alert(3)">click</a>',
+    "<<b>img src=x onerror=alert(4)>",
+    "<iframe src=//evil.example>",
+    "<p style=x onmouseover=alert(5)>hover",
+    "]]><img src=x onerror=alert(6)>",
+]
+
+
+def _careless_reads(doc: bytes, fmt: str) -> list[str]:
+    """Every description, summary, title and subtitle a careless reader parses as HTML
+    (Atom's all say type="html")."""
+    out = []
+    for el in ET.fromstring(doc).iter():
+        name = el.tag.rsplit("}", 1)[-1]
+        if name in ("description", "summary", "title", "subtitle") and el.text:
+            if fmt == "atom":
+                assert el.get("type") == "html", (name, el.text)
+            out.append(el.text)
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_markup_text_is_no_element_when_a_reader_reads_html(fmt: str) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    entries = tuple(
+        OutEntry(
+            id=f"https://x.example/{n}",
+            title=f"Quake {text}",
+            url=f"https://x.example/{n}",
+            summary=f"Officials said {text} on Tuesday.",
+            updated=now,
+            published=now,
+        )
+        for n, text in enumerate(MARKUP_TEXTS)
+    )
+    feed = OutFeed(
+        id="https://x.example/feed",
+        title=f"Search: {MARKUP_TEXTS[0]}",
+        subtitle=f"Stories matching {MARKUP_TEXTS[1]}",
+        home_url="https://x.example/",
+        self_url="https://x.example/feed",
+        updated=now,
+        entries=entries,
+    )
+    doc = render_feed(feed, fmt)  # type: ignore[arg-type]
+    for text in _careless_reads(doc, fmt):
+        assert _Html(text).tags == [], text
+    parsed = feedparser.parse(doc)
+    assert not parsed.bozo
+    shown = {_shown(e.summary_detail) for e in parsed.entries}
+    # the reader shows the text, exactly: nothing dropped, nothing executed
+    assert shown == {f"Officials said {t} on Tuesday." for t in MARKUP_TEXTS}
+    assert {_shown(e.title_detail) for e in parsed.entries} == {f"Quake {t}" for t in MARKUP_TEXTS}
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_stored_markup_text_is_no_element_in_served_feeds(
+    client: TestClient, filled: Filled, fmt: str
+) -> None:
+    paths = ["/feed", f"/story/{filled.stories['evil']}/feed", "/section/technology/feed"]
+    for path in paths:
+        r = client.get(f"{path}.{fmt}")
+        assert r.status_code == 200, path
+        reads = _careless_reads(r.content, fmt)
+        if "/story/" in path or fmt == "rss":  # the hostile text is in what is read
+            assert any("onerror=alert(1)" in _Html(t).text for t in reads), path
+        for text in reads:
+            assert _Html(text).tags == [], (path, text)
+        for e in feedparser.parse(r.content).entries:
+            _shown(e.summary_detail)  # asserts no element in feedparser's sanitised HTML
+    r = client.get(f"/search/feed.{fmt}", params={"q": "<img src=x onerror=alert(1)>"})
+    assert r.status_code == 200
+    for text in _careless_reads(r.content, fmt):
+        assert _Html(text).tags == [], text

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 from webfill import ADMIN_TOKEN, FakeResolver, Filled, make_settings
 
+from breakingon.settings import load_settings
 from breakingon.store import Store
 from breakingon.web import create_app
 from breakingon.web.security import RateLimiter, admin_denial, safe_next
@@ -177,6 +178,36 @@ def test_rate_limit_keys_on_the_socket_not_x_forwarded_for(
             for i in range(5)
         ]
         assert codes == [200] * 5  # behind a trusted proxy each client has its own bucket
+
+
+def test_trusted_proxies_come_from_the_setting(filled_store: tuple[Store, Filled]) -> None:
+    store, _ = filled_store
+    settings = load_settings(
+        {
+            "BREAKINGON_TRUSTED_PROXIES": "203.0.113.0/24, 2001:db8::/32",
+            "BREAKINGON_RATE_LIMIT_PER_MIN": "3",
+            "BREAKINGON_PUBLIC_BASE_URL": "https://news.example.org",
+        }
+    )
+    assert len(settings.trusted_proxies) == 2
+    app = create_app(settings, store)
+    with TestClient(app, client=("203.0.113.9", 5000)) as c:
+        codes = [
+            c.get("/about", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+            for i in range(5)
+        ]
+        assert codes == [200] * 5  # each client behind the proxy has its own bucket
+        codes = [
+            c.get("/about", headers={"X-Forwarded-For": "198.51.100.77"}).status_code
+            for _ in range(5)
+        ]
+        assert codes.count(429) == 2  # one client behind it is still limited
+    with TestClient(app, client=("198.51.100.5", 5000)) as c:  # not a proxy: header ignored
+        codes = [
+            c.get("/about", headers={"X-Forwarded-For": f"192.0.2.{i}"}).status_code
+            for i in range(5)
+        ]
+        assert codes.count(429) == 2
 
 
 def test_rate_limiter_refills_over_time() -> None:

@@ -393,6 +393,7 @@ def make_settings(**overrides: object) -> Settings:
         "public_base_url": BASE,
         "admin_token": ADMIN_TOKEN,
         "rate_limit_per_min": 100_000,
+        "search_rate_limit_per_min": 100_000,
         "site_name": "Test Wire",
         "site_about": "Test Wire gathers reporting from test outlets.",
         "site_copyright": "© Test Wire contributors",

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from breakingon.cli.app import app, fail, load, open_configured_store
+from breakingon.cli.app import app, fail, load, open_configured_store, prepare_data_dir
 
 
 @app.command("backup")
@@ -58,7 +58,7 @@ def restore(
     settings = load()
     url = settings.effective_database_url
     if url.startswith("sqlite:///") and not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_data_dir(settings)
     try:
         info = restore_database(file, url, force=force)
     except BackupError as exc:

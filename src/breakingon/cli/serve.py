@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from breakingon.cli.app import app, fail, load, open_configured_store
+from breakingon.cli.app import app, fail, load, load_for_server, open_configured_store
 from breakingon.settings import Settings
 from breakingon.store import Store
 
@@ -95,6 +95,7 @@ async def _status_loop(store: Store, stop: asyncio.Event, live: bool) -> None:
 async def _serve_web(settings: Settings, store: Store, health: Any, stop: asyncio.Event) -> None:
     import uvicorn
 
+    from breakingon.cli.httpserver import uvicorn_options
     from breakingon.cli.web import service_routes
     from breakingon.web.app import create_app
 
@@ -106,6 +107,7 @@ async def _serve_web(settings: Settings, store: Store, health: Any, stop: asynci
         log_level="warning",
         access_log=False,
         lifespan="off",
+        **uvicorn_options(settings),  # header cap and deadline, keep-alive, concurrency
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -120,13 +122,8 @@ def run(
     host: Annotated[str | None, typer.Option(help="Address of the web server.")] = None,
 ) -> None:
     """Everything on one machine: scheduler, fetchers, stages and the web server."""
-    from dataclasses import replace
-
-    settings = load()
-    if port is not None:
-        settings = replace(settings, port=port)
-    if host is not None:
-        settings = replace(settings, host=host)
+    # --host/--port move the default public base URL too (feed links follow the port)
+    settings = load_for_server(host, port)
     serve_everything(settings, open_configured_store(settings))
 
 

@@ -9,11 +9,12 @@ logic or read the environment itself.
 from __future__ import annotations
 
 import gc
+import os
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from breakingon.cli.app import app, load, open_configured_store
+from breakingon.cli.app import app, load, load_for_server, open_configured_store
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -47,20 +48,28 @@ def web(
     """Serve the site, the JSON API (/api, /openapi.json) and the feeds out."""
     import uvicorn
 
-    settings = load()
+    from breakingon.cli.httpserver import uvicorn_options
+
+    # --host/--port move the default public base URL too (feed links follow the port)
+    settings = load_for_server(host, port)
     options: dict[str, Any] = {
-        "host": host or settings.host,
-        "port": port or settings.port,
+        "host": settings.host,
+        "port": settings.port,
         "access_log": access_log,
         "log_level": settings.log_level.lower(),
         "server_header": False,
         "date_header": False,
         "proxy_headers": False,
         "loop": "uvloop",
-        "http": "httptools",
         "backlog": 4096,
+        **uvicorn_options(settings),  # header cap and deadline, keep-alive, concurrency
     }
     if workers > 1:  # each process opens its own store and cache
+        # the workers load their settings afresh: hand them the overrides
+        if host:
+            os.environ["BREAKINGON_HOST"] = host
+        if port:
+            os.environ["BREAKINGON_PORT"] = str(port)
         uvicorn.run("breakingon.cli.web:make_app", factory=True, workers=workers, **options)
         return
     store = open_configured_store(settings)
@@ -77,8 +86,10 @@ def make_app() -> Starlette:
 
 
 def _build(settings: Settings, store: Store) -> Starlette:
+    from breakingon.cli.httpserver import configure
     from breakingon.web import create_app
 
+    configure(settings)  # this server process's request-head limits
     application = create_app(settings, store, extra_routes=service_routes(store))
     # Tail latency: start-up objects leave the collector's view and young collections run
     # less often (requests allocate little that lives; cached pages are reused bytes).

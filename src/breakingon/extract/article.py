@@ -133,7 +133,7 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
     import trafilatura
 
     from breakingon.extract.leadimage import lead_image_url, usable_image_url
-    from breakingon.feeds.sanitize import html_to_text
+    from breakingon.feeds.sanitize import html_to_text, text_without_tags
 
     try:
         doc = trafilatura.bare_extraction(
@@ -150,7 +150,9 @@ def extract_article(html: str | bytes, url: str) -> Extracted:
         return Extracted(url=url, error="extract_error")
     if doc is None or isinstance(doc, dict):
         return Extracted(url=url, error="no_text")
-    text = (doc.text or "").strip()
+    # "&lt;img onerror=...&gt;" in a paragraph is "<img onerror=...>" in the text: a
+    # stored text (and every brief, headline and feed made from it) never holds a tag.
+    text = text_without_tags(doc.text or "").strip()
     if not text:
         return Extracted(url=url, error="no_text")
     authors: list[str] = []

@@ -3,8 +3,10 @@
 `sanitize_html` runs nh3 (ammonia) with an allowlist: no script, style, iframe,
 object, embed, form or meta survives, no on*= handler, only http, https and mailto
 URLs, and every link gets rel="noopener noreferrer". `html_to_text` turns HTML into
-plain text for text-only fields; `safe_url` keeps http(s) URLs only (enclosures,
-thumbnails, images). Pure functions: no I/O, no network, no settings, no store.
+plain text for text-only fields; `text_without_tags` makes already-plain text (an
+extractor's output) free of anything a parser would read as a tag; `safe_url` keeps
+http(s) URLs only (enclosures, thumbnails, images). Pure functions: no I/O, no network,
+no settings, no store.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ _SPACED_TAG_LIKE = re.compile(
     r"<(?=\s*/?\s*(?:script|iframe|frame|object|embed|style|svg|math|img|link|meta|base|form)\b)",
     re.IGNORECASE,
 )
+# What an HTML parser opens a tag with: "<" right before a letter, "/", "!" or "?".
+_TAG_SHAPED = re.compile(r"<[a-zA-Z/!?][^<>]*>")
+_TAG_OPEN = re.compile(r"<(?=[a-zA-Z/!?])")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 
@@ -140,6 +145,21 @@ def html_to_text(html: str) -> str:
     # "‹" ("x < y" stays as it is).
     text = _SPACED_TAG_LIKE.sub("\u2039", text)
     return _NEWLINES.sub("\n", text).strip()
+
+
+def text_without_tags(text: str) -> str:
+    """Plain `text` with every tag-shaped run ("<img onerror=...>", "</p>") removed.
+
+    For text that is already plain (an extractor's output, where "&lt;img&gt;" in the
+    page became "<img>"): entities are not decoded and blanks are kept as they are. A
+    "<" that would still open a tag (unclosed, or nested to defeat one pass) becomes the
+    look-alike "‹", as does "< script" (see `html_to_text`); "x < y" stays.
+    """
+    for _ in range(3):
+        if not _TAG_SHAPED.search(text):
+            break
+        text = _TAG_SHAPED.sub("", text)
+    return _SPACED_TAG_LIKE.sub("\u2039", _TAG_OPEN.sub("\u2039", text))
 
 
 def _strip_once(html: str) -> str:

@@ -1,7 +1,9 @@
 """Prometheus metrics of the pipeline (series prefixed `breakingon_`), one registry.
 
 Stages count into `METRICS`; the web layer exposes `render()` at /metrics. Gauges that
-describe the database (backlog, story counts) are refreshed from the store on scrape.
+describe the database (backlog, story counts) are refreshed from the store on scrape:
+every backlog kind is set each time, 0 when that work is done (a kind the store stops
+reporting reads 0 too), so a drained queue never keeps its last value.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from breakingon.store.base import OpsStore
+from breakingon.store.base import BACKLOG_KINDS, OpsStore
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -69,13 +71,16 @@ def _build() -> _Metrics:
 
 
 METRICS = _build()
+_BACKLOG_SEEN: set[str] = set(BACKLOG_KINDS)  # every kind ever reported on this registry
 
 
 def render(store: OpsStore | None = None) -> bytes:
     """The text exposition format, with database gauges refreshed from `store`."""
     if store is not None:
-        for kind, n in store.backlog().items():
-            METRICS.backlog.labels(kind=kind).set(n)
+        backlog = store.backlog()
+        _BACKLOG_SEEN.update(backlog)
+        for kind in sorted(_BACKLOG_SEEN):
+            METRICS.backlog.labels(kind=kind).set(backlog.get(kind, 0))
         counts = store.stats()
         METRICS.stories.set(counts["stories"])
         METRICS.articles.set(counts["articles"])

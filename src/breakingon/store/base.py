@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from breakingon.records import (
     Article,
@@ -49,6 +49,13 @@ class SchemaTooNew(StoreError):
 
 
 ArticleState = Literal["discovered", "extracted", "clustered"]
+# Every kind `OpsStore.backlog` reports, each time (0 when there is none of it).
+BACKLOG_KINDS: tuple[str, ...] = (
+    *(f"articles_{state}" for state in get_args(ArticleState)),
+    "stories_dirty",
+    "feeds_due",
+    "feeds_failing",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,7 +479,10 @@ class OpsStore(LeaseStore, Protocol):
     backlog, runs and pruning."""
 
     def stats(self) -> dict[str, int]: ...
-    def backlog(self) -> dict[str, int]: ...
+    def backlog(self) -> dict[str, int]:
+        """Work waiting by kind: every kind of `BACKLOG_KINDS`, 0 when empty."""
+        ...
+
     def feed_fetch_times(self) -> tuple[int, datetime | None, datetime | None]:
         """(feeds, the latest check of any feed, the latest successful fetch of any
         feed): /healthz tells a dead network from a quiet one with it."""

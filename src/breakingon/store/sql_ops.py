@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from breakingon.records import Article, Place
-from breakingon.store.base import ArticleState, Run, Trend, WebSubSubscription
+from breakingon.store.base import BACKLOG_KINDS, ArticleState, Run, Trend, WebSubSubscription
 from breakingon.store.codec import clean_text, dumps, loads_tuple, to_utc
 from breakingon.store.sql_base import _now, _SQLBase, _utc, listed_story
 
@@ -99,12 +99,10 @@ class _OpsMixin(_SQLBase):
         a, st, f = self.t["articles"], self.t["stories"], self.t["feeds"]
         now = _now()
         with self._read() as conn:
-            out = {
-                f"articles_{state}": int(n)
-                for state, n in conn.execute(
-                    sa.select(a.c.state, sa.func.count()).group_by(a.c.state)
-                )
-            }
+            out = dict.fromkeys(BACKLOG_KINDS, 0)  # an emptied state reads 0, not absent
+            by_state = sa.select(a.c.state, sa.func.count()).group_by(a.c.state)
+            for state, n in conn.execute(by_state):
+                out[f"articles_{state}"] = int(n)
             out["stories_dirty"] = int(
                 conn.execute(
                     sa.select(sa.func.count()).select_from(st).where(st.c.dirty >= 1)

@@ -8,7 +8,9 @@ every new feed URL against the crawler's SSRF policy with the app's injectable r
 before it is stored: refused addresses get 400 `address_not_allowed` and no connection is
 ever made (private, loopback, link-local and metadata addresses, names that resolve to
 any of them). URLs in responses are http(s) only, so a feed cannot smuggle a
-`javascript:` link into a client.
+`javascript:` link into a client. Public reads of feeds show `web.redact`'s view (URL
+without userinfo, query values or key-like segments; the error's coarse class, never its
+detail); `GET /api/admin/sources` gives the operator the stored URL and error.
 
 Parameters are parsed by `web.params` (shared with the HTML pages); the OpenAPI document
 is `web.openapi`. This module holds no SQL and no scoring; it must not open sockets itself.
@@ -38,7 +40,7 @@ from breakingon.sources.catalogue import (
 )
 from breakingon.store.base import Store, Trend
 from breakingon.store.codec import brief_to_dict
-from breakingon.web.cache import Rendered, ResponseCache, cached_response
+from breakingon.web.cache import KeyParams, Rendered, ResponseCache, cached_response
 from breakingon.web.media import media_path
 from breakingon.web.openapi import openapi_spec
 from breakingon.web.params import (
@@ -52,6 +54,7 @@ from breakingon.web.params import (
     query_param,
     story_query,
 )
+from breakingon.web.redact import public_error, public_feed_url
 from breakingon.web.security import admin_denial
 
 # -- JSON shapes ---------------------------------------------------------------------------
@@ -151,9 +154,15 @@ def article_json(a: Article) -> dict[str, Any]:
     }
 
 
-def source_json(f: Feed) -> dict[str, Any]:
+def source_json(f: Feed, full: bool = False) -> dict[str, Any]:
+    """A feed as the API shows it: `web.redact`'s public view, or with `full` (admin
+    responses only) the stored URL and error."""
     d = feed_to_json(f)
-    d["url"] = safe_url(f.url)
+    if full:
+        d["url"] = safe_url(f.url)
+    else:
+        d["url"] = public_feed_url(f.url)
+        d["last_error"] = public_error(f.last_error)
     d["source_id"] = f.source_id
     return d
 
@@ -197,9 +206,13 @@ def _now(request: Request) -> datetime:
     return now
 
 
-async def _cached(request: Request, render: Any) -> Response:
+async def _cached(
+    request: Request, render: Any, params: KeyParams = (), partition: str = ""
+) -> Response:
+    """The cached answer; `params` are the parsed query parameters the handler reads (no
+    other parameter makes a cache entry), `partition` "search" for searches."""
     _, cache, _ = _ctx(request)
-    return await cached_response(request, cache, render)
+    return await cached_response(request, cache, render, params=params, partition=partition)
 
 
 async def list_stories(request: Request) -> Response:
@@ -220,7 +233,21 @@ async def list_stories(request: Request) -> Response:
             },
         )
 
-    return await _cached(request, render)
+    return await _cached(
+        request,
+        render,
+        (
+            ("section", query.section),
+            ("place", query.geonameid),
+            ("country", query.country),
+            ("language", query.language),
+            ("since", query.since),
+            ("breaking", query.breaking_at is not None),
+            ("order", query.order),
+            ("limit", query.limit),
+            ("offset", query.offset),
+        ),
+    )
 
 
 async def get_story(request: Request) -> Response:
@@ -265,7 +292,9 @@ async def list_articles(request: Request) -> Response:
             200, {"articles": [article_json(a) for a in arts], "limit": limit, "offset": offset}
         )
 
-    return await _cached(request, render)
+    return await _cached(
+        request, render, (("source", source), ("limit", limit), ("offset", offset))
+    )
 
 
 async def list_sources(request: Request) -> Response:
@@ -278,7 +307,7 @@ async def list_sources(request: Request) -> Response:
         feeds = store.list_feeds(status=status or None)  # type: ignore[arg-type]
         return _json(200, {"sources": [source_json(f) for f in feeds]})
 
-    return await _cached(request, render)
+    return await _cached(request, render, (("status", status or None),))
 
 
 async def search(request: Request) -> Response:
@@ -302,7 +331,9 @@ async def search(request: Request) -> Response:
             },
         )
 
-    return await _cached(request, render)
+    return await _cached(
+        request, render, (("q", q), ("limit", limit), ("offset", offset)), "search"
+    )
 
 
 async def trends(request: Request) -> Response:
@@ -312,7 +343,7 @@ async def trends(request: Request) -> Response:
     def render() -> Rendered:
         return _json(200, {"trends": [trend_json(t) for t in store.get_trends(limit)]})
 
-    return await _cached(request, render)
+    return await _cached(request, render, (("limit", limit),))
 
 
 async def openapi(request: Request) -> Response:
@@ -402,7 +433,23 @@ async def admin_add_source(request: Request) -> Response:
     stored, created = await run_in_threadpool(store.add_feed, feed, key)
     request.app.state.cache.invalidate()
     return JSONResponse(
-        {"source": source_json(stored), "created": created}, status_code=201 if created else 200
+        {"source": source_json(stored, full=True), "created": created},
+        status_code=201 if created else 200,
+    )
+
+
+async def admin_list_sources(request: Request) -> Response:
+    """Every feed with its stored URL and full last error (never cached)."""
+    if (denied := _admin(request)) is not None:
+        return denied
+    status = query_param(request, "status")
+    if status not in (None, "", "active", "paused", "ended"):
+        raise ParamError("status", "expected active, paused or ended")
+    store: Store = request.app.state.store
+    feeds = await run_in_threadpool(store.list_feeds, status or None)  # type: ignore[arg-type]
+    return JSONResponse(
+        {"sources": [source_json(f, full=True) for f in feeds]},
+        headers={"Cache-Control": "no-store"},
     )
 
 
@@ -438,7 +485,7 @@ async def _set_status(request: Request, status: str) -> Response:
     updated = await run_in_threadpool(store.get_feed, feed.id)
     request.app.state.cache.invalidate()
     assert updated is not None
-    return JSONResponse({"source": source_json(updated)})
+    return JSONResponse({"source": source_json(updated, full=True)})
 
 
 async def admin_pause_source(request: Request) -> Response:
@@ -486,6 +533,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/sources", list_sources, methods=["GET"]),
         Route("/api/search", search, methods=["GET"]),
         Route("/api/trends", trends, methods=["GET"]),
+        Route("/api/admin/sources", admin_list_sources, methods=["GET"]),
         Route("/api/admin/sources", admin_add_source, methods=["POST"]),
         Route("/api/admin/sources/{id}", admin_remove_source, methods=["DELETE"]),
         Route("/api/admin/sources/{id}/pause", admin_pause_source, methods=["POST"]),

@@ -38,6 +38,7 @@ from breakingon.web.security import (
 )
 
 STATIC = Path(__file__).parent / "static"
+SEARCH_CACHE_ENTRIES = 512  # searches evict only searches past this many entries
 
 
 def _utcnow() -> datetime:
@@ -89,7 +90,7 @@ def create_app(
     *,
     extra_routes: Sequence[BaseRoute] = (),
     resolver: Resolver | None = None,
-    trusted_proxies: Sequence[Network] = (),
+    trusted_proxies: Sequence[Network] | None = None,
     clock: Callable[[], datetime] = _utcnow,
     cache_ttl_s: float = 10.0,
 ) -> Starlette:
@@ -98,7 +99,8 @@ def create_app(
     - `extra_routes`: HOOK for the ops layer (`/healthz`, `/metrics`, ...); they are
       matched before the site's routes and get the same security headers.
     - `resolver`: the DNS resolver the admin API's SSRF check uses (tests pass a fake).
-    - `trusted_proxies`: peers whose `X-Forwarded-For` is believed for rate limiting.
+    - `trusted_proxies`: peers whose `X-Forwarded-For` is believed for rate limiting
+      (default: `settings.trusted_proxies`, BREAKINGON_TRUSTED_PROXIES).
     - `clock`: the current time (tests pin it).
     """
     routes: list[BaseRoute] = [
@@ -121,9 +123,18 @@ def create_app(
         "rate_limit_per_min": settings.rate_limit_per_min,
         "max_body_bytes": DEFAULT_MAX_BODY,
         "body_limits": {"/api/admin/opml": MAX_OPML_BYTES},
-        "trusted_proxies": tuple(trusted_proxies),
+        "trusted_proxies": tuple(
+            settings.trusted_proxies if trusted_proxies is None else trusted_proxies
+        ),
+        "search_rate_limit_per_min": settings.search_rate_limit_per_min,
+        "search_concurrency": settings.search_concurrency,
     }
-    cache = ResponseCache(store.last_change, ttl_s=cache_ttl_s, fast_headers=SECURITY_HEADERS)
+    cache = ResponseCache(
+        store.last_change,
+        ttl_s=cache_ttl_s,
+        fast_headers=SECURITY_HEADERS,
+        partition_limits={"search": SEARCH_CACHE_ENTRIES},
+    )
     app.security_options["fast_path"] = cache.lookup
     app.state.settings = settings
     app.state.store = store

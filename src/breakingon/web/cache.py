@@ -1,6 +1,10 @@
 """A small response cache for public pages, feeds and API reads, with conditional GET.
 
-Entries are keyed by the request path and query and are valid while the store's version
+Entries are keyed by the request path and the handler's parsed, normalised parameters
+(`cache_key`): a parameter the handler does not read never makes a new entry, and
+"limit=020" shares "limit=20"'s. A partition (searches) may be capped on its own
+(`partition_limits`), so a stream of distinct searches evicts only other searches, never
+the pages everyone reads. Entries are valid while the store's version
 (`store.last_change()`, polled at most once per `version_ttl_s`) is unchanged and the
 entry is younger than `ttl_s`. Regeneration is single-flight and stale-while-revalidate:
 concurrent requests for the same key share one render, and once a key has been rendered,
@@ -10,7 +14,8 @@ entry carries a strong ETag (a hash of the body) and a Last-Modified time (the s
 version); `conditional` answers 304 when the client already has it.
 
 Fast path: once a handler has answered from a fresh entry it calls `remember`, and
-`lookup` then answers the same key straight from pre-encoded bytes and headers (200 or
+`lookup` then answers the same raw path and query (only one whose every parameter is
+known and spelled in its normal form) straight from pre-encoded bytes and headers (200 or
 304), before routing, with no store call and no per-request rendering. A stale entry is
 served there only while its re-render (or the version check) is already under way;
 otherwise, and for If-Modified-Since, it returns None so the normal path answers (and
@@ -26,10 +31,11 @@ import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -66,8 +72,39 @@ Headers = tuple[tuple[bytes, bytes], ...]
 
 
 def fast_key(path: str, query_string: bytes) -> str:
-    """The cache key of a request, from its ASGI scope's path and raw query string."""
+    """The fast path's key of a request, from its ASGI scope's path and raw query string."""
     return path + "?" + query_string.decode("latin-1")
+
+
+KeyParams = Sequence[tuple[str, object]]
+MAX_KEY_VALUE = 500  # longer parameter values are refused by the parsers before this
+
+
+def _key_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return "" if value is None else str(value)[:MAX_KEY_VALUE]
+
+
+def cache_key(path: str, params: KeyParams = ()) -> str:
+    """The entry key: the path and the handler's parsed values of the parameters it reads
+    (in its order; None is absent), never the raw query string."""
+    pairs = [(name, _key_text(v)) for name, v in params if v is not None]
+    return path + "?" + urlencode(pairs)
+
+
+def is_normal_query(query: str, params: KeyParams) -> bool:
+    """True when every parameter of the raw `query` is one the handler reads, given once,
+    spelled as its parsed value (so the fast path is keyed by few raw spellings)."""
+    known = {name: _key_text(v) for name, v in params if v is not None}
+    seen: set[str] = set()
+    for name, raw in parse_qsl(query, keep_blank_values=True):
+        if name in seen or known.get(name) != raw:
+            return False
+        seen.add(name)
+    return True
 
 
 class ResponseCache:
@@ -83,8 +120,12 @@ class ResponseCache:
         max_body: int = 2 * 1024 * 1024,
         clock: Callable[[], float] = time.monotonic,
         fast_headers: Headers = (),
+        partition_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.version_fn = version_fn
+        self.partition_limits = dict(partition_limits or {})
+        # partition -> its keys, oldest first (each partition evicts only its own)
+        self._parts: dict[str, OrderedDict[str, None]] = {}
         self.fast_headers = fast_headers
         self.ttl_s = ttl_s
         self.version_ttl_s = version_ttl_s
@@ -96,8 +137,8 @@ class ResponseCache:
         self._version: datetime = _EPOCH
         self._version_at = -1e18
         self._version_task: asyncio.Future[datetime] | None = None
-        # key -> (entry, pre-encoded 200 headers, pre-encoded 304 headers): the fast path
-        self._fast: dict[str, tuple[Entry, Headers, Headers]] = {}
+        # raw key -> (entry key, entry, pre-encoded 200 headers, pre-encoded 304 headers)
+        self._fast: dict[str, tuple[str, Entry, Headers, Headers]] = {}
         self.renders = 0  # how many times a renderer ran (tests and metrics read it)
 
     async def version(self) -> datetime:
@@ -124,11 +165,16 @@ class ResponseCache:
         """Forget every entry and the version (after an admin write)."""
         self._entries.clear()
         self._fast.clear()
+        self._parts.clear()
         self._version_at = -1e18
 
-    def remember(self, key: str, entry: Entry, cache_control: str) -> None:
-        """Let `lookup` answer `key` from memory while `entry` stays the fresh, cached one.
-        The `fast_headers` given at construction (the security headers) are appended."""
+    def remember(
+        self, key: str, entry: Entry, cache_control: str, raw_key: str | None = None
+    ) -> None:
+        """Let `lookup` answer `raw_key` (default `key`) from memory while `entry` stays
+        the fresh one cached under `key`. The `fast_headers` given at construction (the
+        security headers) are appended."""
+        raw_key = key if raw_key is None else raw_key
         extra = self.fast_headers
         r = entry.rendered
         if r.status != 200 or r.headers or self._entries.get(key) is not entry:
@@ -145,9 +191,12 @@ class ResponseCache:
             *validators,
             *extra,
         )
-        if len(self._fast) >= self.max_entries and key not in self._fast:
-            self._fast.clear()
-        self._fast[key] = (entry, full, (*validators, *extra))
+        if len(self._fast) >= self.max_entries and raw_key not in self._fast:
+            # drop what no longer answers (evicted entries: e.g. old searches) first
+            self._fast = {k: v for k, v in self._fast.items() if self._entries.get(v[0]) is v[1]}
+            if len(self._fast) >= self.max_entries:
+                self._fast.clear()
+        self._fast[raw_key] = (key, entry, full, (*validators, *extra))
 
     def lookup(
         self, key: str, method: str, headers: Sequence[tuple[bytes, bytes]]
@@ -160,7 +209,7 @@ class ResponseCache:
         item = self._fast.get(key)
         if item is None:
             return None
-        entry, full, not_modified = item
+        key, entry, full, not_modified = item
         if self._entries.get(key) is not entry:
             return None
         now = self.clock()
@@ -181,7 +230,7 @@ class ResponseCache:
                 return None  # rare: the normal path parses the date
         return 200, full, b"" if method == "HEAD" else entry.rendered.body
 
-    async def get(self, key: str, render: Callable[[], Rendered]) -> Entry:
+    async def get(self, key: str, render: Callable[[], Rendered], partition: str = "") -> Entry:
         """The entry for `key`. A fresh one is served from memory; a stale one is served
         while one background render replaces it (stale-while-revalidate, so readers never
         queue behind the database); a missing one is rendered once for all waiters."""
@@ -191,21 +240,35 @@ class ResponseCache:
             self._entries.move_to_end(key)
             fresh = entry.version == version and self.clock() - entry.created < self.ttl_s
             if not fresh and key not in self._inflight:
-                self._start_render(key, render, version).add_done_callback(_consume)
+                self._start_render(key, render, version, partition).add_done_callback(_consume)
             return entry
         pending = self._inflight.get(key)
         if pending is None:
-            pending = self._start_render(key, render, version)
+            pending = self._start_render(key, render, version, partition)
         return await asyncio.shield(pending)
 
     def _start_render(
-        self, key: str, render: Callable[[], Rendered], version: datetime
+        self, key: str, render: Callable[[], Rendered], version: datetime, partition: str
     ) -> asyncio.Future[Entry]:
-        fut = asyncio.ensure_future(self._render(key, render, version))
+        fut = asyncio.ensure_future(self._render(key, render, version, partition))
         self._inflight[key] = fut
         return fut
 
-    async def _render(self, key: str, render: Callable[[], Rendered], version: datetime) -> Entry:
+    def _admit(self, key: str, partition: str) -> None:
+        """Count `key` in its partition; past the partition's limit, its oldest go."""
+        limit = self.partition_limits.get(partition)
+        if limit is None:
+            return
+        keys = self._parts.setdefault(partition, OrderedDict())
+        keys[key] = None
+        keys.move_to_end(key)
+        while len(keys) > limit:
+            old, _ = keys.popitem(last=False)
+            self._entries.pop(old, None)
+
+    async def _render(
+        self, key: str, render: Callable[[], Rendered], version: datetime, partition: str
+    ) -> Entry:
         try:
             rendered = await run_in_threadpool(render)
             self.renders += 1
@@ -213,8 +276,11 @@ class ResponseCache:
             if rendered.status == 200 and len(rendered.body) <= self.max_body:
                 self._entries[key] = entry
                 self._entries.move_to_end(key)
+                self._admit(key, partition)
                 while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                    old, _ = self._entries.popitem(last=False)
+                    for keys in self._parts.values():
+                        keys.pop(old, None)
             else:
                 self._entries.pop(key, None)
             return entry
@@ -289,11 +355,17 @@ async def cached_response(
     cache: ResponseCache,
     render: Callable[[], Rendered],
     cache_control: str = "public, max-age=10",
+    params: KeyParams = (),
+    partition: str = "",
 ) -> Response:
     """Answer `request` from `cache` (rendering through `render` when needed), with
-    conditional GET, and enable the fast path for its key."""
-    key = request.url.path + "?" + request.url.query
-    entry = await cache.get(key, render)
-    if key == fast_key(request.scope["path"], request.scope.get("query_string", b"")):
-        cache.remember(key, entry, cache_control)
+    conditional GET, and enable the fast path for its raw path and query when that is
+    in normal form. `params` are the handler's parsed values of the query parameters it
+    reads (the entry key, `cache_key`); every other parameter is ignored."""
+    path = request.scope["path"]
+    key = cache_key(path, params)
+    entry = await cache.get(key, render, partition)
+    raw_query = request.scope.get("query_string", b"").decode("latin-1")
+    if is_normal_query(raw_query, params):
+        cache.remember(key, entry, cache_control, fast_key(path, raw_query.encode("latin-1")))
     return conditional(request, entry, cache_control)

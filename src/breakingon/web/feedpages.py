@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from breakingon.records import Story
 from breakingon.store.base import StoryQuery
-from breakingon.web.cache import Rendered, cached_response
+from breakingon.web.cache import KeyParams, Rendered, cached_response
 from breakingon.web.outfeeds import EXTENSIONS, MEDIA_TYPES, OutEntry, OutFeed, render_feed
 from breakingon.web.pages import find_place, place_query
 from breakingon.web.params import ParamError, parse_id, parse_query_text, parse_section
@@ -72,8 +72,13 @@ def _feed_response(
     return Rendered(200, render_feed(feed, fmt), MEDIA_TYPES[fmt])  # type: ignore[index, arg-type]
 
 
-async def _feed(request: Request, render: Any) -> Response:
-    return await cached_response(request, request.app.state.cache, render, "public, max-age=60")
+async def _feed(
+    request: Request, render: Any, params: KeyParams = (), partition: str = ""
+) -> Response:
+    cache = request.app.state.cache
+    return await cached_response(
+        request, cache, render, "public, max-age=60", params=params, partition=partition
+    )
 
 
 async def front_feed(request: Request) -> Response:
@@ -154,7 +159,7 @@ async def search_feed(request: Request) -> Response:
             _story_entries(c, stories),
         )
 
-    return await _feed(request, render)
+    return await _feed(request, render, (("q", q),), "search")
 
 
 async def story_feed(request: Request) -> Response:

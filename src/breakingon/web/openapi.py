@@ -242,6 +242,19 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
         },
     }
     admin_security: list[dict[str, list[str]]] = [{"bearer": []}]
+    status_param = {
+        "name": "status",
+        "in": "query",
+        "schema": {"type": "string", "enum": ["active", "paused", "ended"]},
+    }
+    sources = _resp(
+        "Sources",
+        {
+            "type": "object",
+            "required": ["sources"],
+            "properties": {"sources": {"type": "array", "items": _ref("Source")}},
+        },
+    )
     return {
         "openapi": "3.1.0",
         "info": {
@@ -348,27 +361,10 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
             },
             "/api/sources": {
                 "get": {
-                    "summary": "Feeds and their health",
-                    "parameters": [
-                        {
-                            "name": "status",
-                            "in": "query",
-                            "schema": {"type": "string", "enum": ["active", "paused", "ended"]},
-                        },
-                    ],
-                    "responses": {
-                        "200": _resp(
-                            "Sources",
-                            {
-                                "type": "object",
-                                "required": ["sources"],
-                                "properties": {
-                                    "sources": {"type": "array", "items": _ref("Source")}
-                                },
-                            },
-                        ),
-                        **_COMMON,
-                    },
+                    "summary": "Feeds and their health (URL without query values or "
+                    "userinfo, error as a coarse class)",
+                    "parameters": [status_param],
+                    "responses": {"200": sources, **_COMMON},
                 }
             },
             "/api/search": {
@@ -433,6 +429,12 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                 }
             },
             "/api/admin/sources": {
+                "get": {
+                    "summary": "Feeds with their stored URL and full last error",
+                    "security": admin_security,
+                    "parameters": [status_param],
+                    "responses": {"200": sources, "422": _ERR, **_ADMIN},
+                },
                 "post": {
                     "summary": "Add a feed (URL validated, SSRF policy applied)",
                     "security": admin_security,
@@ -472,7 +474,7 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                         "422": _ERR,
                         **_ADMIN,
                     },
-                }
+                },
             },
             "/api/admin/sources/{id}": {
                 "delete": {

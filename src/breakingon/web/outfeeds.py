@@ -2,14 +2,19 @@
 
 Pure: takes `OutFeed` records (built by the web handlers from store records) and returns
 bytes. Every string is stripped of characters XML cannot carry before it reaches
-feedgen, which escapes markup itself, so feed-supplied text (titles, outlets, briefs)
-always arrives as text, never as markup (plain-text fields are escaped everywhere).
+feedgen, which escapes it for XML. Readers treat RSS titles and descriptions as HTML
+(and some ignore Atom's `type`), so the text fields that may be read as HTML are
+HTML-escaped first (`html_text`): the reader's HTML is one whose rendering is the plain
+text, and feed-supplied text (titles, outlets, briefs, a search query) never becomes an
+element or attribute. Atom says so (`type="html"` on titles, subtitle and summaries);
+JSON Feed's fields are plain text by definition.
 Links are absolute: the caller builds them from `settings.public_base_url`, never from
 the request. This module must not touch the store, the request or the network.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Sequence
@@ -18,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 FeedFormat = Literal["atom", "rss", "json"]
 
@@ -36,6 +42,11 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]
 def xml_text(value: str, limit: int = 20_000) -> str:
     """`value` with the characters XML 1.0 cannot carry removed, capped at `limit`."""
     return _XML_BAD.sub("", value)[:limit]
+
+
+def html_text(value: str, limit: int = 20_000) -> str:
+    """`xml_text(value)` as HTML whose rendering is that text (`&`, `<`, `>` escaped)."""
+    return html.escape(xml_text(value, limit), quote=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +81,12 @@ def _utc(dt: datetime) -> datetime:
 
 
 def _generator(feed: OutFeed, fmt: FeedFormat) -> FeedGenerator:
+    rss = fmt == "rss"
+    title_of = html_text  # RSS titles are HTML to readers; Atom's say type="html"
     fg = FeedGenerator()
     fg.id(xml_text(feed.id))
-    fg.title(xml_text(feed.title, 500) or "Untitled")
-    fg.subtitle(xml_text(feed.subtitle, 2_000) or xml_text(feed.title, 500) or "Untitled")
+    fg.title(title_of(feed.title, 500) or "Untitled")
+    fg.subtitle(title_of(feed.subtitle, 2_000) or title_of(feed.title, 500) or "Untitled")
     fg.link(href=feed.home_url, rel="alternate")
     fg.link(href=feed.self_url, rel="self")
     fg.updated(_utc(feed.updated))
@@ -85,12 +98,14 @@ def _generator(feed: OutFeed, fmt: FeedFormat) -> FeedGenerator:
     for e in reversed(feed.entries):
         fe = fg.add_entry()
         fe.id(xml_text(e.id))
-        fe.title(xml_text(e.title, 1_000) or "Untitled")
+        fe.title(title_of(e.title, 1_000) or "Untitled")
         fe.link(href=e.url, rel="alternate")
         fe.updated(_utc(e.updated))
         fe.published(_utc(e.published))
-        fe.summary(xml_text(e.summary) or xml_text(e.title, 1_000) or "-")
-        if fmt == "rss":
+        # The summary is HTML in both formats: the escaped text (Atom says type="html").
+        summary = html_text(e.summary) or html_text(e.title, 1_000) or "-"
+        fe.summary(summary, type=None if rss else "html")
+        if rss:
             fe.guid(xml_text(e.id), permalink=False)
         for name in e.authors[:20]:
             clean = xml_text(name, 200)
@@ -131,9 +146,22 @@ def render_feed(feed: OutFeed, fmt: FeedFormat) -> bytes:
         return _json_feed(feed)
     fg = _generator(feed, fmt)
     if fmt == "atom":
-        out: bytes = fg.atom_str(pretty=False)
+        out: bytes = _html_titles(fg.atom_str(pretty=False))
     else:
         out = fg.rss_str(pretty=False)
+    return out
+
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _html_titles(doc: bytes) -> bytes:
+    """Mark the Atom titles and subtitle `type="html"` (feedgen writes no type, which
+    means text): their content was escaped by `html_text`, so it renders as the text."""
+    root = etree.fromstring(doc, etree.XMLParser(resolve_entities=False, no_network=True))
+    for el in root.iter(f"{_ATOM}title", f"{_ATOM}subtitle"):
+        el.set("type", "html")
+    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return out
 
 

@@ -31,7 +31,7 @@ from breakingon.store.base import Store, StoryQuery, search_terms
 from breakingon.web import storyparts as parts
 from breakingon.web.briefdiff import summary as diff_summary
 from breakingon.web.briefdiff import version_diffs
-from breakingon.web.cache import Rendered, cached_response
+from breakingon.web.cache import KeyParams, Rendered, cached_response
 from breakingon.web.empty import why_no_stories
 from breakingon.web.paging import Pager
 from breakingon.web.params import SECTIONS, parse_id, parse_page, parse_query_text, query_param
@@ -50,8 +50,15 @@ def _unique_places(places: Sequence[Place]) -> list[Place]:
     return out
 
 
-async def _cached(request: Request, render: Any) -> Response:
-    return await cached_response(request, request.app.state.cache, render, "public, max-age=10")
+async def _cached(
+    request: Request, render: Any, params: KeyParams = (), partition: str = ""
+) -> Response:
+    """The cached page; `params` are the parsed query parameters the page reads (no
+    other parameter makes a cache entry), `partition` "search" for searches."""
+    cache = request.app.state.cache
+    return await cached_response(
+        request, cache, render, "public, max-age=10", params=params, partition=partition
+    )
 
 
 def not_found_page(request: Request, message: str = "Page not found") -> Response:
@@ -134,7 +141,7 @@ async def front(request: Request) -> Response:
             why_empty="" if top else why_no_stories(store),
         )
 
-    return await _cached(request, render)
+    return await _cached(request, render, (("place", place_id),))
 
 
 def _feed_links(base: str, prefix: str, query: str = "") -> dict[str, str]:
@@ -275,7 +282,7 @@ async def section(request: Request) -> Response:
             _feed_links(c.base, f"/section/{name}/feed"),
         )
 
-    return await _cached(request, render)
+    return await _cached(request, render, (("page", pager.page),))
 
 
 async def place(request: Request) -> Response:
@@ -305,7 +312,7 @@ async def place(request: Request) -> Response:
             place_form=True,
         )
 
-    return await _cached(request, render)
+    return await _cached(request, render, (("page", pager.page),))
 
 
 async def outlet(request: Request) -> Response:
@@ -370,7 +377,7 @@ async def search(request: Request) -> Response:
             feeds=_feed_links(c.base, "/search/feed", urlencode({"q": q})) if q else None,
         )
 
-    return await _cached(request, render)
+    return await _cached(request, render, (("q", q), ("page", number)), "search")
 
 
 async def about(request: Request) -> Response:

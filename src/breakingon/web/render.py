@@ -5,7 +5,9 @@ environment (autoescape on, undefined names are errors) and its filters, `Ctx` (
 templates, public base URL, settings and clock of one request) and `page` (a template with
 the site's chrome). Headlines and deks are shown as the story stage stored them. Times
 are rendered per request from the stored instants (`when`: relative and absolute),
-country codes as names (`country`), search terms marked in escaped text (`highlight`).
+country codes as names (`country`), search terms marked in escaped text (`highlight`);
+feed URLs and errors only in `web.redact`'s public view (`feed_url`, `feed_error`,
+`run_error`, `worker`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ from breakingon.store.base import Store
 from breakingon.web.api import safe_url
 from breakingon.web.cache import Rendered
 from breakingon.web.params import SECTIONS
+from breakingon.web.redact import (
+    public_error,
+    public_feed_url,
+    public_run_error,
+    public_worker,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 HTML = "text/html; charset=utf-8"
@@ -131,6 +139,10 @@ def make_environment() -> Environment:
     env.filters["count"] = _plural
     env.filters["label"] = lambda s: str(s).replace("_", " ").capitalize()
     env.filters["country"] = country_name
+    env.filters["feed_url"] = public_feed_url
+    env.filters["feed_error"] = public_error
+    env.filters["run_error"] = public_run_error
+    env.filters["worker"] = public_worker
     return env
 
 

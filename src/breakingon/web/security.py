@@ -6,7 +6,11 @@ ancestors 'none'` and a strict referrer policy (no script or framing from feed c
 It answers 413 for bodies over the limit (declared or streamed) and 429 with `Retry-
 After` when a client exceeds its token bucket (volume limits). The client is the
 socket's peer address; `X-Forwarded-For` is read only when the peer is a configured
-trusted proxy (the request envelope is not trusted). After the rate limit, an optional
+trusted proxy (the request envelope is not trusted). Searches (`is_search`: /search,
+/api/search, /search/feed.*, /local), the expensive reads, have their own stricter
+bucket per client and a cap on searches in flight (per client and in all), answered 429
+and 503 with `Retry-After`, so one client cannot keep the machine busy searching while
+the other pages stay served. After the rate limits, an optional
 `fast_path` (the response cache's `lookup`) may answer a GET from memory before any
 routing. `admin_denial` checks the bearer token in constant time (no timing leak);
 `safe_next` keeps redirect targets on-site.
@@ -50,6 +54,15 @@ FastPath = Callable[
     [str, str, Sequence[tuple[bytes, bytes]]],
     tuple[int, Sequence[tuple[bytes, bytes]], bytes] | None,
 ]
+
+
+SEARCH_PATHS = frozenset({"/search", "/api/search", "/local"})
+SEARCH_PER_CLIENT = 2  # searches one client may have in flight at once
+
+
+def is_search(path: str) -> bool:
+    """True for the search routes (pages, API, feeds, the place chooser)."""
+    return path in SEARCH_PATHS or path.startswith("/search/")
 
 
 class BodyTooLarge(Exception):
@@ -147,9 +160,17 @@ class SecurityMiddleware:
         trusted_proxies: Sequence[Network] = (),
         clock: Callable[[], float] = time.monotonic,
         fast_path: FastPath | None = None,
+        search_rate_limit_per_min: int = 0,
+        search_concurrency: int = 0,
     ) -> None:
         self.app = app
         self.fast_path = fast_path
+        self.search_limiter = (
+            RateLimiter(search_rate_limit_per_min, clock) if search_rate_limit_per_min > 0 else None
+        )
+        self.search_concurrency = search_concurrency
+        self._searching: dict[str, int] = {}  # client -> searches in flight
+        self._searching_total = 0
         self.max_body = max_body_bytes
         self.body_limits = dict(body_limits or {})
         self.trusted = tuple(trusted_proxies)
@@ -159,12 +180,46 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        client = client_ip(scope, self.trusted)
         if self.limiter is not None:
-            wait = self.limiter.check(client_ip(scope, self.trusted))
+            wait = self.limiter.check(client)
             if wait is not None:
                 retry = str(max(1, math.ceil(wait))).encode()
                 await _send_json(send, 429, {"error": "rate_limited"}, [(b"retry-after", retry)])
                 return
+        if is_search(scope.get("path", "")) and (
+            self.search_limiter is not None or self.search_concurrency > 0
+        ):
+            await self._search(client, scope, receive, send)
+            return
+        await self._serve(scope, receive, send)
+
+    async def _search(self, client: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """A search under its own per-client bucket and in-flight caps."""
+        if self.search_limiter is not None:
+            wait = self.search_limiter.check(client)
+            if wait is not None:
+                retry = str(max(1, math.ceil(wait))).encode()
+                await _send_json(send, 429, {"error": "rate_limited"}, [(b"retry-after", retry)])
+                return
+        mine = self._searching.get(client, 0)
+        cap = self.search_concurrency
+        if cap > 0 and (self._searching_total >= cap or mine >= SEARCH_PER_CLIENT):
+            await _send_json(send, 503, {"error": "busy"}, [(b"retry-after", b"1")])
+            return
+        self._searching[client] = mine + 1
+        self._searching_total += 1
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self._searching_total -= 1
+            left = self._searching[client] - 1
+            if left:
+                self._searching[client] = left
+            else:
+                del self._searching[client]
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.fast_path is not None:
             key = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
             hit = self.fast_path(key, scope["method"], scope["headers"])
