@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from breakingon.feeds.parse import parse_feed
@@ -163,6 +163,7 @@ def test_d3_hostile_feed_fields_are_text_and_urls_are_http_only() -> None:
         max_size=40,
     )
 )  # fmt: skip
+@example(["<", " ", "script", "script"])  # "< scriptscript" once slipped through
 def test_d1_fuzzed_fragments_keep_the_invariant(parts: list[str]) -> None:
     out = sanitize_html("".join(parts))
     assert not EXECUTABLE.search(out), out

@@ -62,7 +62,7 @@ _BLOCK_BREAK = re.compile(
 _ANY_TAG = re.compile(r"<[^>]*>")
 _TAG_LIKE = re.compile(r"<[a-zA-Z/!?]")
 _SPACED_TAG_LIKE = re.compile(
-    r"<(?=\s*/?\s*(?:script|iframe|frame|object|embed|style|svg|math|img|link|meta|base|form)\b)",
+    r"<(?=\s*/?\s*(?:script|iframe|frame|object|embed|style|svg|math|img|link|meta|base|form))",
     re.IGNORECASE,
 )
 # What an HTML parser opens a tag with: "<" right before a letter, "/", "!" or "?".
