@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 import sqlalchemy as sa
 
 from breakingon.store import schema
+from breakingon.store.owners import dead_owners
 from breakingon.store.sql import _alembic_config
 
 _LEASED_TABLES = ("feeds", "articles", "stories")
@@ -119,7 +120,8 @@ def _as_utc(value: object) -> datetime | None:
 
 
 def active_leases(url: str, now: datetime | None = None) -> list[str]:
-    """Leases not yet expired in the database at `url` (a running pipeline holds some)."""
+    """Leases not yet expired in the database at `url` (a running pipeline holds some);
+    a lease of a process of this machine that is gone (killed) does not count."""
     now = now or datetime.now(UTC)
     pg = url.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = sa.create_engine(pg)
@@ -133,7 +135,7 @@ def active_leases(url: str, now: datetime | None = None) -> list[str]:
                 t = schema.leases
                 for lease in conn.execute(sa.select(t.c.name, t.c.owner, t.c.until)):
                     until = _as_utc(lease.until)
-                    if until is not None and until > now:
+                    if until is not None and until > now and not dead_owners([lease.owner]):
                         found.append(
                             f"lease {lease.name} held by {lease.owner} until {until:%H:%M:%S} UTC"
                         )
@@ -147,7 +149,7 @@ def active_leases(url: str, now: datetime | None = None) -> list[str]:
                     .limit(10_000)
                 ):
                     until = _as_utc(claim.lease_until)
-                    if until is not None and until > now:
+                    if until is not None and until > now and not dead_owners([claim.lease_owner]):
                         found.append(f"{name} claimed by {claim.lease_owner}")
                         break
     finally:

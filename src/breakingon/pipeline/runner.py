@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +26,7 @@ from breakingon.pipeline.poll import CrawlStage
 from breakingon.pipeline.story_stage import StoryStage, TrendStage
 from breakingon.settings import Settings
 from breakingon.store import Store
+from breakingon.store.owners import owner_name
 
 log = logging.getLogger("breakingon.pipeline")
 
@@ -36,7 +34,8 @@ RUN_REPORT_S = 60.0  # how often a running run's counters are written for /statu
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """This process's lease owner name (host, pid, start token: a crash frees its leases)."""
+    return owner_name()
 
 
 def _now() -> datetime:
