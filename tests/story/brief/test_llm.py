@@ -250,3 +250,48 @@ def test_story_stage_uses_the_configured_writer(
     stage = StoryStage(Settings(llm_url=url, llm_model="fake-1"), None, "w")  # type: ignore[arg-type]
     assert isinstance(stage.api, ApiClient)  # one client for the stage's life
     assert StoryStage(Settings(), None, "w").api is None  # type: ignore[arg-type]
+
+
+def test_the_endpoints_credentials_never_reach_the_reason_or_the_log(
+    fake_llm: tuple[str, _Fake], api: ApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An endpoint URL with userinfo (user:password@) fails: the logged reason masks it."""
+    import logging
+    import socket
+    from datetime import UTC, datetime
+
+    from breakingon.records import Article
+    from breakingon.story.brief.documents import write_story_brief
+
+    url, fake = fake_llm
+    secret = "llm-Pa55word"
+    fake.status = 503
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    for endpoint in (
+        url.replace("http://", f"http://bo:{secret}@", 1),
+        f"http://bo:{secret}@127.0.0.1:{closed}/v1",  # unreachable: the error names the URL
+    ):
+        outcome = rewrite_brief(
+            DOCS, write_brief(DOCS), _settings(endpoint), {}, post=api.post_json
+        )
+        assert not outcome.accepted and outcome.reason.startswith("http:")
+        assert secret not in outcome.reason, outcome.reason
+    articles = [
+        Article(
+            url=f"https://{d.id}.example/a",
+            title=d.title,
+            text=d.text,
+            outlet=d.outlet,
+            id=i,
+            published=datetime(2025, 2, 10, tzinfo=UTC),
+        )
+        for i, d in enumerate(DOCS, 1)
+    ]
+    with caplog.at_level(logging.DEBUG):
+        write_story_brief(
+            articles, llm=_settings(f"http://bo:{secret}@127.0.0.1:{closed}/v1"), post=api.post_json
+        )
+    assert "abstractive brief refused" in caplog.text
+    assert secret not in caplog.text

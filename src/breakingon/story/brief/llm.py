@@ -18,6 +18,7 @@ mapping the caller passes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,6 +32,13 @@ from breakingon.text import normalize_space, number_tokens, proper_names, split_
 __all__ = ["LLMOutcome", "LLMSettings", "PostJson", "check_support", "rewrite_brief"]
 
 _HEADINGS = ("What happened", "Details", "Reactions", "What comes next")
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://)[^/\s@]*@")
+
+
+def _redacted(text: str) -> str:
+    """`text` with the userinfo (user and password) of every URL in it masked: the
+    outcome's reason is logged, and the endpoint URL may carry credentials."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +263,8 @@ def rewrite_brief(
         if not isinstance(content, str):
             raise ValueError("answer content is not text")
     except (OSError, KeyError, IndexError, TypeError, ValueError) as exc:
-        return LLMOutcome(extractive, False, f"http: {type(exc).__name__}: {exc}"[:200])
+        why = _redacted(f"http: {type(exc).__name__}: {exc}")  # it may quote the URL
+        return LLMOutcome(extractive, False, why[:200])
     try:
         brief = _build(_parse(content), docs, extractive, cfg, llm)
     except (ValueError, json.JSONDecodeError) as exc:
