@@ -55,6 +55,7 @@ class Settings:
     user_agent: str = ""
     extract_workers: int = 2
     extract_timeout_s: float = 10.0
+    extract_memory_mb: int = 2048  # address-space cap of each extraction worker; 0: none
     embed_precision: str = "auto"  # "auto" (bfloat16 where the CPU has it), "float32", "bfloat16"
     retention_days: int = 0  # 0 keeps everything
     breaking_min_outlets: int = 3
