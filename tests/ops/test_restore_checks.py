@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -220,3 +221,40 @@ def test_pg_restore_of_our_own_schema(pg_url: str, tmp_path: Path) -> None:
         assert s.stats()["articles"] == 3
     finally:
         s.close()
+
+
+def test_pg_restore_of_a_whole_database_dump(tmp_path: Path) -> None:
+    """A dedicated database (no search_path in the URL): the dump holds `public` whole."""
+    import psycopg
+
+    base = _root_conftest().PG_URL
+    try:
+        admin = psycopg.connect(base, autocommit=True, connect_timeout=5)
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    name = "bo_restore_" + uuid.uuid4().hex[:8]
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = base.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        _live(url)
+        good = backup_database(url, tmp_path / "good.dump")
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:
+            for stmt in PG_TAMPERS["trigger"]:
+                conn.exec_driver_sql(stmt)
+        evil = backup_database(url, tmp_path / "evil.dump")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER hijack ON articles")
+            conn.exec_driver_sql("DROP FUNCTION hijack()")
+        engine.dispose()
+        with pytest.raises(BackupError, match=r"FUNCTION|TRIGGER"):
+            restore_database(evil.path, url)
+        restore_database(good.path, url)
+        s = open_store(url)
+        try:
+            assert s.stats()["articles"] == 3
+        finally:
+            s.close()
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

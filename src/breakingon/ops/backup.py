@@ -397,6 +397,7 @@ def restore_postgres(backup: Path, url: str, *, force: bool = False) -> BackupIn
         "--clean",
         "--if-exists",
         "--no-owner",
+        "--no-privileges",  # no grant from a file reaches the server
         "--single-transaction",
         "--exit-on-error",
         "--dbname",

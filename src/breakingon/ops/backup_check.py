@@ -130,6 +130,7 @@ PG_ALLOWED = frozenset(
         "INDEX",
     }
 )
+_FRAME = ("CREATE SCHEMA ", "COMMENT ON SCHEMA ", "ALTER SCHEMA ")
 _TOC_LINE = re.compile(r"^\d+;\s+\d+\s+\d+\s+(?P<rest>.+)$")
 
 
@@ -164,7 +165,9 @@ def _pg_statements(sql: str, schema_name: str) -> list[str]:
     text = "\n".join(lines)
     text = re.sub(rf'(?<![\w"]){re.escape(schema_name)}(?![\w"])', "<schema>", text)
     text = text.replace(f'"{schema_name}"', "<schema>")
-    return sorted(_norm(s) for s in text.split(";\n") if _norm(s))
+    statements = (_norm(s) for s in text.split(";\n"))
+    # the schema itself is the dump's frame (absent from a whole-database dump)
+    return sorted(s for s in statements if s and not s.startswith(_FRAME))
 
 
 def _schema_sql(cmd: list[str], env: dict[str, str] | None = None) -> str:
@@ -195,7 +198,13 @@ def check_pg_archive(
     exactly revision `revision`'s (compared with a scratch schema on the server at the
     libpq URL `conn_url`)."""
     entries = pg_toc(restore_tool, backup)
-    foreign = [e for e in entries if e[0] not in PG_ALLOWED]
+    foreign = [
+        e
+        for e in entries
+        if e[0] not in PG_ALLOWED
+        and e[0] != "ACL"  # privileges: never restored (`--no-privileges`)
+        and not (e[0] == "COMMENT" and e[2].startswith("SCHEMA "))  # `public`'s
+    ]
     if foreign:
         kind, sch, name = foreign[0]
         raise BackupError(
