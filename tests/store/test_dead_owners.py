@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from breakingon.ops.backup import active_leases
 from breakingon.records import Article, Feed
 from breakingon.sources.catalogue import feed_url_key
 from breakingon.store import Store
@@ -93,12 +94,14 @@ def test_a_killed_claimants_leases_are_taken_over_at_once(store: Store, store_ur
         # alive: nothing of it is free, to this process or to anyone
         assert _claim_all(store, owner_name(), datetime.now(UTC)) == [0, 0, 0, 0]
         assert dead_owners([owner]) == []
+        assert active_leases(store_url)  # in use while it lives
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+    assert active_leases(store_url) == []  # a restore after the crash is not refused
     t0 = time.monotonic()
     assert _claim_all(store, owner_name(), datetime.now(UTC)) == [1, 2, 1, 1]
     assert time.monotonic() - t0 < 5
