@@ -222,19 +222,11 @@ def check_pg_archive(
         dumped,
     )
     scratch = "breakingon_check_" + uuid.uuid4().hex[:10]
-    admin = sa.create_engine(conn_url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{scratch}"'))
-        sep = "&" if "?" in conn_url else "?"
-        _migrated(f"{conn_url}{sep}options=-csearch_path%3D{scratch}", revision).dispose()
-        target, env = pg_tool_target(conn_url)
-        cmd = [dump_tool, "--schema-only", "--no-owner", "--no-privileges", "--schema", scratch]
-        want = _pg_statements(_schema_sql([*cmd, "--dbname", target], env), scratch)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE'))
-        admin.dispose()
+        want = _reference_statements(conn_url, scratch, revision, dump_tool)
+    except sa.exc.DBAPIError as exc:
+        why = redact_text(str(exc.orig))
+        raise BackupError(f"cannot check {backup} on the server: {why}") from None
     extra = [s for s in got if s not in want]
     missing = [s for s in want if s not in got]
     if extra or missing:
@@ -243,3 +235,24 @@ def check_pg_archive(
         raise BackupError(
             f"{backup} {how} in BreakingOn's schema at revision {revision}: {first!r}"
         )
+
+
+def _reference_statements(conn_url: str, scratch: str, revision: str, dump_tool: str) -> list[str]:
+    """The schema-only statements of a scratch schema migrated to `revision` on the
+    server at `conn_url` (made and dropped here)."""
+    admin = sa.create_engine(conn_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    made = False
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{scratch}"'))
+        made = True
+        sep = "&" if "?" in conn_url else "?"
+        _migrated(f"{conn_url}{sep}options=-csearch_path%3D{scratch}", revision).dispose()
+        target, env = pg_tool_target(conn_url)
+        cmd = [dump_tool, "--schema-only", "--no-owner", "--no-privileges", "--schema", scratch]
+        return _pg_statements(_schema_sql([*cmd, "--dbname", target], env), scratch)
+    finally:
+        if made:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{scratch}" CASCADE'))
+        admin.dispose()
