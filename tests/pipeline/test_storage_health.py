@@ -96,3 +96,24 @@ def test_healthz_is_down_when_the_store_cannot_be_read(tmp_path: Path) -> None:
             Path(f"{db}{side}").unlink(missing_ok=True)
         r = client.get("/healthz")
         assert r.status_code == 503 and r.json()["status"] == "down"
+
+
+def test_storage_problems_are_told_from_our_own_errors() -> None:
+    import sqlite3
+
+    from breakingon.pipeline.storewatch import storage_problem
+
+    full = sa.exc.OperationalError(
+        "INSERT", {}, sqlite3.OperationalError("database or disk is full")
+    )
+    assert storage_problem(full) == "database or disk is full"
+    assert storage_problem(sqlite3.OperationalError("disk I/O error")) == "disk I/O error"
+    assert storage_problem(sqlite3.DatabaseError("file is not a database"))
+    pg = sa.exc.OperationalError(
+        "SELECT", {}, Exception("connection to postgresql://bo:hunter2@db/news failed")
+    )
+    note = storage_problem(pg)
+    assert note is not None and "hunter2" not in note
+    ours = sa.exc.IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed"))
+    assert storage_problem(ours) is None
+    assert storage_problem(ValueError("bad input")) is None

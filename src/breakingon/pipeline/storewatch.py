@@ -12,6 +12,7 @@ check whose save was the part that failed) never clears it.
 from __future__ import annotations
 
 import functools
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any, cast
@@ -45,6 +46,12 @@ def storage_problem(exc: BaseException) -> str | None:
         text = str(exc.orig if exc.orig is not None else exc).lower()
         if not any(needle in text for needle in _STORAGE_FAILURES):
             return None
+    elif isinstance(exc, sqlite3.OperationalError | sqlite3.InternalError):
+        pass  # a driver error that reached us unwrapped
+    elif isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+        exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.DataError
+    ):
+        pass  # "file is not a database", "database disk image is malformed"
     elif not isinstance(exc, OSError | sa.exc.DisconnectionError | sa.exc.TimeoutError):
         return None
     orig = getattr(exc, "orig", None)
