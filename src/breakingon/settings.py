@@ -173,7 +173,8 @@ def _validate(s: Settings) -> None:
     url = s.database_url
     if url and not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
         raise SettingsError(
-            f"{PREFIX}DATABASE_URL: expected sqlite:/// or postgresql://, got {url!r}"
+            f"{PREFIX}DATABASE_URL: expected sqlite:/// or postgresql://, got "
+            f"{url.partition('://')[0]!r}"  # the scheme only: the rest may hold a password
         )
     if not (1 <= s.port <= 65535):
         raise SettingsError(f"{PREFIX}PORT: expected 1-65535, got {s.port}")

@@ -167,3 +167,11 @@ def test_an_existing_world_readable_database_is_made_private(
     (shared / "notes.txt").unlink()  # BreakingOn's own directory, made 0755 by an old version
     open_store(f"sqlite:///{db}").close()
     assert _mode(shared) == 0o700
+
+
+def test_a_bad_database_url_setting_is_refused_without_its_password() -> None:
+    from breakingon.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as info:
+        load_settings({"BREAKINGON_DATABASE_URL": f"mysql://bo:{SECRET}@db/news"})
+    assert SECRET not in str(info.value) and "mysql" in str(info.value)
