@@ -56,6 +56,7 @@ class Settings:
     user_agent: str = ""
     extract_workers: int = 2
     extract_timeout_s: float = 10.0
+    extract_memory_mb: int = 2048  # address-space cap of each extraction worker; 0: none
     embed_precision: str = "auto"  # "auto" (bfloat16 where the CPU has it), "float32", "bfloat16"
     retention_days: int = 0  # 0 keeps everything
     breaking_min_outlets: int = 3
@@ -210,7 +211,8 @@ def _validate(s: Settings) -> None:
     url = s.database_url
     if url and not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
         raise SettingsError(
-            f"{PREFIX}DATABASE_URL: expected sqlite:/// or postgresql://, got {url!r}"
+            f"{PREFIX}DATABASE_URL: expected sqlite:/// or postgresql://, got "
+            f"{url.partition('://')[0]!r}"  # the scheme only: the rest may hold a password
         )
     if not (1 <= s.port <= 65535):
         raise SettingsError(f"{PREFIX}PORT: expected 1-65535, got {s.port}")

@@ -6,6 +6,12 @@ is checked with `PRAGMA integrity_check`, then renamed into place, so a backup f
 either whole or absent. PostgreSQL: `pg_dump --format=custom` (a consistent snapshot in
 one transaction) and `pg_restore`, taken from PATH; without them the commands say so.
 
+Restore trusts no backup file: it is checked first (`ops.backup_check`: integrity, a
+known revision, and exactly BreakingOn's schema at that revision, no trigger, view or
+other object of its own) in a private copy or, for PostgreSQL, from the archive's table
+of contents and schema, before the live database is touched. Passwords travel to the
+PostgreSQL tools in PGPASSWORD, never on their command line; files are 0600.
+
 Restore refuses to overwrite a database that is in use (any lease not yet expired: a
 running `breakingon run` or worker holds them) unless forced, and refuses a backup whose
 schema revision this BreakingOn does not know (made by a newer version). An older
@@ -29,14 +35,39 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
+from breakingon.ops.backup_check import (
+    BackupError,
+    check_pg_archive,
+    check_sqlite_schema,
+    pg_tool_target,
+)
 from breakingon.store import schema
+from breakingon.store.files import (
+    create_private_file,
+    make_private_dir,
+    secure_database_files,
+)
+from breakingon.store.owners import dead_owners
+from breakingon.store.redact import redact_text, redact_url
 from breakingon.store.sql import _alembic_config
 
+__all__ = [
+    "BackupError",
+    "BackupInfo",
+    "active_leases",
+    "backup_database",
+    "backup_postgres",
+    "backup_sqlite",
+    "known_revisions",
+    "pg_dump_command",
+    "pg_target",
+    "restore_database",
+    "restore_postgres",
+    "restore_sqlite",
+    "sqlite_path",
+]
+
 _LEASED_TABLES = ("feeds", "articles", "stories")
-
-
-class BackupError(RuntimeError):
-    """A backup or restore could not be done; the message says why and what to do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +150,8 @@ def _as_utc(value: object) -> datetime | None:
 
 
 def active_leases(url: str, now: datetime | None = None) -> list[str]:
-    """Leases not yet expired in the database at `url` (a running pipeline holds some)."""
+    """Leases not yet expired in the database at `url` (a running pipeline holds some);
+    a lease of a process of this machine that is gone (killed) does not count."""
     now = now or datetime.now(UTC)
     pg = url.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = sa.create_engine(pg)
@@ -133,7 +165,7 @@ def active_leases(url: str, now: datetime | None = None) -> list[str]:
                 t = schema.leases
                 for lease in conn.execute(sa.select(t.c.name, t.c.owner, t.c.until)):
                     until = _as_utc(lease.until)
-                    if until is not None and until > now:
+                    if until is not None and until > now and not dead_owners([lease.owner]):
                         found.append(
                             f"lease {lease.name} held by {lease.owner} until {until:%H:%M:%S} UTC"
                         )
@@ -147,7 +179,7 @@ def active_leases(url: str, now: datetime | None = None) -> list[str]:
                     .limit(10_000)
                 ):
                     until = _as_utc(claim.lease_until)
-                    if until is not None and until > now:
+                    if until is not None and until > now and not dead_owners([claim.lease_owner]):
                         found.append(f"{name} claimed by {claim.lease_owner}")
                         break
     finally:
@@ -165,24 +197,63 @@ def _check_revision(revision: str | None, what: str) -> None:
         )
 
 
+def _open_untrusted(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    """A connection to a database file that is not trusted yet: no schema-defined code
+    (triggers, views, functions in defaults) runs from it (`trusted_schema=OFF`)."""
+    mode = "ro" if readonly else "rw"
+    conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=60)
+    conn.execute("PRAGMA trusted_schema=OFF")
+    return conn
+
+
+def _checked_copy(backup: Path, tmp: Path) -> str:
+    """Copy `backup` into the private file `tmp` and check the copy: integrity, a known
+    revision and exactly BreakingOn's schema. Returns the revision."""
+    try:
+        src = _open_untrusted(backup, readonly=True)
+        try:
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst, pages=-1)
+                dst.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        conn = _open_untrusted(tmp, readonly=True)
+        try:
+            verdict = _integrity(conn)
+            if verdict != "ok":
+                raise BackupError(f"{backup} failed PRAGMA integrity_check: {verdict}")
+            revision = _sqlite_revision(conn)
+            _check_revision(revision, str(backup))
+            assert revision is not None
+            check_sqlite_schema(conn, revision, str(backup))
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{backup} is not a SQLite backup ({exc})") from None
+    return revision
+
+
 def restore_sqlite(backup: Path, url: str, *, force: bool = False) -> BackupInfo:
-    """Replace the SQLite database at `url` with the content of `backup`."""
+    """Replace the SQLite database at `url` with the content of `backup`.
+
+    The backup is copied into a private file beside the target and checked there
+    (`_checked_copy`) before the live database is touched; only a copy that passed is
+    written into the target, in one transaction of the online-backup API (WAL-safe: the
+    target's own journal and locks apply, so a failure leaves the old database whole).
+    """
     backup = backup.resolve()
     if not backup.is_file():
         raise BackupError(f"no backup file at {backup}")
-    src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    target = sqlite_path(url)
+    make_private_dir(target.parent, target.name)
+    fd, tmp_name = tempfile.mkstemp(prefix=".restore-", suffix=".sqlite", dir=target.parent)
+    os.close(fd)  # mkstemp made it 0600
+    tmp = Path(tmp_name)
     try:
-        verdict = _integrity(src)
-        revision = _sqlite_revision(src)
-    except sqlite3.DatabaseError as exc:
-        src.close()
-        raise BackupError(f"{backup} is not a SQLite backup ({exc})") from None
-    if verdict != "ok":
-        src.close()
-        raise BackupError(f"{backup} failed PRAGMA integrity_check: {verdict}")
-    try:
-        _check_revision(revision, str(backup))
-        target = sqlite_path(url)
+        revision = _checked_copy(backup, tmp)
         if target.exists() and not force:
             busy = active_leases(url)
             if busy:
@@ -190,15 +261,20 @@ def restore_sqlite(backup: Path, url: str, *, force: bool = False) -> BackupInfo
                     f"the database at {target} is in use ({busy[0]}); stop BreakingOn first "
                     "or pass --force"
                 )
-        target.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(target)
+        src = sqlite3.connect(f"file:{tmp}?mode=ro", uri=True)
         dst = sqlite3.connect(target, timeout=60)
         try:
-            src.backup(dst)  # page-level copy under the target's own locks (WAL-safe)
+            src.backup(dst, pages=-1)  # one step: one transaction on the target
             verdict = _integrity(dst)
         finally:
             dst.close()
+            src.close()
     finally:
-        src.close()
+        tmp.unlink(missing_ok=True)
+        for side in ("-journal", "-wal", "-shm"):
+            Path(f"{tmp}{side}").unlink(missing_ok=True)
+    secure_database_files(target)
     if verdict != "ok":
         raise BackupError(f"the restored database failed PRAGMA integrity_check: {verdict}")
     return BackupInfo(target, "sqlite", revision, target.stat().st_size)
@@ -241,20 +317,37 @@ def _pg_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def backup_postgres(url: str, dest: Path) -> BackupInfo:
-    """`pg_dump --format=custom` of the BreakingOn schema at `url` into `dest`."""
-    tool = _pg_tool("pg_dump")
+def _pg_run(
+    cmd: list[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL tool; the password travels in `env` (PGPASSWORD), never argv."""
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def pg_dump_command(tool: str, url: str, dest: Path) -> tuple[list[str], dict[str, str]]:
+    """The pg_dump argv and environment for a backup of the store at `url` into `dest`:
+    the URL on the command line carries no password (see `pg_tool_target`)."""
     conn_url, schema = pg_target(url)
+    target, env = pg_tool_target(conn_url)
+    cmd = [tool, "--format=custom", "--no-owner", "--file", str(dest), "--dbname", target]
+    if schema:
+        cmd += ["--schema", schema]
+    return cmd, env
+
+
+def backup_postgres(url: str, dest: Path) -> BackupInfo:
+    """`pg_dump --format=custom` of the BreakingOn schema at `url` into `dest` (0600)."""
+    tool = _pg_tool("pg_dump")
     dest = dest.resolve()
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
-    cmd = [tool, "--format=custom", "--no-owner", "--file", str(tmp), "--dbname", conn_url]
-    if schema:
-        cmd += ["--schema", schema]
+    tmp.unlink(missing_ok=True)
+    create_private_file(tmp)  # pg_dump writes into it and keeps its mode
+    cmd, env = pg_dump_command(tool, url, tmp)
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+        proc = _pg_run(cmd, env, 3600)
         if proc.returncode != 0:
-            raise BackupError(f"pg_dump failed: {proc.stderr.strip()[:500]}")
+            raise BackupError(f"pg_dump failed: {redact_text(proc.stderr.strip())[:500]}")
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -287,6 +380,7 @@ def restore_postgres(backup: Path, url: str, *, force: bool = False) -> BackupIn
         raise BackupError(f"no backup file at {backup}")
     revision = _dump_revision(tool, backup)
     _check_revision(revision, str(backup))
+    assert revision is not None
     if not force and _pg_revision(url) is not None:
         busy = active_leases(url)
         if busy:
@@ -295,20 +389,24 @@ def restore_postgres(backup: Path, url: str, *, force: bool = False) -> BackupIn
                 "or pass --force"
             )
     conn_url, _ = pg_target(url)
+    # Checked before anything is written: no object that is not ours, exactly our schema.
+    check_pg_archive(backup, conn_url, revision, tool, _pg_tool("pg_dump"))
+    target, env = pg_tool_target(conn_url)
     cmd = [
         tool,
         "--clean",
         "--if-exists",
         "--no-owner",
+        "--no-privileges",  # no grant from a file reaches the server
         "--single-transaction",
         "--exit-on-error",
         "--dbname",
-        conn_url,
+        target,
         str(backup),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    proc = _pg_run(cmd, env, 3600)
     if proc.returncode != 0:
-        raise BackupError(f"pg_restore failed: {proc.stderr.strip()[:500]}")
+        raise BackupError(f"pg_restore failed: {redact_text(proc.stderr.strip())[:500]}")
     return BackupInfo(backup, "postgresql", revision, backup.stat().st_size)
 
 
@@ -318,7 +416,7 @@ def backup_database(url: str, dest: Path) -> BackupInfo:
         return backup_sqlite(url, dest)
     if url.startswith(("postgresql://", "postgresql+psycopg://")):
         return backup_postgres(url, dest)
-    raise BackupError(f"unsupported database URL {url!r}")
+    raise BackupError(f"unsupported database URL {redact_url(url)!r}")
 
 
 def restore_database(backup: Path, url: str, *, force: bool = False) -> BackupInfo:
@@ -327,4 +425,4 @@ def restore_database(backup: Path, url: str, *, force: bool = False) -> BackupIn
         return restore_sqlite(backup, url, force=force)
     if url.startswith(("postgresql://", "postgresql+psycopg://")):
         return restore_postgres(backup, url, force=force)
-    raise BackupError(f"unsupported database URL {url!r}")
+    raise BackupError(f"unsupported database URL {redact_url(url)!r}")

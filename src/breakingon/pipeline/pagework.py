@@ -9,12 +9,19 @@ extraction and in the rest, so benchmarks can split the cost by stage.
 `finish_fields(article)` is the second half alone (for articles whose page could not be
 fetched). Feed documents are parsed by `feeds.ingest`.
 
+`limit_memory()` caps a worker's address space (RLIMIT_AS, Linux) at the operator's
+`extract_memory_mb`, handed to the spawned workers in `MEMORY_ENV`: a page that makes
+the extractor balloon fails that one call with MemoryError (the article keeps the
+feed's text, "extract_error") instead of taking the machine's memory.
+
 Pure: records in, records out. It never touches the store, the network or the clock,
 and imports only stage modules, so a worker process that preloads it stays light.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -25,6 +32,7 @@ from breakingon.extract.pagekind import non_article_kind
 from breakingon.records import EXTRACTED, Article, Extracted, Extraction
 from breakingon.tag.facts import article_facts, with_facts
 
+MEMORY_ENV = "_BREAKINGON_WORKER_MEMORY_MB"  # set by the crawl stage for its workers
 MIN_EXTRACTED_CHARS = 200  # shorter extractions lose to the feed's own content
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -72,6 +80,25 @@ def finish_fields(art: Article, *, language_known: bool = False) -> PageOutcome:
     facts = article_facts(art, language_known=language_known)
     done = with_facts(art, facts)
     return PageOutcome(done, facts.signature, finish_cpu_s=time.thread_time() - t0)
+
+
+def limit_memory(mb: int | None = None) -> int:
+    """Cap this process's address space at `mb` MiB (from `MEMORY_ENV` when None; 0 or
+    unset: no cap). Linux only (elsewhere RLIMIT_AS is not enforced). Returns the cap
+    in bytes, 0 when none was set. Never raises the hard limit, only lowers it."""
+    if mb is None:
+        raw = os.environ.get(MEMORY_ENV, "").strip()
+        mb = int(raw) if raw.isdigit() else 0
+    if mb <= 0 or not sys.platform.startswith("linux"):
+        return 0
+    import resource
+
+    cap = mb * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    return cap
 
 
 def warm() -> bool:

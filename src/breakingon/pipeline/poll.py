@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,7 @@ from breakingon.feeds.ingest import FeedOutcome, budgeted_feed_job
 from breakingon.feeds.parse import ParseSettings
 from breakingon.ops.metrics import METRICS
 from breakingon.pipeline.crawlpass import CrawlPass
-from breakingon.pipeline.pagework import PageOutcome, finish_fields, page_job, warm
+from breakingon.pipeline.pagework import MEMORY_ENV, PageOutcome, finish_fields, page_job, warm
 from breakingon.pipeline.websub import WebSubSubscriber
 from breakingon.records import Article, Extraction, Feed, FetchResult
 from breakingon.settings import Settings
@@ -176,6 +177,8 @@ class CrawlStage:
 
     async def __aenter__(self) -> CrawlStage:
         await self._fetcher.__aenter__()
+        # the workers (spawned now and as replacements later) read their memory cap here
+        os.environ[MEMORY_ENV] = str(max(0, self.settings.extract_memory_mb))
         self._pool = HardTimeoutPool(
             self._workers, preload=("breakingon.pipeline.pagework_preload",)
         )

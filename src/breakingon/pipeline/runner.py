@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,9 +23,12 @@ from breakingon.pipeline.cluster_stage import ClusterStage
 from breakingon.pipeline.crawlpass import CrawlPass
 from breakingon.pipeline.image_stage import ImageStage
 from breakingon.pipeline.poll import CrawlStage
+from breakingon.pipeline.storewatch import watch
 from breakingon.pipeline.story_stage import StoryStage, TrendStage
 from breakingon.settings import Settings
 from breakingon.store import Store
+from breakingon.store.owners import owner_name
+from breakingon.store.redact import redact_text
 
 log = logging.getLogger("breakingon.pipeline")
 
@@ -36,27 +36,12 @@ RUN_REPORT_S = 60.0  # how often a running run's counters are written for /statu
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    """This process's lease owner name (host, pid, start token: a crash frees its leases)."""
+    return owner_name()
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-_STORAGE_FAILURES = ("disk is full", "database or disk is full", "no space left", "read-only")
-
-
-def storage_problem(exc: BaseException) -> str | None:
-    """A short note when `exc` says the storage cannot take writes (disk full, read-only)."""
-    import sqlalchemy as sa
-
-    if not isinstance(exc, sa.exc.OperationalError | sa.exc.InternalError):
-        return None
-    msg = str(exc.orig if exc.orig is not None else exc).lower()
-    for needle in _STORAGE_FAILURES:
-        if needle in msg:
-            return msg.splitlines()[0][:200]
-    return None
 
 
 @dataclass(slots=True)
@@ -96,6 +81,9 @@ class Pipeline:
         health: Health | None = None,
     ) -> None:
         self.settings = settings
+        # every store call watched: a storage failure marks /healthz degraded until that
+        # same call succeeds again (stages that catch it to go on never hide it)
+        store = watch(store, health)
         self.store = store
         self.worker = worker or worker_name()
         self.clock = clock
@@ -114,10 +102,8 @@ class Pipeline:
         self.health = health
 
     def _failed(self, where: str, exc: BaseException) -> None:
-        log.error("%s: %s", where, exc, exc_info=exc)
-        note = storage_problem(exc)
-        if note is not None and self.health is not None:
-            self.health.problems["storage"] = note
+        # a storage failure is on /healthz already: the watched store saw it
+        log.error("%s: %s", where, redact_text(str(exc)), exc_info=exc)
 
     def _passed(self, done: CrawlPass) -> None:
         """A crawl pass ended: /healthz is degraded while the last pass reached no feed."""
@@ -127,10 +113,6 @@ class Pipeline:
             self.health.problems["feeds"] = done.summary()
         elif done.reachable:
             self.health.problems.pop("feeds", None)
-
-    def _wrote(self) -> None:
-        if self.health is not None:
-            self.health.problems.pop("storage", None)
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> Progress:
         """Run until `stop` is set (or, with `once`, until one pass has drained all work)."""
@@ -222,9 +204,6 @@ class Pipeline:
                 except Exception as exc:
                     self._failed("feed loop", exc)
                     n = 0
-                else:
-                    if n:
-                        self._wrote()
                 self.progress.feeds_checked += n
                 await self._renew_websub()
                 if once and n == 0:
@@ -254,9 +233,6 @@ class Pipeline:
                 except Exception as exc:
                     self._failed("page loop", exc)
                     n = 0
-                else:
-                    if n:
-                        self._wrote()
                 self.progress.articles_extracted += n
                 if n == 0:
                     if once and feeds_done.is_set():
@@ -315,9 +291,6 @@ class Pipeline:
             except Exception as exc:
                 self._failed("process loop", exc)
                 n = 0
-            else:
-                if n:
-                    self._wrote()
             if n == 0:
                 if once and pages_done.is_set():
                     backlog = await asyncio.to_thread(self.store.backlog)

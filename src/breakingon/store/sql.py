@@ -24,6 +24,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from breakingon.store import schema
 from breakingon.store.base import SchemaTooNew, StoreError
+from breakingon.store.files import create_private_file, make_private_dir, secure_database_files
+from breakingon.store.redact import redact_text, redact_url
 from breakingon.store.sql_articles import _ArticlesMixin
 from breakingon.store.sql_feeds import _FeedsMixin
 from breakingon.store.sql_images import _ImagesMixin
@@ -55,7 +57,8 @@ class SQLStore(_FeedsMixin, _ArticlesMixin, _ImagesMixin, _SearchMixin, _OpsMixi
             self.dialect = "sqlite"
             path = Path(url[len("sqlite:///") :])
             if str(path) not in ("", ":memory:"):
-                path.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dir(path.parent, path.name)  # the database holds WebSub secrets
+                create_private_file(path)
             self._w = self._sqlite_engine(url, immediate=True)
             self._r = self._sqlite_engine(url, immediate=False)
         elif url.startswith(("postgresql://", "postgresql+psycopg://")):
@@ -64,18 +67,20 @@ class SQLStore(_FeedsMixin, _ArticlesMixin, _ImagesMixin, _SearchMixin, _OpsMixi
             self._w = sa.create_engine(pg, pool_pre_ping=True, pool_size=5, max_overflow=10)
             self._r = self._w
         else:
-            raise StoreError(f"unsupported database URL {url!r}")
+            raise StoreError(f"unsupported database URL {redact_url(url)!r}")
         self._wlock = threading.RLock()
         try:
             self._migrate()
         except sa.exc.DatabaseError as exc:
-            msg = str(exc.orig) if exc.orig is not None else str(exc)
+            msg = redact_text(str(exc.orig) if exc.orig is not None else str(exc))
             if "malformed" in msg or "not a database" in msg:
                 raise StoreError(
-                    f"the database at {url} is damaged ({msg}); restore a backup with "
+                    f"the database at {redact_url(url)} is damaged ({msg}); restore a backup with "
                     "`breakingon restore BACKUP` (see docs/operations.md)"
                 ) from None
-            raise StoreError(f"cannot open the database at {url}: {msg}") from None
+            raise StoreError(f"cannot open the database at {redact_url(url)}: {msg}") from None
+        if self.dialect == "sqlite" and str(path) not in ("", ":memory:"):
+            secure_database_files(path)  # the -wal and -shm the migration opened
         # The tables as this code's migrations made them (never reflected from the
         # database: a newer schema is refused above, an older one was just upgraded).
         self.t = schema.metadata.tables
@@ -115,7 +120,8 @@ class SQLStore(_FeedsMixin, _ArticlesMixin, _ImagesMixin, _SearchMixin, _OpsMixi
             current = MigrationContext.configure(conn).get_current_revision()
             if current is not None and current not in known:
                 raise SchemaTooNew(
-                    f"the database at {self.url} has schema revision {current}, which is newer "
+                    f"the database at {redact_url(self.url)} has schema revision {current}, "
+                    "which is newer "
                     f"than this BreakingOn knows (head {head_revision()}); upgrade BreakingOn "
                     "or restore a backup made by this version"
                 )

@@ -27,6 +27,7 @@ from breakingon.store.codec import (
     places_from_json,
     to_utc,
 )
+from breakingon.store.owners import dead_owners, host_prefix
 
 TEXT_CAP = 200_000
 TITLE_CAP = 1_000
@@ -129,14 +130,33 @@ class _SQLBase:
     ) -> list[int]:
         """Ids of rows matching `conditions` that no live lease holds, locked against
         other claimers (SKIP LOCKED on PostgreSQL; the write lock on SQLite). The caller
-        leases them in the same transaction."""
+        leases them in the same transaction. A lease whose owner is a process of this
+        machine that is gone (`owners.dead_owners`: killed, crashed) is free at once."""
+        free = [table.c.lease_until.is_(None), table.c.lease_until < now]
+        dead = self._dead_holders(conn, table, conditions, now)
+        if dead:
+            free.append(table.c.lease_owner.in_(dead))
         stmt = (
-            sa.select(table.c.id)
-            .where(*conditions, sa.or_(table.c.lease_until.is_(None), table.c.lease_until < now))
-            .order_by(*order_by)
-            .limit(limit)
+            sa.select(table.c.id).where(*conditions, sa.or_(*free)).order_by(*order_by).limit(limit)
         )
         return [int(r.id) for r in conn.execute(self._skip_locked(stmt))]
+
+    def _dead_holders(
+        self, conn: Connection, table: sa.Table, conditions: Sequence[Any], now: datetime
+    ) -> list[str]:
+        """The owners of live leases on rows matching `conditions` whose process is gone
+        (only this machine's owners are looked at; see `breakingon.store.owners`)."""
+        held = conn.execute(
+            sa.select(table.c.lease_owner)
+            .where(
+                *conditions,
+                table.c.lease_until >= now,
+                table.c.lease_owner.startswith(host_prefix(), autoescape=True),
+            )
+            .distinct()
+            .limit(1_000)
+        )
+        return dead_owners(r.lease_owner for r in held)
 
     def _skip_locked(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
         if self.dialect == "postgresql":

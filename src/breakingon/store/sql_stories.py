@@ -31,6 +31,7 @@ from breakingon.store.codec import (
     places_from_json,
     to_utc,
 )
+from breakingon.store.owners import dead_owners
 from breakingon.store.sql_base import TITLE_CAP, _SQLBase, _utc, listed_story, story_image
 
 
@@ -216,7 +217,7 @@ class _StoriesMixin(_SQLBase):
                 conn.execute(lt.insert().values(name=name, owner=worker, until=until))
                 return True, True
             held_by_me = row.owner == worker and _utc(row.until) >= now
-            if held_by_me or _utc(row.until) < now:
+            if held_by_me or _utc(row.until) < now or dead_owners([row.owner]):
                 conn.execute(lt.update().where(lt.c.name == name).values(owner=worker, until=until))
                 return True, not held_by_me
             return False, False

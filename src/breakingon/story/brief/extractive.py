@@ -31,6 +31,7 @@ from breakingon.text import (
     SourceSentence,
     find_quote,
     is_forward_looking,
+    is_instruction,
     number_facts,
     number_tokens,
     proper_names,
@@ -427,7 +428,8 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
     sents: list[SourceSentence] = []
     for index, doc in enumerate(docs):
         sents.extend(split_sentences(doc.text, index))
-    titles = [d.title for d in docs]
+    # a title that is an instruction to a model is no headline (nor a dek's anchor)
+    titles = ["" if is_instruction(d.title) else d.title for d in docs]
     if not sents:
         headline = next((clean_title(t) for t in titles if t.strip()), "")
         return Brief(headline=headline, dek=(), sections=(), credits=())

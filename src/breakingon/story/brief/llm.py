@@ -3,10 +3,11 @@
 `rewrite_brief(docs, extractive, llm, environ, post=...)` asks the operator's
 chat-completions endpoint (any OpenAI-compatible server) to rewrite the extractive brief
 as JSON, then
-accepts the answer only if every sentence cites sources and is supported by them:
-embedding similarity to a cited source sentence at or above `min_support`, and every
-number and capitalised name in it present in the cited articles. Otherwise (or on any
-transport or format error) the extractive brief is returned unchanged. Off by default.
+accepts the answer only if every sentence cites sources and is supported by them
+(`support.check_support`: embedding similarity to a cited source sentence that agrees
+with it in negation and roles, every number and name in the cited articles, no
+instruction to a model as support). Otherwise (or on any transport or format error)
+the extractive brief is returned unchanged. Off by default.
 
 It opens no sockets: the request goes through the `post` callable the caller injects
 (`PostJson`; the pipeline passes `breakingon.crawl.api.ApiClient.post_json`, one
@@ -18,19 +19,26 @@ mapping the caller passes.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-
 from breakingon.records import Brief, BriefSection, BriefSentence, Citation
 from breakingon.story.brief.extractive import BriefSettings, BriefSource, is_neutral_headline
-from breakingon.text import normalize_space, number_tokens, proper_names, split_sentences
+from breakingon.story.brief.support import check_support
+from breakingon.text import normalize_space
 
 __all__ = ["LLMOutcome", "LLMSettings", "PostJson", "check_support", "rewrite_brief"]
 
 _HEADINGS = ("What happened", "Details", "Reactions", "What comes next")
+_USERINFO = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://)[^/\s@]*@")
+
+
+def _redacted(text: str) -> str:
+    """`text` with the userinfo (user and password) of every URL in it masked: the
+    outcome's reason is logged, and the endpoint URL may carry credentials."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,41 +101,6 @@ def _prompt(extractive: Brief) -> str:
             ids = ",".join(c.article_id for c in sent.citations)
             lines.append(f"[{ids}] {sent.text}")
     return "\n".join(lines)
-
-
-def check_support(
-    sentence: str,
-    cited: Sequence[BriefSource],
-    cfg: BriefSettings,
-    min_support: float,
-) -> str | None:
-    """Why `sentence` is not supported by the `cited` articles, or None when it is.
-
-    Supported means: at least one cited article; every number and every capitalised name
-    in the sentence appears in the cited texts (or titles); and the sentence's embedding
-    is within `min_support` cosine similarity of some sentence of a cited article.
-    """
-    if not cited:
-        return "no citation"
-    corpus = " ".join(normalize_space(d.title + " " + d.text) for d in cited)
-    missing_numbers = number_tokens(sentence) - number_tokens(corpus)
-    if missing_numbers:
-        return f"number not in sources: {sorted(missing_numbers)[0]}"
-    corpus_lower = corpus.lower()
-    missing_names = sorted(n for n in proper_names(sentence) if n not in corpus_lower)
-    if missing_names:
-        return f"name not in sources: {missing_names[0]}"
-    source_sents = [
-        s.text for k, d in enumerate(cited) for s in split_sentences(d.text, k, min_words=3)
-    ]
-    source_sents += [d.title for d in cited if d.title.strip()]
-    if not source_sents:
-        return "no source sentences"
-    emb = cfg.embedder([sentence, *source_sents])
-    best = float(np.max(emb[1:] @ emb[0]))
-    if best < min_support:
-        return f"similarity {best:.2f} below {min_support:.2f}"
-    return None
 
 
 def _parse(content: str) -> dict[str, object]:
@@ -255,7 +228,8 @@ def rewrite_brief(
         if not isinstance(content, str):
             raise ValueError("answer content is not text")
     except (OSError, KeyError, IndexError, TypeError, ValueError) as exc:
-        return LLMOutcome(extractive, False, f"http: {type(exc).__name__}: {exc}"[:200])
+        why = _redacted(f"http: {type(exc).__name__}: {exc}")  # it may quote the URL
+        return LLMOutcome(extractive, False, why[:200])
     try:
         brief = _build(_parse(content), docs, extractive, cfg, llm)
     except (ValueError, json.JSONDecodeError) as exc:
