@@ -21,6 +21,7 @@ from breakingon.records import BriefSentence
 from breakingon.text import (
     CUT_MARKS,
     is_first_person,
+    is_instruction,
     normalize_space,
     split_sentences,
     starts_with_pronoun,
@@ -209,13 +210,16 @@ def is_fragment(text: str) -> bool:
 
 
 def headline_problem(title: str) -> str | None:
-    """Why `title` cannot head a story (None when it can): "caption", "credit",
+    """Why `title` cannot head a story (None when it can): "instruction" (to a language
+    model, planted in the page), "caption", "credit",
     "dateline", "chrome", "label", "quote", "first-person", "pronoun" (an opening
     pronoun with no antecedent), "fragment" or "not-neutral" (clickbait, shouting,
     loaded words, a question, too short or too long)."""
     text = normalize_space(title)
     if not text:
         return "empty"
+    if is_instruction(text):
+        return "instruction"  # written for a language model, not for readers
     for kind, rule in (
         ("chrome", _CHROME),
         ("caption", _CAPTION),
