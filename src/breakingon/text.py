@@ -213,6 +213,9 @@ def _requote(sentence: str, opens_inside: bool, ends_inside: bool, curly: bool) 
     return sentence
 
 
+_LOOSE_CLOSE = re.compile(r'([,.!?])\s+"\s+(?=[a-z])')
+
+
 def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[SourceSentence]:
     """Split a document into cleaned sentences, dropping page furniture.
 
@@ -233,6 +236,8 @@ def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[Sour
         curly = "“" in para
         for raw, (opens, ends) in zip(raws, _quote_marks(raws), strict=True):
             sent = strip_dateline(_requote(raw, opens, ends, curly))
+            if sent.count('"') % 2 == 0:  # a closing mark set loose: 'party, " police said'
+                sent = _LOOSE_CLOSE.sub(r'\1" ', sent)
             if len(sent.split()) < min_words or _is_noise(sent):
                 continue
             if not sent[:1].isalnum() and sent[:1] not in "\"'“‘(":

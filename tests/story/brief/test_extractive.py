@@ -536,3 +536,15 @@ def test_what_counts_as_a_back_reference(sentence: str, leans_back: bool) -> Non
     from breakingon.text import starts_with_pronoun
 
     assert starts_with_pronoun(sentence) is leans_back
+
+
+def test_a_closing_quotation_mark_set_loose_is_put_back() -> None:
+    text = (
+        '"The suspect entered the business, which had a dozen people inside, " police said '
+        "in a statement."
+    )
+    [sentence] = split_sentences(text)
+    assert sentence.text == (
+        '"The suspect entered the business, which had a dozen people inside," police said '
+        "in a statement."
+    )
