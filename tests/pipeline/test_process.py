@@ -207,3 +207,25 @@ def test_stalled_leader_cannot_commit_after_takeover(store: Store, settings: Set
     # w1's renewal fails (w2 holds the lease), so it does nothing
     assert w1.step() == 0
     assert store.backlog().get("articles_extracted") == 1
+
+
+def test_front_page_order_favours_independent_coverage(store: Store, settings: Settings) -> None:
+    # A developing story: two independent outlets an hour apart (no fast start), and a
+    # one-outlet story a test adds by hand afterwards, the newest of all, from an outlet
+    # the operator weighs at the most the ranking counts.
+    for i, (o, c, t, x) in enumerate(QUAKE[:2]):
+        _add(store, o, c, t, x, T0 + timedelta(minutes=60 * i))
+    lone = _add(store, "Harbor Courier", *TRIAL[1:], T0 + timedelta(minutes=110))
+    [courier] = [o.id for o in store.list_outlets() if o.name == "Harbor Courier"]
+    assert courier is not None and store.set_outlet_weight(courier, 5.0)
+    clock = lambda: T0 + timedelta(minutes=120)  # noqa: E731
+    assert _drain(ClusterStage(settings, store, "w1", clock=clock)) == 3
+    assert _drain(StoryStage(settings, store, "w1", clock=clock)) == 2
+    top = store.list_stories(StoryQuery(order="score", limit=10))
+    lone_story = store.get_article(lone).story_id  # type: ignore[union-attr]
+    assert [s.outlet_count for s in top] == [2, 1]
+    assert top[0].breaking_until is None and top[1].id == lone_story
+    assert "one independent source: ranked below" in top[1].score_explanation
+    # Newest first is the other order, and still there for the reader who asks for it.
+    recent = store.list_stories(StoryQuery(order="recent", limit=10))
+    assert recent[0].id == lone_story

@@ -77,3 +77,40 @@ def test_spread_over_countries_and_ownership_counts() -> None:
 def test_future_reports_are_ignored() -> None:
     cov = Coverage((_item("a", "US", 30), _item("b", "US", -60)))
     assert score_story(cov, NOW, CFG) == score_story(Coverage((_item("a", "US", 30),)), NOW, CFG)
+
+
+def test_newest_one_outlet_story_stays_below_a_developing_multi_outlet_story() -> None:
+    # a developing story: three independent outlets, the latest 2 h 50 min ago
+    developing = Coverage(
+        (_item("a", "US", 170), _item("b", "GB", 200), _item("c", "FR", 240, ownership="public"))
+    )
+    # the newest item of all, from one outlet with the highest operator weight, many
+    # countries' worth of metadata and every growth term it can have
+    lone = Coverage((_item("Solo", "US", 0, weight=CFG.max_weight, ownership="state"),))
+    dev, one = score_story(developing, NOW, CFG), score_story(lone, NOW, CFG)
+    assert one.score < dev.score
+    assert one.score < CFG.single_cap
+    assert "one independent source: ranked below developing stories" in one.explanation
+    # the same holds for any developing story: the floor alone beats the cap
+    minimal = Coverage(
+        (_item("a", "", 179, weight=0.0), _item("b", "", 179.5, weight=0.0)),
+    )
+    assert score_story(minimal, NOW, CFG).score > CFG.single_cap > one.score
+
+
+def test_two_mastheads_of_one_owner_are_one_source() -> None:
+    same_owner = Coverage(
+        (_item("Daily A", "GB", 10, owner="Group"), _item("Daily B", "GB", 20, owner="group "))
+    )
+    two_owners = Coverage((_item("Daily A", "GB", 10, owner="Group"), _item("Other", "GB", 20)))
+    assert score_story(same_owner, NOW, CFG).score < CFG.single_cap
+    assert score_story(two_owners, NOW, CFG).score > CFG.single_cap
+
+
+def test_a_breaking_one_source_story_may_lead() -> None:
+    developing = Coverage((_item("a", "US", 100), _item("b", "GB", 120)))
+    lone = Coverage((_item("Solo", "US", 5),))
+    why = "fast start: 1 independent outlets within 0 min of the first report"
+    flagged = score_story(lone, NOW, CFG, breaking=why)
+    assert flagged.score > score_story(developing, NOW, CFG).score
+    assert f"one source, but breaking ({why})" in flagged.explanation

@@ -6,6 +6,11 @@ once), how widely they spread across countries and ownership types, how fast
 coverage grows (the last `recent_h` hours against before), how recent it is
 (exponential decay) and an operator-set weight per source.
 
+Independent sources are distinct owners (the outlet data's `owner`, else the outlet):
+two mastheads of one group are one voice. A story of one source only is capped below
+any developing story of two or more (a report in the last `recent_h` hours), unless it
+is breaking; the explanation says which rule placed it.
+
 Pure: takes records and plain values, never reads the clock (`now` is passed in),
 never touches the store, the network or the web layer.
 """
@@ -31,6 +36,7 @@ class CoverageItem:
     weight: float = 1.0  # operator weight of the source (1.0 neutral)
     article_id: str = ""
     copy_of: str = ""  # article id of the first copy when this is a syndicated copy
+    owner: str = ""  # the outlet's owner from the outlet data ("" unknown: the outlet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,7 @@ class Coverage:
                     weight=o.weight if o else 1.0,
                     article_id="" if a.id is None else str(a.id),
                     copy_of="" if a.duplicate_of is None else str(a.duplicate_of),
+                    owner=o.owner if o else "",
                 )
             )
         return cls(tuple(items))
@@ -71,6 +78,12 @@ class Report:
     country: str
     ownership: str
     weight: float
+    owner: str = ""
+
+    @property
+    def source(self) -> str:
+        """The independent source: the owner when the outlet data names one."""
+        return (self.owner or self.outlet).strip().casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +97,16 @@ class RankSettings:
     w_ownership: float = 0.3
     w_growth: float = 0.5
     max_weight: float = 5.0  # operator weights are clamped to [0, max_weight]
+    multi_floor: float = 1.0  # added before decay for >= 2 independent sources (or breaking)
+    single_share: float = 0.5  # one source scores below this share of a developing story's least
+    w_breaking: float = 1.0  # added before decay while the story is breaking
+
+    @property
+    def single_cap(self) -> float:
+        """What a one-source story never reaches: a share of the least a developing story
+        of two or more sources scores (the floor alone, decayed over `recent_h`)."""
+        decay: float = 0.5 ** (self.recent_h / self.half_life_h)
+        return self.single_share * self.multi_floor * decay
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +135,9 @@ def independent_reports(coverage: Coverage, until: datetime | None = None) -> tu
                 continue
             seen_origins.add(i.copy_of)
         if i.outlet not in by_outlet:
-            by_outlet[i.outlet] = Report(i.outlet, i.published, i.country, i.ownership, i.weight)
+            by_outlet[i.outlet] = Report(
+                i.outlet, i.published, i.country, i.ownership, i.weight, i.owner
+            )
     return tuple(sorted(by_outlet.values(), key=lambda r: (r.published, r.outlet)))
 
 
@@ -126,18 +151,31 @@ def _hours(h: float) -> str:
     return f"{h:g} hour" if h == 1 else f"{h:g} hours"
 
 
-def score_story(coverage: Coverage, now: datetime, cfg: RankSettings | None = None) -> Importance:
+def independent_sources(reports: Iterable[Report]) -> int:
+    """How many independent sources these reports come from (distinct owners)."""
+    return len({r.source for r in reports})
+
+
+def score_story(
+    coverage: Coverage, now: datetime, cfg: RankSettings | None = None, breaking: str = ""
+) -> Importance:
     """Importance of a story at `now`, with a human-readable explanation.
 
-    score = recency * (w_outlets*ln(1+weighted outlets) + w_countries*ln(1+countries)
-                       + w_ownership*ln(1+ownership types) + w_growth*growth)
+    raw = w_outlets*ln(1+weighted outlets) + w_countries*ln(1+countries)
+          + w_ownership*ln(1+ownership types) + w_growth*growth
     where growth = max(0, ln(1+recent outlets) - ln(1+earlier outlets)) and
-    recency = 0.5 ** (hours since the latest report / half_life_h).
+    recency = 0.5 ** (hours since the latest report / half_life_h). With two or more
+    independent sources, or when `breaking` (the breaking rule that fired) is given:
+    score = recency * (multi_floor + raw), plus recency * w_breaking while breaking. With
+    one source:
+    score = single_cap * (1 - exp(-recency * raw)), always below `single_cap`, itself
+    below the least a developing story of two sources can score.
     """
     cfg = cfg or RankSettings()
     reports = independent_reports(coverage, until=now)
     if not reports:
         return Importance(0.0, "no reports yet")
+    sources = independent_sources(reports)
     weighted = sum(min(max(r.weight, 0.0), cfg.max_weight) for r in reports)
     countries = {r.country for r in reports if r.country}
     owners = {r.ownership for r in reports if r.ownership}
@@ -154,8 +192,19 @@ def score_story(coverage: Coverage, now: datetime, cfg: RankSettings | None = No
         + cfg.w_ownership * math.log1p(len(owners))
         + cfg.w_growth * growth
     )
-    score = round(raw * recency, 6)
-    return Importance(score, _explain(reports, recent, earlier, countries, coverage, cfg, age_h))
+    text = _explain(reports, recent, earlier, countries, coverage, cfg, age_h)
+    if sources >= 2 or breaking:
+        bonus = cfg.w_breaking if breaking else 0.0
+        score = round(recency * (cfg.multi_floor + bonus + raw), 6)
+        if breaking:
+            one = "one source, but " if sources < 2 else ""
+            text += f"; {one}breaking ({breaking})"
+    else:
+        score = round(cfg.single_cap * (1.0 - math.exp(-recency * raw)), 6)
+        text += "; one independent source: ranked below developing stories of two or more"
+    if sources < len(reports) and sources >= 2:
+        text += f"; from {_plural(sources, 'independent owner')}"
+    return Importance(score, text)
 
 
 def _explain(

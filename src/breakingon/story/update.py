@@ -121,12 +121,12 @@ def update_story(
     news = [a for a in articles if not a.page_kind]
     coverage = Coverage.from_articles(news, outlets)
     reports = independent_reports(coverage)
-    importance = score_story(coverage, now, cfg.rank)
+    flag = breaking_state(coverage, now, cfg.breaking)
+    importance = score_story(coverage, now, cfg.rank, flag.reason if flag.is_breaking else "")
     if not news:
         importance = Importance(
             0.0, f"not a news report ({articles[0].page_kind}); kept out of the lists"
         )
-    flag = breaking_state(coverage, now, cfg.breaking)
     brief = write_story_brief(news, cfg.sentences, cfg.llm, cfg.llm_api_key, cfg.llm_post)
     independent = [a for a in articles if a.duplicate_of is None] or list(articles)
     representative = max(
