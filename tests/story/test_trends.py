@@ -58,3 +58,17 @@ def test_extract_terms_finds_names_and_key_phrases() -> None:
     assert "London" in terms
     assert any("Andrew Bailey" in t for t in terms)
     assert "However" not in terms and "The" not in terms and "Thursday" not in terms
+
+
+def test_a_quiet_site_widens_the_recent_window_up_to_a_day() -> None:
+    # a burst 10 to 14 hours ago, nothing since: the last 3 hours are empty
+    burst = [Mention("Kiruna", "s-k", NOW - timedelta(hours=10, minutes=20 * i)) for i in range(9)]
+    steady = _steady("Weather", 1, 72)
+    trends = find_trends(burst + steady, NOW, CFG)
+    assert [t.term for t in trends] == ["Kiruna"]
+    # a day back is the limit: a burst two days ago is no trend now
+    old = [Mention("Kiruna", "s-k", NOW - timedelta(hours=30, minutes=20 * i)) for i in range(9)]
+    assert find_trends(old + steady, NOW, CFG) == []
+    # a busy recent window keeps its three hours
+    fresh = [Mention("Tokyo", "s-t", NOW - timedelta(minutes=15 * i)) for i in range(6)]
+    assert [t.term for t in find_trends(burst + fresh + steady, NOW, CFG)] == ["Tokyo"]

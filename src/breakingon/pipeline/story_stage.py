@@ -24,7 +24,7 @@ from breakingon.story.breaking import BreakingSettings
 from breakingon.story.brief.documents import SentenceCache
 from breakingon.story.brief.llm import LLMSettings, PostJson
 from breakingon.story.rank import RankSettings
-from breakingon.story.trends import Mention, extract_terms, find_trends
+from breakingon.story.trends import Mention, TrendSettings, extract_terms, find_trends
 from breakingon.story.update import StorySettings, update_story
 
 __all__ = ["StoryStage", "TrendStage", "llm_settings", "story_settings"]
@@ -155,14 +155,16 @@ class TrendStage:
             return 0
         self._last = time.monotonic()
         now = self.clock()
-        articles = self.store.recent_articles(now - timedelta(hours=51), 20_000)
+        cfg = TrendSettings()
+        hours = (cfg.max_recent_buckets + cfg.baseline_buckets) * cfg.bucket_min / 60.0
+        articles = self.store.recent_articles(now - timedelta(hours=hours), 20_000)
         mentions = [
             Mention(term, str(a.story_id), a.published)
             for a in articles
             if a.story_id is not None and a.duplicate_of is None
             for term in extract_terms(a.title, a.text[:1500])
         ]
-        trends = find_trends(mentions, now)
+        trends = find_trends(mentions, now, cfg)
         self.store.save_trends(
             [
                 StoredTrend(t.term, t.score, tuple(int(s) for s in t.story_ids[:10]), now)

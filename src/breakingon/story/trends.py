@@ -134,6 +134,9 @@ class Mention:
 class TrendSettings:
     bucket_min: float = 60.0
     recent_buckets: int = 3  # "the last hours"
+    # A quiet site (a few local feeds, a night) may have too few recent mentions for any
+    # term to trend: the recent window then doubles, up to this many buckets (a day).
+    max_recent_buckets: int = 24
     baseline_buckets: int = 48  # the two days before
     alpha: float = 1.0  # additive smoothing, in mentions over the whole baseline
     min_z: float = 3.0
@@ -153,8 +156,23 @@ class Trend:
 def find_trends(
     mentions: Sequence[Mention], now: datetime, cfg: TrendSettings | None = None
 ) -> list[Trend]:
-    """Terms bursting at `now`, highest score first (ties by term)."""
+    """Terms bursting at `now`, highest score first (ties by term).
+
+    The recent window is `cfg.recent_buckets`; when no term trends in it, it doubles
+    (the baseline moving back with it) up to `cfg.max_recent_buckets`, so a quiet site
+    shows what burst over the last day rather than nothing."""
     cfg = cfg or TrendSettings()
+    window = cfg.recent_buckets
+    while True:
+        found = _find_trends(mentions, now, cfg, window)
+        if found or window >= cfg.max_recent_buckets:
+            return found
+        window = min(window * 2, cfg.max_recent_buckets)
+
+
+def _find_trends(
+    mentions: Sequence[Mention], now: datetime, cfg: TrendSettings, recent_buckets: int
+) -> list[Trend]:
     bucket_s = cfg.bucket_min * 60.0
     recent: Counter[str] = Counter()
     base: Counter[str] = Counter()
@@ -166,18 +184,18 @@ def find_trends(
         if age_buckets < 0:
             continue
         key = _norm(m.term)
-        if age_buckets < cfg.recent_buckets:
+        if age_buckets < recent_buckets:
             recent[key] += 1
             stories[key][m.story_id] += 1
             forms[key][m.term] += 1
-        elif age_buckets < cfg.recent_buckets + cfg.baseline_buckets:
+        elif age_buckets < recent_buckets + cfg.baseline_buckets:
             base[key] += 1
     out: list[Trend] = []
     for key, r in recent.items():
         if r < cfg.min_mentions:
             continue
         lam = (base[key] + cfg.alpha) / cfg.baseline_buckets
-        expected = lam * cfg.recent_buckets
+        expected = lam * recent_buckets
         z = (r - expected) / math.sqrt(expected + 1.0)
         if z < cfg.min_z:
             continue
