@@ -139,3 +139,59 @@ def test_the_white_house_is_not_casablanca() -> None:
     )
     tags = geotag("White House backs the bill", text)
     assert all(p.name != "Casablanca" for p in tags), tags
+
+
+def _found(text: str, hint: str = "") -> list[tuple[str, str, str]]:
+    return [(m.surface, m.place.country, m.place.kind) for m in geotag_mentions("", text, hint)]
+
+
+def test_seats_of_government_stand_for_their_capital_not_a_namesake() -> None:
+    # "White House" once resolved to Casablanca ("Casa Blanca").
+    ms = geotag_mentions("", "The White House and the Pentagon said; the Kremlin denied it.")
+    assert [(m.surface, m.place.geonameid) for m in ms] == [
+        ("White House", 4140963),  # Washington, D.C.
+        ("Pentagon", 4140963),
+        ("Kremlin", 524901),  # Moscow
+    ]
+    ms = geotag_mentions("", "Downing Street said stocks fell on Wall Street.")
+    assert [(m.surface, m.place.country) for m in ms] == [
+        ("Downing Street", "GB"),
+        ("Wall Street", "US"),
+    ]
+
+
+def test_an_outlet_named_after_a_city_is_not_what_the_story_is_about() -> None:
+    text = "DAYTON, Ohio — A fire broke out downtown, the Washington Post reported."
+    ms = geotag_mentions("", text)
+    post = next(m for m in ms if m.surface == "Washington")
+    assert post.organisation and post.place.geonameid == 4140963  # the toponym in the name
+    places = geotag("Fire in Dayton", text)
+    assert {p.country for p in places} == {"US"}
+    assert "Washington" not in {p.name for p in places}
+
+
+def test_washington_is_the_capital_unless_the_state_is_meant() -> None:
+    assert _found("Officials in Washington said the bill would pass.") == [
+        ("Washington", "US", "city")
+    ]
+    state = ("Washington", "US", "region")
+    assert state in _found("Farmers in Washington state face a drought.")
+    assert state in _found("Seattle police said crime fell across Washington last year.")
+    assert _found("Spokane, Washington")[1] == state
+
+
+def test_georgia_the_country_or_the_us_state_by_context() -> None:
+    assert ("Georgia", "GE", "country") in _found("Protesters in Tbilisi, Georgia, faced Russia.")
+    assert ("Georgia", "US", "region") in _found("Atlanta police said. Georgia voters went out.")
+    assert _found("Georgia voters went to the polls.", "US") == [("Georgia", "US", "region")]
+    assert _found("Georgia voters went to the polls.", "GE") == [("Georgia", "GE", "country")]
+
+
+def test_a_person_or_animal_named_like_a_town_is_not_a_place() -> None:
+    assert _found("Nola, a northern white rhino, died at the zoo on Sunday.") == []
+    assert _found("Paris Hilton and Georgia Smith arrived.") == []
+    assert _found("Mr. Jordan said he would appeal. Dr. Austin agreed.") == []
+    assert _found("The suspect, Gary, 35, was arrested.") == []
+    # ... while a place's own apposition and a city's police still are places.
+    assert _found("Nola, a town in the Central African Republic, flooded.")[0][0] == "Nola"
+    assert _found("Police in Gary said the road was closed.") == [("Gary", "US", "city")]

@@ -43,6 +43,13 @@ from typing import Any
 
 from breakingon.records import Place
 from breakingon.stopwords import ENGLISH_STOP_WORDS
+from breakingon.tag.nonplaces import (
+    HONORIFIC_WORDS,
+    LANDMARKS,
+    ORGANISATIONS,
+    after_honorific,
+    reads_as_person,
+)
 
 MIN_CITY_POPULATION = 15000
 ALT_NAME_MIN_POPULATION = 100_000  # other names of smaller towns are mostly noise
@@ -97,6 +104,7 @@ class Mention:
     surface: str
     place: Place
     in_title: bool = False
+    organisation: bool = False  # in an organisation's name ("Washington Post")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +162,7 @@ def _gazetteer() -> _Gazetteer:
         add(s["name"], Candidate(place, pop, code))
     # Each country's capital (by name, the most populous city of that name) and its
     # most populous city.
+    by_id: dict[int, Candidate] = {}
     leading: set[str] = set()
     for iso, rows in by_country.items():
         capital = countries.get(iso, {}).get("capital", "")
@@ -178,12 +187,17 @@ def _gazetteer() -> _Gazetteer:
             leading=str(c["geonameid"]) in leading,
         )
         add(c["name"], cand)
+        by_id[cand.place.geonameid] = cand
         if pop >= ALT_NAME_MIN_POPULATION:
             for alt in c["alternatenames"]:
                 if re.fullmatch(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,3}", alt) and len(alt) >= 4:
                     add(alt, replace(cand, alternate=True))
     for name in aliases["not_places"]:
         names.pop(name.casefold(), None)
+    for name, gid in LANDMARKS.items():  # "White House": the city it stands in
+        names[name] = [by_id[gid]]
+    for name in ORGANISATIONS:  # "Washington Post": found, so as to be skipped
+        names[name] = []
     frozen = {k: tuple(v) for k, v in names.items()}
     max_len = max(len(k.split()) for k in frozen)
     ambiguous = {w.casefold() for w in aliases["ambiguous_words"]}
@@ -248,6 +262,8 @@ class _Span:
     key: str
     sentence_start: bool
     next_start: int  # index of the next run (for qualifiers), -1 when none follows a comma
+    state_word: bool = False  # followed by "state": "Washington state"
+    organisation: bool = False  # the place in an organisation's name: "Washington Post"
 
 
 def _runs(text: str) -> list[_Run]:
@@ -297,7 +313,11 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
     out: list[_Span] = []
     for run in runs:
         i = 0
+        if after_honorific(text, run[0][1]):
+            continue  # "Mr. Jordan", "Dr. Austin Smith": a person's name
         while i < len(run):
+            if run[i][0].casefold() in HONORIFIC_WORDS:
+                break  # "Mr Jordan": the rest of the run is a person's name
             found = 0
             # The longest part starting at token i that is a known name.
             for n in range(min(len(run) - i, gaz.max_len + 2), 0, -1):
@@ -308,6 +328,17 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                 surface = text[s:e]
                 key = " ".join(surface.split()).casefold()
                 if key in gaz.names:
+                    if not gaz.names[key]:
+                        # An organisation ("Washington Post"): its place part, marked.
+                        for m in range(n - 1, 0, -1):
+                            e2 = part[m - 1][2]
+                            k2 = " ".join(text[s:e2].split()).casefold()
+                            if gaz.names.get(k2):
+                                out.append(_Span(s, e2, text[s:e2], k2, part[0][3], -1))
+                                out[-1] = replace(out[-1], organisation=True)
+                                break
+                        found = n
+                        break
                     own = {c.place.name.casefold() for c in gaz.names[key]} if n == 1 else set()
                     if n == 1 and _is_person(text, run, i, own):
                         found = 2  # a given name and a surname: a person, not a place
@@ -317,9 +348,17 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                         # longer name, not a place; look on after "of".
                         found = n + 1
                         break
-                    person = key in people and all(c.place.kind == "city" for c in gaz.names[key])
+                    cities = all(c.place.kind == "city" for c in gaz.names[key])
+                    person = cities and (
+                        key in people
+                        or (
+                            n == 1
+                            and reads_as_person(text, s, e, any(c.leading for c in gaz.names[key]))
+                        )
+                    )
                     if not person:
-                        out.append(_Span(s, e, surface, key, part[0][3], -1))
+                        state = bool(re.match(r"\s+state\b", text[e : e + 8], re.IGNORECASE))
+                        out.append(_Span(s, e, surface, key, part[0][3], -1, state))
                     found = n
                     break
             if found:
@@ -337,7 +376,7 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
             between = text[sp.end : out[i + 1].start]
             if between.strip() == ",":
                 nxt = i + 1
-        linked.append(_Span(sp.start, sp.end, sp.surface, sp.key, sp.sentence_start, nxt))
+        linked.append(replace(sp, next_start=nxt))
     return linked
 
 
@@ -349,6 +388,13 @@ def _resolve(
         cands = gaz.names[sp.key]
         if len({c.place.country for c in cands}) == 1 and sp.key not in gaz.ambiguous:
             context[cands[0].place.country] += 1.0
+    # States the text names, or names a city of: "Seattle" -> WA.
+    admin1 = {
+        only[0].admin1
+        for sp in spans
+        if sp.key not in gaz.ambiguous
+        and len(only := [c for c in gaz.names[sp.key] if c.admin1]) == 1
+    }
     hint = hint_country.upper()
     qualifiers = {sp.next_start for sp in spans if sp.next_start >= 0}
     out: list[tuple[_Span, Candidate] | None] = []
@@ -361,14 +407,22 @@ def _resolve(
         # Washington 37 D.C. vs 6 the state, New York 22 the city vs 7 the state);
         # not as a qualifier ("Spokane, Washington").
         namesake = set() if n in qualifiers else {c.place.country for c in cands if c.leading}
+        namesake_states = {c.admin1 for c in cands if c.leading}
         for c in cands:
-            if c.place.kind == "region" and c.place.country in namesake:
+            # ... unless "Washington state" or a Washington city is named (not for New
+            # York: a New York city is in both).
+            state = sp.state_word or (c.admin1 in admin1 and c.admin1 not in namesake_states)
+            if c.place.kind == "region" and c.place.country in namesake and not state:
                 continue
             score = math.log10(c.population + 10) + KIND_PRIOR[c.place.kind]
             if context.get(c.place.country):
                 score += CONTEXT_BONUS
             if hint and c.place.country == hint:
                 score += HINT_BONUS
+                if c.place.kind == "region":
+                    # For a home outlet its own states rank as countries do: "Georgia"
+                    # in a US paper is the state.
+                    score += KIND_PRIOR["country"] - KIND_PRIOR["region"]
             for q in qual:
                 inside = (q.place.kind == "country" and q.place.country == c.place.country) or (
                     q.place.kind == "region" and q.admin1 and q.admin1 == c.admin1
@@ -419,7 +473,9 @@ def geotag_mentions(title: str, text: str, hint_country: str = "") -> tuple[Ment
         if r is None:
             continue
         sp, cand = r
-        out.append(Mention(sp.start, sp.end, sp.surface, cand.place, in_title=i < len(t_spans)))
+        out.append(
+            Mention(sp.start, sp.end, sp.surface, cand.place, i < len(t_spans), sp.organisation)
+        )
     return tuple(out)
 
 
@@ -431,6 +487,8 @@ def geotag(title: str, text: str, hint_country: str = "") -> tuple[Place, ...]:
     country_places: dict[str, Place] = {}
     gaz = _gazetteer()
     for m in mentions:
+        if m.organisation:
+            continue  # the Washington Post's story is not about Washington
         w = 1.0
         if m.in_title:
             w = TITLE_W
