@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from breakingon.tag.places import geotag, geotag_mentions
 
@@ -195,3 +196,46 @@ def test_a_person_or_animal_named_like_a_town_is_not_a_place() -> None:
     # ... while a place's own apposition and a city's police still are places.
     assert _found("Nola, a town in the Central African Republic, flooded.")[0][0] == "Nola"
     assert _found("Police in Gary said the road was closed.") == [("Gary", "US", "city")]
+
+
+def _geotag_file(tmp_path: Path, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    code = (
+        "import sys; from breakingon.cli import main; "
+        "sys.argv=['breakingon','geotag-file',sys.argv[1],'--output',sys.argv[2]]; main()"
+    )
+    subprocess.run([sys.executable, "-c", code, str(src), str(out)], check=True)
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_a_local_outlets_unnamed_city_council_story_is_its_city(tmp_path: Path) -> None:
+    council = {
+        "title": "Council approves budget",
+        "text": "The city council voted 5-2 on Tuesday to approve the budget, the mayor said.",
+        "country": "US",
+    }
+    springfield = {"title": "", "text": "Police in Springfield said a man was arrested."}
+    recs = _geotag_file(
+        tmp_path,
+        [
+            {"id": "local", **council, "place": "Dayton, Ohio"},
+            {"id": "no-place", **council},
+            {"id": "il", **springfield, "country": "US", "place": "US | Illinois"},
+            {"id": "mo", **springfield, "country": "US"},
+        ],
+    )
+    by_id = {r["id"]: r["places"] for r in recs}
+    assert by_id["local"][0]["geonameid"] == 4509884  # Dayton, Ohio
+    assert by_id["no-place"] == []  # no outlet place: nothing is invented
+    assert by_id["il"][0]["geonameid"] == 4250542  # Springfield, Illinois: the outlet's state
+    assert by_id["mo"][0]["geonameid"] == 4409896  # the most populous Springfield otherwise
+    # A local story that names its own place keeps it.
+    named = {
+        "id": "n",
+        **council,
+        "text": "The Toledo city council voted.",
+        "place": "Dayton, Ohio",
+    }
+    assert _geotag_file(tmp_path, [named])[0]["places"][0]["name"] == "Toledo"

@@ -381,7 +381,7 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
 
 
 def _resolve(
-    spans: list[_Span], gaz: _Gazetteer, hint_country: str
+    spans: list[_Span], gaz: _Gazetteer, hint_country: str, hint_admin1: str = ""
 ) -> list[tuple[_Span, Candidate] | None]:
     context: dict[str, float] = defaultdict(float)
     for sp in spans:
@@ -423,6 +423,8 @@ def _resolve(
                     # For a home outlet its own states rank as countries do: "Georgia"
                     # in a US paper is the state.
                     score += KIND_PRIOR["country"] - KIND_PRIOR["region"]
+                if hint_admin1 and c.admin1 == hint_admin1:
+                    score += HINT_BONUS  # a local outlet's own state
             for q in qual:
                 inside = (q.place.kind == "country" and q.place.country == c.place.country) or (
                     q.place.kind == "region" and q.admin1 and q.admin1 == c.admin1
@@ -458,7 +460,9 @@ def _named_people(runs: list[_Run], gaz: _Gazetteer) -> set[str]:
     return out
 
 
-def geotag_mentions(title: str, text: str, hint_country: str = "") -> tuple[Mention, ...]:
+def geotag_mentions(
+    title: str, text: str, hint_country: str = "", hint_admin1: str = ""
+) -> tuple[Mention, ...]:
     """Every toponym found in title and text, resolved; offsets refer to their own field."""
     gaz = _gazetteer()
     t_runs, x_runs = _runs(title), _runs(text)
@@ -467,7 +471,7 @@ def geotag_mentions(title: str, text: str, hint_country: str = "") -> tuple[Ment
     x_spans = _spans(text, x_runs, gaz, people)
 
     # Resolve together so the title's places are context for the text and back.
-    resolved = _resolve(t_spans + x_spans, gaz, hint_country)
+    resolved = _resolve(t_spans + x_spans, gaz, hint_country, hint_admin1)
     out: list[Mention] = []
     for i, r in enumerate(resolved):
         if r is None:
@@ -479,9 +483,11 @@ def geotag_mentions(title: str, text: str, hint_country: str = "") -> tuple[Ment
     return tuple(out)
 
 
-def geotag(title: str, text: str, hint_country: str = "") -> tuple[Place, ...]:
+def geotag(
+    title: str, text: str, hint_country: str = "", hint_admin1: str = ""
+) -> tuple[Place, ...]:
     """The places `title`/`text` are about, most relevant first, with `score` in (0, 1]."""
-    mentions = geotag_mentions(title, text, hint_country)
+    mentions = geotag_mentions(title, text, hint_country, hint_admin1)
     weight: dict[int, float] = defaultdict(float)
     places: dict[int, Place] = {}
     country_places: dict[str, Place] = {}
