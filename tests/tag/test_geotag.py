@@ -239,3 +239,10 @@ def test_a_local_outlets_unnamed_city_council_story_is_its_city(tmp_path: Path) 
         "place": "Dayton, Ohio",
     }
     assert _geotag_file(tmp_path, [named])[0]["places"][0]["name"] == "Toledo"
+
+
+def test_a_small_town_named_like_a_person_needs_its_country_named() -> None:
+    cuba = _found("Castro ruled Cuba for decades; Castro died in Havana.")
+    assert [m[0] for m in cuba] == ["Cuba", "Havana"]  # not Castro, Brazil
+    # Named with its country, the town is a place again.
+    assert ("Castro", "BR", "city") in _found("Floods hit Castro and Curitiba in Brazil.")

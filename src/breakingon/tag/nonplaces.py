@@ -72,6 +72,11 @@ def after_honorific(text: str, start: int) -> bool:
     return bool(_HONORIFIC.search(text[max(0, start - 12) : start]))
 
 
+def after_place_preposition(text: str, start: int) -> bool:
+    """Whether the name at `start` follows "in", "at", "from"...: "officials in Gary"."""
+    return bool(_PLACE_PREPOSITION.search(text[max(0, start - 12) : start]))
+
+
 def reads_as_person(text: str, start: int, end: int, capital: bool) -> bool:
     """Whether a one-word city name at `start:end` is a person or an animal, by what
     follows it: an age (", 35,"), an apposition that is not a place's (", a northern
@@ -85,4 +90,4 @@ def reads_as_person(text: str, start: int, end: int, capital: bool) -> bool:
         return True
     if capital or not _SPEECH.match(after):
         return False
-    return not _PLACE_PREPOSITION.search(text[max(0, start - 12) : start])
+    return not after_place_preposition(text, start)

@@ -48,6 +48,7 @@ from breakingon.tag.nonplaces import (
     LANDMARKS,
     ORGANISATIONS,
     after_honorific,
+    after_place_preposition,
     reads_as_person,
 )
 
@@ -58,6 +59,7 @@ CONTEXT_BONUS = 1.5
 HINT_BONUS = 1.0
 QUALIFIER_BONUS = 10.0
 AMBIGUOUS_MIN_POPULATION = 1_000_000
+LONE_NAME_MAX = 100_000  # a town smaller than this, named like a person, needs support
 TITLE_W, DATELINE_W, LEAD_W = 3.0, 3.0, 2.0
 LEAD_CHARS = 300
 PARENT_SHARE = 0.5  # share of a city's weight lent to its country
@@ -264,6 +266,7 @@ class _Span:
     next_start: int  # index of the next run (for qualifiers), -1 when none follows a comma
     state_word: bool = False  # followed by "state": "Washington state"
     organisation: bool = False  # the place in an organisation's name: "Washington Post"
+    after_preposition: bool = False  # "in Gary": read as a place
 
 
 def _runs(text: str) -> list[_Run]:
@@ -358,7 +361,8 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                     )
                     if not person:
                         state = bool(re.match(r"\s+state\b", text[e : e + 8], re.IGNORECASE))
-                        out.append(_Span(s, e, surface, key, part[0][3], -1, state))
+                        prep = after_place_preposition(text, s)
+                        out.append(_Span(s, e, surface, key, part[0][3], -1, state, False, prep))
                     found = n
                     break
             if found:
@@ -444,8 +448,27 @@ def _resolve(
             if sp.sentence_start or not (supported or cand.population >= AMBIGUOUS_MIN_POPULATION):
                 out.append(None)
                 continue
+        if _lone_name_town(sp, cand, context, hint, gaz):
+            out.append(None)
+            continue
         out.append((sp, cand))
     return out
+
+
+def _lone_name_town(
+    sp: _Span, cand: Candidate, context: dict[str, float], hint: str, gaz: _Gazetteer
+) -> bool:
+    """A small town named like a person ("Castro", Brazil, in a story on Cuba) whose
+    country nothing else in the text (nor the outlet) supports: the person."""
+    if cand.place.kind != "city" or cand.leading or cand.population >= LONE_NAME_MAX:
+        return False
+    if " " in sp.key or sp.next_start >= 0 or sp.after_preposition or cand.place.country == hint:
+        return False
+    given, surnames = _person_names()
+    if sp.key not in given and sp.key not in surnames:
+        return False
+    own = len({c.place.country for c in gaz.names[sp.key]}) == 1 and sp.key not in gaz.ambiguous
+    return context.get(cand.place.country, 0.0) - (1.0 if own else 0.0) <= 0
 
 
 def _named_people(runs: list[_Run], gaz: _Gazetteer) -> set[str]:
@@ -491,7 +514,6 @@ def geotag(
     weight: dict[int, float] = defaultdict(float)
     places: dict[int, Place] = {}
     country_places: dict[str, Place] = {}
-    gaz = _gazetteer()
     for m in mentions:
         if m.organisation:
             continue  # the Washington Post's story is not about Washington
@@ -507,7 +529,7 @@ def geotag(
         if m.place.kind != "country":
             parent = country_places.get(m.place.country)
             if parent is None:
-                parent = _country_place(gaz, m.place.country)
+                parent = _country_place_cached(m.place.country)
             if parent is not None:
                 country_places[m.place.country] = parent
                 weight[parent.geonameid] += PARENT_SHARE * w
@@ -539,10 +561,6 @@ def _country_place_cached(iso: str) -> Place | None:
             if c.place.kind == "country" and c.place.country == iso:
                 return c.place
     return None
-
-
-def _country_place(gaz: _Gazetteer, iso: str) -> Place | None:
-    return _country_place_cached(iso)
 
 
 def find_places(name: str, limit: int = 5) -> tuple[Place, ...]:
