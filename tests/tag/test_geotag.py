@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from breakingon.tag.places import geotag, geotag_mentions
 
@@ -139,3 +140,109 @@ def test_the_white_house_is_not_casablanca() -> None:
     )
     tags = geotag("White House backs the bill", text)
     assert all(p.name != "Casablanca" for p in tags), tags
+
+
+def _found(text: str, hint: str = "") -> list[tuple[str, str, str]]:
+    return [(m.surface, m.place.country, m.place.kind) for m in geotag_mentions("", text, hint)]
+
+
+def test_seats_of_government_stand_for_their_capital_not_a_namesake() -> None:
+    # "White House" once resolved to Casablanca ("Casa Blanca").
+    ms = geotag_mentions("", "The White House and the Pentagon said; the Kremlin denied it.")
+    assert [(m.surface, m.place.geonameid) for m in ms] == [
+        ("White House", 4140963),  # Washington, D.C.
+        ("Pentagon", 4140963),
+        ("Kremlin", 524901),  # Moscow
+    ]
+    ms = geotag_mentions("", "Downing Street said stocks fell on Wall Street.")
+    assert [(m.surface, m.place.country) for m in ms] == [
+        ("Downing Street", "GB"),
+        ("Wall Street", "US"),
+    ]
+
+
+def test_an_outlet_named_after_a_city_is_not_what_the_story_is_about() -> None:
+    text = "DAYTON, Ohio — A fire broke out downtown, the Washington Post reported."
+    ms = geotag_mentions("", text)
+    post = next(m for m in ms if m.surface == "Washington")
+    assert post.organisation and post.place.geonameid == 4140963  # the toponym in the name
+    places = geotag("Fire in Dayton", text)
+    assert {p.country for p in places} == {"US"}
+    assert "Washington" not in {p.name for p in places}
+
+
+def test_washington_is_the_capital_unless_the_state_is_meant() -> None:
+    assert _found("Officials in Washington said the bill would pass.") == [
+        ("Washington", "US", "city")
+    ]
+    state = ("Washington", "US", "region")
+    assert state in _found("Farmers in Washington state face a drought.")
+    assert state in _found("Seattle police said crime fell across Washington last year.")
+    assert _found("Spokane, Washington")[1] == state
+
+
+def test_georgia_the_country_or_the_us_state_by_context() -> None:
+    assert ("Georgia", "GE", "country") in _found("Protesters in Tbilisi, Georgia, faced Russia.")
+    assert ("Georgia", "US", "region") in _found("Atlanta police said. Georgia voters went out.")
+    assert _found("Georgia voters went to the polls.", "US") == [("Georgia", "US", "region")]
+    assert _found("Georgia voters went to the polls.", "GE") == [("Georgia", "GE", "country")]
+
+
+def test_a_person_or_animal_named_like_a_town_is_not_a_place() -> None:
+    assert _found("Nola, a northern white rhino, died at the zoo on Sunday.") == []
+    assert _found("Paris Hilton and Georgia Smith arrived.") == []
+    assert _found("Mr. Jordan said he would appeal. Dr. Austin agreed.") == []
+    assert _found("The suspect, Gary, 35, was arrested.") == []
+    # ... while a place's own apposition and a city's police still are places.
+    assert _found("Nola, a town in the Central African Republic, flooded.")[0][0] == "Nola"
+    assert _found("Police in Gary said the road was closed.") == [("Gary", "US", "city")]
+
+
+def _geotag_file(tmp_path: Path, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    code = (
+        "import sys; from breakingon.cli import main; "
+        "sys.argv=['breakingon','geotag-file',sys.argv[1],'--output',sys.argv[2]]; main()"
+    )
+    subprocess.run([sys.executable, "-c", code, str(src), str(out)], check=True)
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_a_local_outlets_unnamed_city_council_story_is_its_city(tmp_path: Path) -> None:
+    council = {
+        "title": "Council approves budget",
+        "text": "The city council voted 5-2 on Tuesday to approve the budget, the mayor said.",
+        "country": "US",
+    }
+    springfield = {"title": "", "text": "Police in Springfield said a man was arrested."}
+    recs = _geotag_file(
+        tmp_path,
+        [
+            {"id": "local", **council, "place": "Dayton, Ohio"},
+            {"id": "no-place", **council},
+            {"id": "il", **springfield, "country": "US", "place": "US | Illinois"},
+            {"id": "mo", **springfield, "country": "US"},
+        ],
+    )
+    by_id = {r["id"]: r["places"] for r in recs}
+    assert by_id["local"][0]["geonameid"] == 4509884  # Dayton, Ohio
+    assert by_id["no-place"] == []  # no outlet place: nothing is invented
+    assert by_id["il"][0]["geonameid"] == 4250542  # Springfield, Illinois: the outlet's state
+    assert by_id["mo"][0]["geonameid"] == 4409896  # the most populous Springfield otherwise
+    # A local story that names its own place keeps it.
+    named = {
+        "id": "n",
+        **council,
+        "text": "The Toledo city council voted.",
+        "place": "Dayton, Ohio",
+    }
+    assert _geotag_file(tmp_path, [named])[0]["places"][0]["name"] == "Toledo"
+
+
+def test_a_small_town_named_like_a_person_needs_its_country_named() -> None:
+    cuba = _found("Castro ruled Cuba for decades; Castro died in Havana.")
+    assert [m[0] for m in cuba] == ["Cuba", "Havana"]  # not Castro, Brazil
+    # Named with its country, the town is a place again.
+    assert ("Castro", "BR", "city") in _found("Floods hit Castro and Curitiba in Brazil.")

@@ -60,16 +60,21 @@ def classify_file(
 
 @app.command("geotag-file")
 def geotag_file(
-    input_path: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="id, title, text")],
+    input_path: Annotated[
+        Path, typer.Argument(metavar="IN.jsonl", help="id, title, text[, country, place]")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: {id, places}")],
 ) -> None:
     """Tag each article with the places it is about, most relevant first (offline)."""
-    from breakingon.tag.places import geotag
+    from breakingon.tag.local import geotag_local
 
     with output.open("w", encoding="utf-8") as out:
         for r in _read_jsonl(input_path):
-            places = geotag(
-                str(r.get("title") or ""), str(r.get("text") or ""), str(r.get("country") or "")
+            places = geotag_local(
+                str(r.get("title") or ""),
+                str(r.get("text") or ""),
+                str(r.get("country") or ""),
+                str(r.get("place") or ""),
             )
             rec = {
                 "id": r["id"],

@@ -43,6 +43,14 @@ from typing import Any
 
 from breakingon.records import Place
 from breakingon.stopwords import ENGLISH_STOP_WORDS
+from breakingon.tag.nonplaces import (
+    HONORIFIC_WORDS,
+    LANDMARKS,
+    ORGANISATIONS,
+    after_honorific,
+    after_place_preposition,
+    reads_as_person,
+)
 
 MIN_CITY_POPULATION = 15000
 ALT_NAME_MIN_POPULATION = 100_000  # other names of smaller towns are mostly noise
@@ -51,6 +59,7 @@ CONTEXT_BONUS = 1.5
 HINT_BONUS = 1.0
 QUALIFIER_BONUS = 10.0
 AMBIGUOUS_MIN_POPULATION = 1_000_000
+LONE_NAME_MAX = 100_000  # a town smaller than this, named like a person, needs support
 TITLE_W, DATELINE_W, LEAD_W = 3.0, 3.0, 2.0
 LEAD_CHARS = 300
 PARENT_SHARE = 0.5  # share of a city's weight lent to its country
@@ -97,6 +106,7 @@ class Mention:
     surface: str
     place: Place
     in_title: bool = False
+    organisation: bool = False  # in an organisation's name ("Washington Post")
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,7 @@ def _gazetteer() -> _Gazetteer:
         add(s["name"], Candidate(place, pop, code))
     # Each country's capital (by name, the most populous city of that name) and its
     # most populous city.
+    by_id: dict[int, Candidate] = {}
     leading: set[str] = set()
     for iso, rows in by_country.items():
         capital = countries.get(iso, {}).get("capital", "")
@@ -178,12 +189,17 @@ def _gazetteer() -> _Gazetteer:
             leading=str(c["geonameid"]) in leading,
         )
         add(c["name"], cand)
+        by_id[cand.place.geonameid] = cand
         if pop >= ALT_NAME_MIN_POPULATION:
             for alt in c["alternatenames"]:
                 if re.fullmatch(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,3}", alt) and len(alt) >= 4:
                     add(alt, replace(cand, alternate=True))
     for name in aliases["not_places"]:
         names.pop(name.casefold(), None)
+    for name, gid in LANDMARKS.items():  # "White House": the city it stands in
+        names[name] = [by_id[gid]]
+    for name in ORGANISATIONS:  # "Washington Post": found, so as to be skipped
+        names[name] = []
     frozen = {k: tuple(v) for k, v in names.items()}
     max_len = max(len(k.split()) for k in frozen)
     ambiguous = {w.casefold() for w in aliases["ambiguous_words"]}
@@ -248,6 +264,9 @@ class _Span:
     key: str
     sentence_start: bool
     next_start: int  # index of the next run (for qualifiers), -1 when none follows a comma
+    state_word: bool = False  # followed by "state": "Washington state"
+    organisation: bool = False  # the place in an organisation's name: "Washington Post"
+    after_preposition: bool = False  # "in Gary": read as a place
 
 
 def _runs(text: str) -> list[_Run]:
@@ -297,7 +316,11 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
     out: list[_Span] = []
     for run in runs:
         i = 0
+        if after_honorific(text, run[0][1]):
+            continue  # "Mr. Jordan", "Dr. Austin Smith": a person's name
         while i < len(run):
+            if run[i][0].casefold() in HONORIFIC_WORDS:
+                break  # "Mr Jordan": the rest of the run is a person's name
             found = 0
             # The longest part starting at token i that is a known name.
             for n in range(min(len(run) - i, gaz.max_len + 2), 0, -1):
@@ -308,6 +331,17 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                 surface = text[s:e]
                 key = " ".join(surface.split()).casefold()
                 if key in gaz.names:
+                    if not gaz.names[key]:
+                        # An organisation ("Washington Post"): its place part, marked.
+                        for m in range(n - 1, 0, -1):
+                            e2 = part[m - 1][2]
+                            k2 = " ".join(text[s:e2].split()).casefold()
+                            if gaz.names.get(k2):
+                                out.append(_Span(s, e2, text[s:e2], k2, part[0][3], -1))
+                                out[-1] = replace(out[-1], organisation=True)
+                                break
+                        found = n
+                        break
                     own = {c.place.name.casefold() for c in gaz.names[key]} if n == 1 else set()
                     if n == 1 and _is_person(text, run, i, own):
                         found = 2  # a given name and a surname: a person, not a place
@@ -317,9 +351,18 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                         # longer name, not a place; look on after "of".
                         found = n + 1
                         break
-                    person = key in people and all(c.place.kind == "city" for c in gaz.names[key])
+                    cities = all(c.place.kind == "city" for c in gaz.names[key])
+                    person = cities and (
+                        key in people
+                        or (
+                            n == 1
+                            and reads_as_person(text, s, e, any(c.leading for c in gaz.names[key]))
+                        )
+                    )
                     if not person:
-                        out.append(_Span(s, e, surface, key, part[0][3], -1))
+                        state = bool(re.match(r"\s+state\b", text[e : e + 8], re.IGNORECASE))
+                        prep = after_place_preposition(text, s)
+                        out.append(_Span(s, e, surface, key, part[0][3], -1, state, False, prep))
                     found = n
                     break
             if found:
@@ -337,18 +380,25 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
             between = text[sp.end : out[i + 1].start]
             if between.strip() == ",":
                 nxt = i + 1
-        linked.append(_Span(sp.start, sp.end, sp.surface, sp.key, sp.sentence_start, nxt))
+        linked.append(replace(sp, next_start=nxt))
     return linked
 
 
 def _resolve(
-    spans: list[_Span], gaz: _Gazetteer, hint_country: str
+    spans: list[_Span], gaz: _Gazetteer, hint_country: str, hint_admin1: str = ""
 ) -> list[tuple[_Span, Candidate] | None]:
     context: dict[str, float] = defaultdict(float)
     for sp in spans:
         cands = gaz.names[sp.key]
         if len({c.place.country for c in cands}) == 1 and sp.key not in gaz.ambiguous:
             context[cands[0].place.country] += 1.0
+    # States the text names, or names a city of: "Seattle" -> WA.
+    admin1 = {
+        only[0].admin1
+        for sp in spans
+        if sp.key not in gaz.ambiguous
+        and len(only := [c for c in gaz.names[sp.key] if c.admin1]) == 1
+    }
     hint = hint_country.upper()
     qualifiers = {sp.next_start for sp in spans if sp.next_start >= 0}
     out: list[tuple[_Span, Candidate] | None] = []
@@ -361,14 +411,24 @@ def _resolve(
         # Washington 37 D.C. vs 6 the state, New York 22 the city vs 7 the state);
         # not as a qualifier ("Spokane, Washington").
         namesake = set() if n in qualifiers else {c.place.country for c in cands if c.leading}
+        namesake_states = {c.admin1 for c in cands if c.leading}
         for c in cands:
-            if c.place.kind == "region" and c.place.country in namesake:
+            # ... unless "Washington state" or a Washington city is named (not for New
+            # York: a New York city is in both).
+            state = sp.state_word or (c.admin1 in admin1 and c.admin1 not in namesake_states)
+            if c.place.kind == "region" and c.place.country in namesake and not state:
                 continue
             score = math.log10(c.population + 10) + KIND_PRIOR[c.place.kind]
             if context.get(c.place.country):
                 score += CONTEXT_BONUS
             if hint and c.place.country == hint:
                 score += HINT_BONUS
+                if c.place.kind == "region":
+                    # For a home outlet its own states rank as countries do: "Georgia"
+                    # in a US paper is the state.
+                    score += KIND_PRIOR["country"] - KIND_PRIOR["region"]
+                if hint_admin1 and c.admin1 == hint_admin1:
+                    score += HINT_BONUS  # a local outlet's own state
             for q in qual:
                 inside = (q.place.kind == "country" and q.place.country == c.place.country) or (
                     q.place.kind == "region" and q.admin1 and q.admin1 == c.admin1
@@ -388,8 +448,27 @@ def _resolve(
             if sp.sentence_start or not (supported or cand.population >= AMBIGUOUS_MIN_POPULATION):
                 out.append(None)
                 continue
+        if _lone_name_town(sp, cand, context, hint, gaz):
+            out.append(None)
+            continue
         out.append((sp, cand))
     return out
+
+
+def _lone_name_town(
+    sp: _Span, cand: Candidate, context: dict[str, float], hint: str, gaz: _Gazetteer
+) -> bool:
+    """A small town named like a person ("Castro", Brazil, in a story on Cuba) whose
+    country nothing else in the text (nor the outlet) supports: the person."""
+    if cand.place.kind != "city" or cand.leading or cand.population >= LONE_NAME_MAX:
+        return False
+    if " " in sp.key or sp.next_start >= 0 or sp.after_preposition or cand.place.country == hint:
+        return False
+    given, surnames = _person_names()
+    if sp.key not in given and sp.key not in surnames:
+        return False
+    own = len({c.place.country for c in gaz.names[sp.key]}) == 1 and sp.key not in gaz.ambiguous
+    return context.get(cand.place.country, 0.0) - (1.0 if own else 0.0) <= 0
 
 
 def _named_people(runs: list[_Run], gaz: _Gazetteer) -> set[str]:
@@ -404,7 +483,9 @@ def _named_people(runs: list[_Run], gaz: _Gazetteer) -> set[str]:
     return out
 
 
-def geotag_mentions(title: str, text: str, hint_country: str = "") -> tuple[Mention, ...]:
+def geotag_mentions(
+    title: str, text: str, hint_country: str = "", hint_admin1: str = ""
+) -> tuple[Mention, ...]:
     """Every toponym found in title and text, resolved; offsets refer to their own field."""
     gaz = _gazetteer()
     t_runs, x_runs = _runs(title), _runs(text)
@@ -413,24 +494,29 @@ def geotag_mentions(title: str, text: str, hint_country: str = "") -> tuple[Ment
     x_spans = _spans(text, x_runs, gaz, people)
 
     # Resolve together so the title's places are context for the text and back.
-    resolved = _resolve(t_spans + x_spans, gaz, hint_country)
+    resolved = _resolve(t_spans + x_spans, gaz, hint_country, hint_admin1)
     out: list[Mention] = []
     for i, r in enumerate(resolved):
         if r is None:
             continue
         sp, cand = r
-        out.append(Mention(sp.start, sp.end, sp.surface, cand.place, in_title=i < len(t_spans)))
+        out.append(
+            Mention(sp.start, sp.end, sp.surface, cand.place, i < len(t_spans), sp.organisation)
+        )
     return tuple(out)
 
 
-def geotag(title: str, text: str, hint_country: str = "") -> tuple[Place, ...]:
+def geotag(
+    title: str, text: str, hint_country: str = "", hint_admin1: str = ""
+) -> tuple[Place, ...]:
     """The places `title`/`text` are about, most relevant first, with `score` in (0, 1]."""
-    mentions = geotag_mentions(title, text, hint_country)
+    mentions = geotag_mentions(title, text, hint_country, hint_admin1)
     weight: dict[int, float] = defaultdict(float)
     places: dict[int, Place] = {}
     country_places: dict[str, Place] = {}
-    gaz = _gazetteer()
     for m in mentions:
+        if m.organisation:
+            continue  # the Washington Post's story is not about Washington
         w = 1.0
         if m.in_title:
             w = TITLE_W
@@ -443,7 +529,7 @@ def geotag(title: str, text: str, hint_country: str = "") -> tuple[Place, ...]:
         if m.place.kind != "country":
             parent = country_places.get(m.place.country)
             if parent is None:
-                parent = _country_place(gaz, m.place.country)
+                parent = _country_place_cached(m.place.country)
             if parent is not None:
                 country_places[m.place.country] = parent
                 weight[parent.geonameid] += PARENT_SHARE * w
@@ -475,10 +561,6 @@ def _country_place_cached(iso: str) -> Place | None:
             if c.place.kind == "country" and c.place.country == iso:
                 return c.place
     return None
-
-
-def _country_place(gaz: _Gazetteer, iso: str) -> Place | None:
-    return _country_place_cached(iso)
 
 
 def find_places(name: str, limit: int = 5) -> tuple[Place, ...]:
