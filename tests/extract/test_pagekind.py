@@ -130,3 +130,14 @@ def test_no_real_article_of_the_shared_data_is_flagged(shared_data: Path) -> Non
     assert len(texts) > 3000
     flagged = [t[:60] for t in texts if non_article_kind(*t)]
     assert flagged == []
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Most Popular Stories More>>", "Most read articles", "Skip to main content"],
+)
+def test_navigation_chrome_is_not_an_article(title: str) -> None:
+    assert non_article_kind(title, "") == "navigation"
+    assert non_article_kind(title, "Top News Sports Business Weather Opinion") == "navigation"
+    # a report that says "most popular" is still a report
+    assert non_article_kind("Baby names", "The most popular names this year were Olivia.") == ""

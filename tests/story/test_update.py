@@ -237,3 +237,26 @@ def test_a_cut_headline_is_not_made_whole_at_an_abbreviation() -> None:
         "Trade talks resumed on Monday, according to the U.S. Trade Representative, after "
         "Mr. Lee met the delegation."
     )
+
+
+def test_a_navigation_page_is_never_a_sections_story() -> None:
+    """A "Most Popular Stories More>>" page (tagged at ingest by `article_facts`) gives a
+    story no section; with reports, only theirs count."""
+    from breakingon.tag.facts import article_facts, with_facts
+
+    raw = Article(
+        url="https://dailyplanet.example/popular",
+        title="Most Popular Stories More>>",
+        text="Most Popular Stories More>> Celebrity film stars music charts Oscar",
+        published=T0,
+        outlet="Daily Planet",
+        sections=("entertainment",),
+    )
+    nav = with_facts(raw, article_facts(raw))
+    assert nav.page_kind == "navigation" and nav.sections[0] == "entertainment"
+    alone = update_story([nav], OUTLETS, T0, StorySettings())
+    assert alone.sections == ()
+    quake = _quake()[0]
+    mixed = update_story([nav, quake, nav], OUTLETS, T0 + timedelta(minutes=20), StorySettings())
+    assert mixed.sections == ("world",)
+    assert story_sections([nav, nav, quake]) == ("world",)

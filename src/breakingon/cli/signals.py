@@ -33,13 +33,33 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
             yield obj
 
 
+def _feed_sections(r: dict[str, Any]) -> tuple[str, ...]:
+    """A record's own section or category: `sections`/`categories` (a list or a string)
+    or `section`/`category` (a string)."""
+    out: list[str] = []
+    for key in ("sections", "section", "categories", "category"):
+        v = r.get(key)
+        if isinstance(v, str) and v.strip():
+            out.append(v)
+        elif isinstance(v, list):
+            out.extend(str(x) for x in v if isinstance(x, str) and x.strip())
+    return tuple(out)
+
+
 @app.command("classify-file")
 def classify_file(
-    input_path: Annotated[Path, typer.Argument(metavar="IN.jsonl", help="id, title, text")],
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="IN.jsonl",
+            help="id, title, text; optional section(s)/category, domain or url (the outlet)",
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: {id, label}")],
     batch: Annotated[int, typer.Option(help="articles per batch")] = 256,
 ) -> None:
     """Put each article in one section of the taxonomy (offline)."""
+    from breakingon.sources.catalogue import outlet_focus
     from breakingon.tag.sections import classify_many
 
     rows = list(_read_jsonl(input_path))
@@ -47,14 +67,11 @@ def classify_file(
         for i in range(0, len(rows), batch):
             chunk = rows[i : i + batch]
             items = [
-                (
-                    str(r.get("title") or ""),
-                    str(r.get("text") or ""),
-                    tuple(r.get("sections") or ()),
-                )
+                (str(r.get("title") or ""), str(r.get("text") or ""), _feed_sections(r))
                 for r in chunk
             ]
-            for r, res in zip(chunk, classify_many(items), strict=True):
+            focus = [outlet_focus(str(r.get("domain") or r.get("url") or "")) for r in chunk]
+            for r, res in zip(chunk, classify_many(items, focus=focus), strict=True):
                 out.write(json.dumps({"id": r["id"], "label": res.label}) + "\n")
 
 

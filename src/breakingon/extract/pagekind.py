@@ -73,6 +73,10 @@ _KINDS: dict[str, str] = {
         r"\badd to (?:cart|bag|basket)|shop now|free shipping|checkout"
         r"|log into your account|items? in your (?:cart|bag)"
     ),
+    "navigation": (
+        r"\bmore ?(?:>>|»|›)|most (?:popular|read|viewed|shared) (?:stories|articles|news)"
+        r"|skip to (?:main )?content|back to top"
+    ),
     "browser notice": (
         r"\b(?:upgrade|update) your browser|browser (?:is|does not|doesn't) (?:not )?support"
         r"|supported browser"

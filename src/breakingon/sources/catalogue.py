@@ -178,6 +178,30 @@ def non_news_kind(entry: CatalogueEntry) -> str:
     return ""
 
 
+# Catalogue sections that say where an outlet reports from, not what about.
+_BROAD_SECTIONS = frozenset({"general", "national", "local", "world", "regional", "top"})
+
+
+@functools.cache
+def _sections_by_host() -> dict[str, frozenset[str]]:
+    by: dict[str, set[str]] = {}
+    for e in load_catalogue():
+        for url in (e.feed.url, e.homepage):
+            if host := _host(url):
+                by.setdefault(host, set()).update(e.feed.sections)
+    return {h: frozenset(s) for h, s in by.items()}
+
+
+def outlet_focus(domain_or_url: str) -> str:
+    """The catalogue section an outlet keeps to ("technology" for a tech site), or "": an
+    outlet the catalogue does not list, or one with several sections or only broad ones."""
+    raw = domain_or_url.strip().lower()
+    host = _host(raw if "//" in raw else f"//{raw}")
+    found = _sections_by_host().get(host, frozenset())
+    topical = found - _BROAD_SECTIONS
+    return next(iter(topical)) if len(topical) == 1 and found == topical else ""
+
+
 REGIONS = {
     "AF": "Africa",
     "AS": "Asia",

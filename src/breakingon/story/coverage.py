@@ -44,9 +44,12 @@ def story_places(articles: Sequence[Article], limit: int = 6) -> tuple[Place, ..
 
 
 def story_sections(articles: Sequence[Article]) -> tuple[str, ...]:
-    """At most two sections: an article's first section is a vote, its others half one."""
+    """At most two sections: an article's first section is a vote, its others half one.
+    A non-article page (`page_kind`: navigation, a consent wall) has no vote."""
     votes: dict[str, float] = defaultdict(float)
     for a in articles:
+        if a.page_kind:
+            continue
         for i, label in enumerate(a.sections):
             votes[label] += 1.0 if i == 0 else 0.5
     if not votes:

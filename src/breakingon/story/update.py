@@ -159,7 +159,7 @@ def update_story(
         outlets=tuple(r.outlet for r in reports),
         countries=tuple(dict.fromkeys(r.country for r in reports if r.country)),
         languages=story_languages([a.language for a in articles]),
-        sections=story_sections(articles),
+        sections=story_sections(news),
         places=story_places(articles),
         score=importance.score,
         score_explanation=importance.explanation,

@@ -6,11 +6,17 @@ entertainment. Definitions, keyword lexicons and feed-section synonyms live in
 trained on a research-only corpus).
 
 A text's section scores combine three signals:
-- optional zero-shot embeddings (when the caller passes vectors): cosine of the
-  text's all-MiniLM-L6-v2 vector (`embed.py`, packaged, offline) against each label's
-  descriptions, turned into a distribution by a softmax;
+- zero-shot embeddings: mean cosine of the text's all-MiniLM-L6-v2 vector (`embed.py`,
+  packaged, offline, one model instance) to each label's hand-written prototype
+  sentences, turned into a distribution by a softmax;
 - keyword lexicons: share of the text's keyword hits per label (title hits weigh more);
 - the feed's own section, mapped through the synonym table ("sport" -> sports).
+
+The lexicons fit long articles, where keywords pile up; a headline and a sentence hold
+one or two. So the two are mixed by length: the lexicon's weight is
+words / (words + LENGTH_HALF), the embeddings' the rest. Items under `EMBED_WORDS`
+words are embedded here when the caller passes no vectors (cheap: a short head); longer
+ones are read by the lexicons alone unless the caller passes vectors (the clusterer's).
 
 Pure apart from loading the packaged model and lexicon: no store, no network, no clock.
 """
@@ -39,12 +45,14 @@ SECTIONS: tuple[str, ...] = (
     "entertainment",
 )
 
-# Weights of the three signals; the feed's section is a strong but not absolute prior
-# (a "top stories" feed carries no section, a "world" feed carries sport results too).
-W_EMBED = 0.45
-W_LEXICON = 0.55
+# The feed's section is a strong but not absolute prior (a "top stories" feed carries no
+# section, a "world" feed carries sport results too).
 W_FEED = 0.6
-TEMPERATURE = 0.03  # softmax temperature on cosine similarities (they span ~0.0-0.5)
+W_FOCUS = 0.4  # the outlet's focus (a tech site's): weaker than the feed's own section
+LENGTH_HALF = 40.0  # words at which lexicon and embeddings weigh the same
+EMBED_WORDS = 150  # items shorter than this (title + text) are embedded when no vectors
+EMBED_HEAD_WORDS = 60  # words of the text an item is embedded by here
+TEMPERATURE = 0.05  # softmax temperature on mean cosines (they differ by ~0.02-0.2)
 TITLE_WEIGHT = 3.0
 MAX_WORDS = 400
 MULTI_RATIO = 0.6  # secondary labels: at least this share of the top score
@@ -132,38 +140,44 @@ def _label_vectors() -> tuple[npt.NDArray[np.float32], tuple[int, ...]]:
     texts: list[str] = []
     owner: list[int] = []
     for idx, label in enumerate(SECTIONS):
-        for d in _taxonomy()["labels"][label]["description"]:
+        for d in _taxonomy()["labels"][label]["prototypes"]:
             texts.append(d)
             owner.append(idx)
     return embed_texts(texts), tuple(owner)
 
 
 def embedding_scores(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    """Softmax over sections of the best cosine to each section's descriptions."""
+    """Softmax over sections of the mean cosine to each section's prototype sentences."""
     lab, owner = _label_vectors()
-    sims = vectors @ lab.T  # (n, descriptions)
-    best = np.full((vectors.shape[0], len(SECTIONS)), -1.0)
-    for j, idx in enumerate(owner):
-        best[:, idx] = np.maximum(best[:, idx], sims[:, j])
-    z = best / TEMPERATURE
+    sims = vectors @ lab.T  # (n, prototypes)
+    who = np.asarray(owner)
+    mean = np.stack([sims[:, who == idx].mean(axis=1) for idx in range(len(SECTIONS))], 1)
+    z = mean / TEMPERATURE
     z -= z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
-def _combine(lex: dict[str, float], emb: Sequence[float] | None, feed: str) -> SectionResult:
+def _words(title: str, text: str) -> int:
+    return len(title.split()) + len(text.split())
+
+
+def _combine(
+    lex: dict[str, float], emb: Sequence[float] | None, feed: str, words: int, focus: str = ""
+) -> SectionResult:
     total = sum(lex.values())
+    w_lex = 1.0 if emb is None else words / (words + LENGTH_HALF)
     scores: dict[str, float] = {}
     for i, label in enumerate(SECTIONS):
         # Laplace-smoothed share of keyword hits, so one stray hit is not certainty.
         lex_p = (lex[label] + 0.5) / (total + 0.5 * len(SECTIONS))
-        s = W_LEXICON * lex_p
+        s = w_lex * lex_p
         if emb is not None:
-            s += W_EMBED * emb[i]
-        else:
-            s = lex_p
+            s += (1.0 - w_lex) * emb[i]
         if feed == label:
             s += W_FEED
+        if focus == label:
+            s += W_FOCUS
         scores[label] = round(s, 6)
     ranked = sorted(scores.items(), key=lambda p: (-p[1], SECTIONS.index(p[0])))
     top = ranked[0]
@@ -181,22 +195,53 @@ def classification_vectors(items: Sequence[tuple[str, str]]) -> npt.NDArray[np.f
     return embed_texts(texts, max_seq_length=160)
 
 
+def _short_vectors(
+    items: Sequence[tuple[str, str, Sequence[str]]],
+) -> dict[int, npt.NDArray[np.float32]]:
+    """MiniLM vectors of the items under `EMBED_WORDS` words, by index (a short head)."""
+    from breakingon.cluster.embed import embed_texts
+
+    short = [i for i, (t, x, _) in enumerate(items) if _words(t, x) < EMBED_WORDS]
+    if not short:
+        return {}
+    texts = [f"{items[i][0]}. {' '.join(items[i][1].split()[:EMBED_HEAD_WORDS])}" for i in short]
+    vecs = embed_texts(texts, max_seq_length=96)
+    return dict(zip(short, vecs, strict=True))
+
+
 def classify_many(
     items: Sequence[tuple[str, str, Sequence[str]]],
     vectors: npt.NDArray[np.float32] | None = None,
+    *,
+    embed_short: bool = True,
+    focus: Sequence[str] | None = None,
 ) -> list[SectionResult]:
     """Classify (title, text, feed_sections) triples.
 
-    Lexicons and the feed's section always count; when `vectors` (one MiniLM vector
-    per item, e.g. the clusterer's, or `classification_vectors`) are given, the
-    zero-shot embedding signal is added. The lexicon-only mode is the default because it
-    measured more accurate on bbc-dev and is ~100x cheaper (see docs/signals.md).
+    Lexicons and the feed's section always count. Embeddings count too, weighed against
+    the lexicons by the item's length: every item's when `vectors` (one MiniLM vector
+    per item, e.g. the clusterer's, or `classification_vectors`) are given; else those
+    of items under `EMBED_WORDS` words, embedded here (`embed_short=False`: none, the
+    lexicon-only mode). Long articles without vectors are read by the lexicons alone:
+    on them the lexicons measured more accurate and ~100x cheaper (docs/signals.md).
+    `focus`: per item, the outlet's focus (`sources.catalogue.outlet_focus`, mapped like
+    a feed section), a weaker prior than the feed's own section.
     """
-    emb = None if vectors is None or not items else embedding_scores(vectors)
+    if not items:
+        return []
+    rows: dict[int, npt.NDArray[np.float64]] = {}
+    if vectors is not None:
+        rows = dict(enumerate(embedding_scores(vectors)))
+    elif embed_short and (short := _short_vectors(items)):
+        emb = embedding_scores(np.stack(list(short.values())))
+        rows = dict(zip(short, emb, strict=True))
     out = []
     for i, (title, text, sections) in enumerate(items):
-        row = None if emb is None else [float(v) for v in emb[i]]
-        out.append(_combine(lexicon_scores(title, text), row, feed_section(sections)))
+        got = rows.get(i)
+        row = None if got is None else [float(v) for v in got]
+        lex = lexicon_scores(title, text)
+        hint = feed_section([focus[i]]) if focus and focus[i] else ""
+        out.append(_combine(lex, row, feed_section(sections), _words(title, text), hint))
     return out
 
 
@@ -205,7 +250,14 @@ def classify(
     text: str,
     feed_sections: Sequence[str] = (),
     vector: npt.NDArray[np.float32] | None = None,
+    *,
+    embed_short: bool = False,
 ) -> SectionResult:
-    """Section of one article: the label, secondary labels and every section's score."""
+    """Section of one article: the label, secondary labels and every section's score.
+
+    Lexicons and the feed's section only unless `vector` is given or `embed_short` is
+    set: this is the ingest path (`tag.facts`), run in extraction worker processes that
+    must stay light and under their memory cap, so they never load the encoder. Batch
+    callers use `classify_many`, which embeds short items."""
     vecs = None if vector is None else vector.reshape(1, -1)
-    return classify_many([(title, text, feed_sections)], vecs)[0]
+    return classify_many([(title, text, feed_sections)], vecs, embed_short=embed_short)[0]
