@@ -214,6 +214,8 @@ def _requote(sentence: str, opens_inside: bool, ends_inside: bool, curly: bool) 
 
 
 _LOOSE_CLOSE = re.compile(r'([,.!?])\s+"\s+(?=[a-z])')
+_LOOSE_OPEN = re.compile(r'^(["“])\s+(?=[A-Z0-9])')
+_LOOSE_END = re.compile(r'([,.!?])\s+(["”])$')
 
 
 def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[SourceSentence]:
@@ -236,8 +238,10 @@ def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[Sour
         curly = "“" in para
         for raw, (opens, ends) in zip(raws, _quote_marks(raws), strict=True):
             sent = strip_dateline(_requote(raw, opens, ends, curly))
-            if sent.count('"') % 2 == 0:  # a closing mark set loose: 'party, " police said'
-                sent = _LOOSE_CLOSE.sub(r'\1" ', sent)
+            # a mark set loose from its words: '" That's', 'party, " police said', 'law. "'
+            sent = _LOOSE_OPEN.sub(r"\1", sent)
+            if sent.count('"') % 2 == 0:
+                sent = _LOOSE_END.sub(r"\1\2", _LOOSE_CLOSE.sub(r'\1" ', sent))
             if len(sent.split()) < min_words or _is_noise(sent):
                 continue
             if not sent[:1].isalnum() and sent[:1] not in "\"'“‘(":

@@ -23,6 +23,7 @@ from breakingon.text import (
     number_facts,
     sentence_problem,
     split_sentences,
+    starts_with_pronoun,
     strip_dateline,
 )
 
@@ -533,7 +534,6 @@ def test_first_person_text_and_orphaned_pronouns_never_enter_a_brief() -> None:
     ],
 )
 def test_what_counts_as_a_back_reference(sentence: str, leans_back: bool) -> None:
-    from breakingon.text import starts_with_pronoun
 
     assert starts_with_pronoun(sentence) is leans_back
 
@@ -548,3 +548,17 @@ def test_a_closing_quotation_mark_set_loose_is_put_back() -> None:
         '"The suspect entered the business, which had a dozen people inside," police said '
         "in a statement."
     )
+
+
+def test_marks_set_loose_at_a_quotes_edges_are_put_back() -> None:
+    text = (
+        '" People who fear persecution have a right to present their case, " said Rep. '
+        'Zoe Lofgren.\n" That\'s not a violation of immigration law. "'
+    )
+    sentences = [s.text for s in split_sentences(text)]
+    assert sentences == [
+        '"People who fear persecution have a right to present their case," said Rep. Zoe Lofgren.',
+        '"That\'s not a violation of immigration law."',
+    ]
+    # a quote that opens on a pronoun is seen as one, so it never dangles in a brief
+    assert starts_with_pronoun(sentences[1])
