@@ -30,6 +30,7 @@ from breakingon.store import open_store
 from breakingon.store.base import FeedUpdate
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "clustering"
+MULTILINGUAL = DATA.parent / "multilingual"
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 # Measured B3 F1 with the defaults through ClusterStage: multinews-dev 0.8811,
@@ -38,14 +39,16 @@ NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 # more when a step finds nothing left to cluster. Before those two rules the stage gave
 # 0.8706, 0.9159, 0.9673 (its repair passes fell at other points of the stream, the last
 # articles of a burst never repaired); with the idle repair alone 0.8788, 0.9284, 0.9673.
-FLOORS = {"multinews-dev": 0.871, "ecbplus-dev": 0.928, "newswcl50": 0.957}
-REQUIRED = {"multinews-dev": 0.88, "ecbplus-dev": 0.92, "newswcl50": 0.96}
+# wmt-dev (the same article in 2-4 of cs de en es fr hu, ../shared/data/multilingual):
+# 0.9910 measured through the same path with the multilingual space (0.680 before it).
+FLOORS = {"multinews-dev": 0.871, "ecbplus-dev": 0.928, "newswcl50": 0.957, "wmt-dev": 0.981}
+REQUIRED = {"multinews-dev": 0.88, "ecbplus-dev": 0.92, "newswcl50": 0.96, "wmt-dev": 0.90}
 
 _scores: dict[str, float] = {}
 
 
 def _data(name: str) -> Path:
-    path = DATA / f"{name}.jsonl"
+    path = (MULTILINGUAL if name.startswith("wmt") else DATA) / f"{name}.jsonl"
     if not path.is_file():
         message = f"shared data missing: {path} (expected ../shared/data beside the repo)"
         if os.environ.get("CI"):
@@ -69,7 +72,7 @@ def production_stories(path: Path, db: Path) -> dict[str, int]:
                 text=item.text,
                 published=item.published or NOW,  # the store dates every article
                 item_key=item.key,
-                language="en",
+                language=item.language or "en",  # the English sets carry no `lang`
             )
             for n, item in enumerate(items)
         ]

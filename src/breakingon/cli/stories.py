@@ -1,13 +1,16 @@
-"""CLI commands: stories (`cluster-file`, the batch entry point for evaluation).
+"""CLI commands: stories (`cluster-file`, `pair-score`: batch entry points for evaluation).
 
-Reads JSON Lines articles, feeds them to the same online clusterer the pipeline uses
-(`breakingon.cluster.clusterer`), writes one `{"id", "story"}` line per article. Offline; never
-reads gold fields (`cluster`, `story`); touches no store and no network.
+`cluster-file` reads JSON Lines articles, feeds them to the same online clusterer the
+pipeline uses (`breakingon.cluster.clusterer`), writes one `{"id", "story"}` line per
+article. `pair-score` reads article pairs and writes the clusterer's join score of each.
+Offline; never read gold fields (`cluster`, `story`, `overall`, `scores`); touch no store
+and no network.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -61,7 +64,21 @@ def parse_cluster_line(line: str, lineno: int) -> ClusterInput:
         text=text,
         published=_parse_published(obj.get("published"), lineno),
         outlet=source if isinstance(source, str) else "",
+        language=parse_language(obj.get("lang"), lineno),
     )
+
+
+_LANG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+def parse_language(value: object, lineno: int) -> str:
+    """An optional `lang` field: a BCP 47 tag ("de", "pt-BR", "zh-TW"), of which the
+    primary language is kept, lower-cased; absent or null: "" (detected from the text)."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not _LANG.fullmatch(value.strip()):
+        raise InputError(f"line {lineno}: 'lang' must be a language tag such as \"de\"")
+    return value.strip().replace("_", "-").split("-")[0].lower()
 
 
 def read_cluster_inputs(path: Path) -> tuple[list[ClusterInput], list[object]]:
@@ -113,3 +130,79 @@ def cluster_file(
         for item, ident in zip(items, ids, strict=True):
             fh.write(json.dumps({"id": ident, "story": run.stories[item.key]}) + "\n")
     typer.echo(f"{len(items)} articles -> {len(set(run.stories.values()))} stories", err=True)
+
+
+def parse_pair_line(line: str, lineno: int) -> tuple[str, ClusterInput, ClusterInput]:
+    """One `pair-score` line: `id`, `lang1`, `lang2`, `text1`, `text2` (nothing else read)."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"line {lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"line {lineno}: expected a JSON object")
+    ident = obj.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
+        raise InputError(f"line {lineno}: 'id' is missing or not a string/integer")
+    sides = []
+    for n in (1, 2):
+        text = obj.get(f"text{n}")
+        if not isinstance(text, str):
+            raise InputError(f"line {lineno}: 'text{n}' is missing or not a string")
+        sides.append(
+            ClusterInput(
+                key=f"{ident}#{n}",
+                title="",
+                text=text,
+                language=parse_language(obj.get(f"lang{n}"), lineno),
+            )
+        )
+    return str(ident), sides[0], sides[1]
+
+
+@app.command("pair-score")
+def pair_score(
+    input_path: Annotated[
+        Path,
+        typer.Argument(metavar="IN.jsonl", help="Pairs: {id, lang1, lang2, text1, text2}."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Where to write {id, similarity, same_story}."),
+    ],
+) -> None:
+    """Score article pairs with the clusterer's join score (0..1) and its decision.
+
+    The same scoring the live clusterer uses to decide whether an article joins a story
+    (embeddings, words, entities, language-weighted; docs/clustering.md), the second
+    text against a story of the first; `same_story` is whether it would join.
+    """
+    from breakingon.cluster.batch import score_pairs
+
+    load()
+    if not input_path.is_file():
+        fail(f"{input_path}: no such file")
+    ids: list[object] = []
+    pairs: list[tuple[ClusterInput, ClusterInput]] = []
+    seen: set[str] = set()
+    try:
+        with input_path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                key, a, b = parse_pair_line(line, lineno)
+                if key in seen:
+                    raise InputError(f"line {lineno}: duplicate id {key!r}")
+                seen.add(key)
+                ids.append(json.loads(line)["id"])
+                pairs.append((a, b))
+    except InputError as exc:
+        fail(f"{input_path}: {exc}")
+    except UnicodeDecodeError as exc:
+        fail(f"{input_path}: not UTF-8 text ({exc.reason})")
+    scores = score_pairs(pairs)
+    with output.open("w", encoding="utf-8") as fh:
+        for ident, sc in zip(ids, scores, strict=True):
+            row = {"id": ident, "similarity": round(sc.similarity, 4), "same_story": sc.same_story}
+            fh.write(json.dumps(row) + "\n")
+    same = sum(sc.same_story for sc in scores)
+    typer.echo(f"{len(scores)} pairs scored, {same} the same story", err=True)

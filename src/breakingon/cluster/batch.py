@@ -2,7 +2,9 @@
 
 `cluster_inputs` is what `breakingon cluster-file` runs: the articles in arrival order
 (`order_inputs`), represented, fed to the same `StoryClusterer.add`/`repair` the live
-pipeline calls. `bcubed` scores an assignment against gold labels (evaluation only).
+pipeline calls. `score_pairs` is what `breakingon pair-score` runs: each pair scored as
+the join decision scores an article against a story of one. `bcubed` scores an
+assignment against gold labels (evaluation only).
 """
 
 from __future__ import annotations
@@ -88,6 +90,37 @@ def cluster_inputs(
             apply(cl.repair())
     apply(cl.repair())
     return ClusterRun(stories=assigned, decisions=tuple(decisions), repairs=tuple(repairs))
+
+
+@dataclass(frozen=True, slots=True)
+class PairScore:
+    """How alike two articles are, by the clusterer's own join score."""
+
+    similarity: float  # the join score, clipped to 0..1
+    same_story: bool  # whether the join decision would put them in one story
+
+
+def score_pairs(
+    pairs: Sequence[tuple[ClusterInput, ClusterInput]],
+    settings: ClusterSettings | None = None,
+) -> list[PairScore]:
+    """Score article pairs with the join decision's score (`StoryClusterer.pair_score`).
+
+    The online IDF is learnt from every text of the batch first, as the live clusterer
+    learns it from the stream; a pair is one story if the score reaches the sure-join
+    threshold (`join_threshold`): with one story and no rivals, the margin rule has no
+    evidence to go on.
+    """
+    s = settings or ClusterSettings()
+    flat = [item for pair in pairs for item in pair]
+    reps = represent(flat)
+    cl = StoryClusterer(s)
+    cl.count_documents(reps)
+    out: list[PairScore] = []
+    for i in range(len(pairs)):
+        score = cl.pair_score(reps[2 * i], reps[2 * i + 1])
+        out.append(PairScore(min(1.0, max(0.0, score)), score >= s.join_threshold))
+    return out
 
 
 def bcubed(

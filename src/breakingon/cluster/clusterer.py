@@ -23,10 +23,11 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
 from breakingon.cluster.records import (
     Decision,
@@ -45,6 +46,7 @@ from breakingon.cluster.workingset import (
     Story,
     WorkingSet,
     gap_days,
+    join_score,
     one_blas_thread,
     tf,
     unit,
@@ -195,6 +197,27 @@ class StoryClusterer:
         )
         return Decision(rep.key, sid, True, round(best[0], 4), reason)
 
+    def pair_score(self, a: Representation, b: Representation) -> float:
+        """The score `b` gets against a story of `a` alone: the join decision's score
+        (same signals, weights and online IDF; no time gap), for `breakingon pair-score`.
+        Changes nothing in the working set."""
+        if a.english and b.english:
+            emb = float(np.dot(a.vector, b.vector))
+        else:
+            emb = float(np.dot(self.ws.x_of(a), self.ws.x_of(b)))
+        a_terms = {t: tf(c) for t, c in a.terms}
+        b_terms = {t: tf(c) for t, c in b.terms}
+        lex = self.ws.cosine(b_terms, a_terms)
+        ent = self.ws.cosine(dict.fromkeys(b.entities, 1.0), dict.fromkeys(a.entities, 1.0))
+        share = 1.0 if a.language == b.language else 0.0
+        return join_score(self.settings, emb, lex, ent, share, 0.0)
+
+    def count_documents(self, reps: Sequence[Representation]) -> None:
+        """Count articles into the online document frequencies without clustering them
+        (a batch scorer learns its IDF from the whole file first)."""
+        for rep in reps:
+            self.ws.count_doc(rep)
+
     def repair(self) -> RepairResult:
         """Merge stories that are one event, then split stories that drifted.
 
@@ -227,6 +250,8 @@ class StoryClusterer:
                 norm_docs=st.norm_docs,
                 template=st.template,
                 slot=st.slot,
+                xvector_sum=st.xvector_sum.astype("<f4").tobytes(),
+                languages=tuple(sorted(st.languages.items())),
             )
             for st in sorted(self.ws.stories.values(), key=lambda x: x.id)
         )
@@ -239,6 +264,8 @@ class StoryClusterer:
                 entities=m.entities,
                 published=m.published,
                 outlet=m.outlet,
+                xvector=m.xvector.astype("<f4").tobytes(),
+                language=m.language,
             )
             for m in self.ws.members.values()
         )
@@ -282,7 +309,7 @@ class StoryClusterer:
             return None, 0.0
         s = self.settings
         with one_blas_thread():
-            cos = self.ws.unit_rows @ np.asarray(rep.vector, dtype=np.float32)
+            cos = self.ws.cosines(rep)
         live = self.ws.live_slots()
         k = min(s.top_k, live.size)
         order = live[np.argpartition(-cos[live], k - 1)[:k]] if k < live.size else live
@@ -303,9 +330,7 @@ class StoryClusterer:
             emb = float(cos[slot])
             lex = self.ws.cosine(a_terms, st.terms, st.term_norm, a_terms_n)
             ent = self.ws.cosine(a_ents, st.entities, st.entity_norm, a_ents_n)
-            gap = gap_days(when, st.last)
-            penalty = s.decay_per_day * max(0.0, gap - s.grace_days)
-            score = s.w_embed * emb + s.w_lexical * lex + s.w_entity * ent - penalty
+            score = join_score(s, emb, lex, ent, st.share(rep.language), gap_days(when, st.last))
             if best is None or (score, -sid) > (best[0], -best[1]):
                 if best is not None:
                     runner_up = max(runner_up, best[0])
@@ -318,7 +343,17 @@ class StoryClusterer:
 
     # ----- the add path -------------------------------------------------------------
     def _member(self, rep: Representation, sid: int, when: datetime | None, outlet: str) -> Member:
-        return Member(rep.key, sid, rep.vector, rep.terms, rep.entities, when, outlet)
+        return Member(
+            rep.key,
+            sid,
+            rep.vector,
+            rep.terms,
+            rep.entities,
+            when,
+            outlet,
+            self.ws.x_of(rep),
+            rep.language,
+        )
 
     def _new_story(self, rep: Representation, when: datetime | None, outlet: str) -> int:
         sid = self.ws.open_story(when, when).id
@@ -387,6 +422,8 @@ class StoryClusterer:
         layout = _has_row_layout(state)
         if layout:  # the exporter's matrix rows: the same rows, the same products
             ws.unit_rows = np.zeros((state.capacity, DIM), dtype=np.float32)
+            ws.xunit_rows = np.zeros((state.capacity, DIM), dtype=np.float32)
+            ws.english_rows = np.zeros(state.capacity, dtype=bool)
             ws.slot_story = np.full(state.capacity, -1, dtype=np.int64)
             ws.free = list(state.free)
         for ss in state.stories:
@@ -405,16 +442,38 @@ class StoryClusterer:
                 ss.entity_norm,
                 ss.norm_docs,
                 ss.template,
+                _vector(ss.xvector_sum),
+                # A story saved before languages were kept was compared with MiniLM.
+                dict(ss.languages) if ss.languages else {"en": ss.count},
             )
             self.ws.stories[st.id] = st
             self.ws.slot_story[st.slot] = st.id
             self.ws.unit_rows[st.slot] = unit(st.vector_sum)  # norms come from the state
+            self.ws.xunit_rows[st.slot] = unit(st.xvector_sum)
+            self.ws.english_rows[st.slot] = st.english
         for ms in state.members:
             vec = np.frombuffer(ms.vector, dtype="<f4").astype(np.float32)
             vec.setflags(write=False)
+            xvec = _vector(ms.xvector)
+            xvec.setflags(write=False)
             self.ws.members[ms.key] = Member(
-                ms.key, ms.story_id, vec, ms.terms, ms.entities, ms.published, ms.outlet
+                ms.key,
+                ms.story_id,
+                vec,
+                ms.terms,
+                ms.entities,
+                ms.published,
+                ms.outlet,
+                xvec,
+                ms.language,
             )
+
+
+def _vector(raw: bytes) -> npt.NDArray[np.float32]:
+    """A persisted float32 vector; zeros for a record written before it existed."""
+    if not raw:
+        return np.zeros(DIM, dtype=np.float32)
+    return np.frombuffer(raw, dtype="<f4").astype(np.float32)
 
 
 def _has_row_layout(state: WorkingSetState) -> bool:

@@ -82,7 +82,7 @@ def _model() -> Any:
     return model
 
 
-def _autocast(mode: str) -> contextlib.AbstractContextManager[Any]:
+def autocast(mode: str) -> contextlib.AbstractContextManager[Any]:
     if mode == "bfloat16":
         import torch
 
@@ -104,7 +104,7 @@ def embed_texts(
         return np.zeros((0, DIM), dtype=np.float32)
     run_as = precision(mode)
     model = _model()
-    with _lock, _autocast(run_as):
+    with _lock, autocast(run_as):
         if max_seq_length is not None:
             old = model.max_seq_length
             model.max_seq_length = max_seq_length

@@ -44,6 +44,8 @@ class StoryState:
     norm_docs: int = 0
     template: bool = False  # opened by template text: never a candidate, never merged
     slot: int = -1  # its row of the centroid matrix (-1: unknown, a free row is taken)
+    xvector_sum: bytes = b""  # float32 sum of the multilingual vectors (b"": none kept)
+    languages: tuple[tuple[str, int], ...] = ()  # members per language (): all English
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,8 @@ class MemberState:
     entities: tuple[str, ...]
     published: datetime | None
     outlet: str = ""
+    xvector: bytes = b""  # float32 multilingual unit vector (b"": none kept)
+    language: str = "en"
 
 
 @dataclass(frozen=True, slots=True)

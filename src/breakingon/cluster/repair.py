@@ -24,6 +24,8 @@ from breakingon.cluster.workingset import (
     WorkingSet,
     cut,
     gap_days,
+    join_score,
+    language_weighted,
     one_blas_thread,
     tf,
     unit,
@@ -60,13 +62,13 @@ class RepairPasses:
         (a_tn, a_en), (b_tn, b_en) = norms[a.id], norms[b.id]
         lex = self.ws.cosine(a.terms, b.terms, b_tn, a_tn)
         ent = self.ws.cosine(a.entities, b.entities, b_en, a_en)
+        share = _language_overlap(a.languages, b.languages)
         gap = 0.0
         if a.first and a.last and b.first and b.last:
             gap = max(0.0, gap_days(max(a.first, b.first), min(a.last, b.last)))
             if max(a.first, b.first) <= min(a.last, b.last):
                 gap = 0.0
-        penalty = s.decay_per_day * max(0.0, gap - s.grace_days)
-        return s.w_embed * emb + s.w_lexical * lex + s.w_entity * ent - penalty
+        return join_score(s, emb, lex, ent, share, gap)
 
     @staticmethod
     def _age_key(st: Story) -> tuple[int, float, int]:
@@ -83,16 +85,25 @@ class RepairPasses:
             return ()
         live = self.ws.live_slots()
         # Embedding cosine bounds the full score (lexical and entity cosines are <= 1):
-        # only pairs that could reach the threshold get the costlier full score.
-        floor = (s.merge_threshold - s.w_lexical - s.w_entity) / s.w_embed
+        # only pairs that could reach the threshold get the costlier full score. With no
+        # word overlap possible (two languages) the embedding and entities carry it all.
+        total = s.w_embed + s.w_lexical + s.w_entity
+        floor = min(
+            (s.merge_threshold - s.w_lexical - s.w_entity) / s.w_embed,
+            (s.merge_threshold * (s.w_embed + s.w_entity) / total - s.w_entity) / s.w_embed,
+        )
         seen: set[tuple[int, int]] = set()
         pairs: list[tuple[float, int, int]] = []
         norms: dict[int, tuple[float, float]] = {}
         for start in range(0, len(dirty), 512):
             block = dirty[start : start + 512]
-            rows = self.ws.unit_rows[[self.ws.stories[d].slot for d in block]]
+            slots = [self.ws.stories[d].slot for d in block]
             with one_blas_thread():
-                sims = rows @ self.ws.unit_rows[live].T
+                sims = self.ws.xunit_rows[slots] @ self.ws.xunit_rows[live].T
+                both = self.ws.english_rows[slots][:, None] & self.ws.english_rows[live][None, :]
+                if both.any():
+                    minilm = self.ws.unit_rows[slots] @ self.ws.unit_rows[live].T
+                    sims = np.where(both, minilm, sims)
             k = min(s.top_k + 1, live.size)
             for r, sid in enumerate(block):
                 top = np.argpartition(-sims[r], k - 1)[:k] if k < live.size else range(live.size)
@@ -147,6 +158,9 @@ class RepairPasses:
 
     def _absorb(self, keep: Story, gone: Story) -> None:
         keep.vector_sum = (keep.vector_sum + gone.vector_sum).astype(np.float32)
+        keep.xvector_sum = (keep.xvector_sum + gone.xvector_sum).astype(np.float32)
+        for lang, n in gone.languages.items():
+            keep.languages[lang] = keep.languages.get(lang, 0) + n
         for t, w in gone.terms.items():
             keep.terms[t] = keep.terms.get(t, 0.0) + w
         for e, w in gone.entities.items():
@@ -203,10 +217,18 @@ class RepairPasses:
         """Pair scores between members (the join score, member against member)."""
         s = self.settings
         ms = [self.ws.members[k] for k in keys]
-        vecs = np.stack([m.vector for m in ms]).astype(np.float64)
+        xvecs = np.stack([m.xvector for m in ms]).astype(np.float64)
+        emb = xvecs @ xvecs.T
+        english = np.array([m.language == "en" for m in ms])
+        both = english[:, None] & english[None, :]
+        if both.any():
+            vecs = np.stack([m.vector for m in ms]).astype(np.float64)
+            emb = np.where(both, vecs @ vecs.T, emb)
+        languages = np.array([m.language for m in ms])
+        share = (languages[:, None] == languages[None, :]).astype(np.float64)
         lex = self._weight_cosines([{t: tf(c) for t, c in m.terms} for m in ms])
         ent = self._weight_cosines([dict.fromkeys(m.entities, 1.0) for m in ms])
-        score = s.w_embed * (vecs @ vecs.T) + s.w_lexical * lex + s.w_entity * ent
+        score = np.asarray(language_weighted(s, emb, lex, ent, share), dtype=np.float64)
         times = [m.published for m in ms]
         if any(t is not None for t in times):
             for i, j in itertools.combinations(range(len(ms)), 2):
@@ -351,3 +373,12 @@ class RepairPasses:
             return out
 
         return self.ws.cosine(weights(a_keys), weights(b_keys))
+
+
+def _language_overlap(a: Mapping[str, int], b: Mapping[str, int]) -> float:
+    """How much of two stories' coverage is in the same languages: the sum over
+    languages of the smaller of their two shares (1: the same mix, 0: none shared)."""
+    ta, tb = sum(a.values()), sum(b.values())
+    if ta <= 0 or tb <= 0:
+        return 1.0
+    return sum(min(n / ta, b.get(lang, 0) / tb) for lang, n in a.items())

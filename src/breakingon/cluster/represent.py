@@ -1,7 +1,9 @@
 """Article representations for story clustering: embedding, lexical and entity signals.
 
-One `Representation` per article: a unit sentence-embedding vector (MiniLM, via
-`breakingon.cluster.embed`, on the title and the first words of the text), the article's
+One `Representation` per article: two unit sentence-embedding vectors of the title and
+the first words of the text (MiniLM, via `breakingon.cluster.embed`, for English
+articles; multilingual-e5-small, via `breakingon.cluster.multilingual`, for every
+article, centred so that its cosines spread like MiniLM's), the article's language, the article's
 content-word counts (for TF-IDF with an IDF the clusterer learns online), and its
 entity keys (capitalized names, places, numbers, dates) that tell two events of the
 same kind apart (two earthquakes, two trials), a fingerprint of its opening words, and
@@ -37,11 +39,18 @@ LEXICAL_WORDS = 400
 MAX_TERMS = 120
 MAX_ENTITIES = 60
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019\-]*[A-Za-z]|\d+(?:[.,]\d+)*")
-_CAP_SEQ = re.compile(
-    r"(?<![\w'\u2019])([A-Z][A-Za-z'\u2019\-]*[A-Za-z](?:\s+(?:of\s+|de\s+|la\s+)?[A-Z][A-Za-z'\u2019\-]*[A-Za-z])*)"
+# Letters of any script: German, Czech, Turkish, Russian or Greek words are words too.
+_LETTER = r"[^\W\d_]"
+_UPPER = "[" + "".join(re.escape(chr(c)) for c in range(0x2000) if chr(c).isupper()) + "]"
+_WORD = re.compile(rf"{_LETTER}(?:{_LETTER}|['\u2019\-])*{_LETTER}|\d+(?:[.,]\d+)*")
+_NAME_WORD = rf"{_UPPER}(?:{_LETTER}|['\u2019\-])*{_LETTER}"
+_CAP_SEQ = re.compile(rf"(?<![\w'\u2019])({_NAME_WORD}(?:\s+(?:of\s+|de\s+|la\s+)?{_NAME_WORD})*)")
+# Thousands grouped by commas, stops, thin or plain spaces ("1,000", "1.000", "1 000");
+# decimals with a point or a comma ("6.1", "6,1").
+_NUMBER = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:([,.\u00a0\u202f ])\d{3})(?:\2\d{3})*(?![.,]?\d)"
+    r"|\d+(?:[.,]\d+)?)(?![\w])"
 )
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
 _SENTENCE_END = re.compile(r"[.!?\u201d\"]\s*$")
 _STOP = frozenset(ENGLISH_STOP_WORDS) | {
     "said",
@@ -137,11 +146,14 @@ class ClusterInput:
     published: datetime | None = None  # UTC-aware; None when unknown
     outlet: str = ""
     duplicate_of: str | None = None  # key of the first copy of a syndicated text
+    language: str = ""  # ISO 639-1; "" when unknown (then detected from the text)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Representation:
-    """The signals of one article. `vector` is a unit float32 vector (read-only)."""
+    """The signals of one article. `vector` (MiniLM; zeros for an article that is not in
+    English) and `xvector` (multilingual, centred; zeros when absent) are unit float32
+    vectors (read-only)."""
 
     key: str
     vector: npt.NDArray[np.float32]
@@ -149,6 +161,13 @@ class Representation:
     entities: tuple[str, ...]  # distinct entity keys, first mention first
     lead: str = ""  # fingerprint of the first words of the text ("" when too short)
     non_article: str = ""  # the kinds of non-article page it is (`pagekind`), "" if none
+    xvector: npt.NDArray[np.float32] | None = None  # multilingual space; None: not computed
+    language: str = "en"  # the language the lexical signals are in ("en" for legacy records)
+
+    @property
+    def english(self) -> bool:
+        """Whether the MiniLM vector applies (an English article)."""
+        return self.language == "en"
 
 
 def input_from_article(article: Article) -> ClusterInput:
@@ -163,6 +182,7 @@ def input_from_article(article: Article) -> ClusterInput:
         published=article.published,
         outlet=article.outlet,
         duplicate_of=dup,
+        language=article.language,
     )
 
 
@@ -191,6 +211,8 @@ def embedding_text(item: ClusterInput) -> str:
 
 def _norm_term(word: str) -> str:
     w = word.lower().replace("\u2019", "'")
+    if not w.isascii():
+        w = fold(w)
     if w.endswith("'s"):
         w = w[:-2]
     if len(w) > 4 and w.endswith("ies"):
@@ -216,8 +238,19 @@ def extract_terms(title: str, text: str) -> tuple[tuple[str, int], ...]:
     return tuple(ranked[:MAX_TERMS])
 
 
+def fold(word: str) -> str:
+    """A word in Latin letters without diacritics ("Gábor" -> "gabor", "Обама" ->
+    "obama"), so that one name written in two languages or scripts is one key."""
+    from anyascii import anyascii
+
+    return anyascii(word).lower()
+
+
 def _entity_number(raw: str) -> str | None:
-    digits = raw.replace(",", "")
+    if re.fullmatch(r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+", raw):
+        digits = re.sub(r"\D", "", raw)  # grouped thousands
+    else:
+        digits = raw.replace(",", ".")  # a decimal comma is a decimal point
     try:
         value = float(digits)
     except ValueError:
@@ -245,6 +278,8 @@ def extract_entities(title: str, text: str) -> tuple[str, ...]:
             )
             for i, word in enumerate(words):
                 lw = word.lower().replace("\u2019", "'").removesuffix("'s")
+                if not lw.isascii():
+                    lw = fold(lw)
                 if len(lw) < 2 or lw in _FUNCTION:
                     continue
                 if word.isupper() and len(word) > 5:
@@ -263,19 +298,40 @@ def extract_entities(title: str, text: str) -> tuple[str, ...]:
     return tuple(list(seen)[:MAX_ENTITIES])
 
 
-def represent(items: Sequence[ClusterInput], batch_size: int = 32) -> list[Representation]:
-    """Represent articles, embedding them in batches (the costly part)."""
-    from breakingon.cluster.embed import embed_texts
+def article_language(item: ClusterInput) -> str:
+    """The article's language: the one it carries, else detected from its text ("" when
+    the detector is unsure: such an article is compared in the multilingual space)."""
+    if item.language:
+        return item.language.lower()
+    from breakingon.tag.lang import detect_language
 
-    vecs = embed_texts(
-        [embedding_text(it) for it in items],
-        batch_size=batch_size,
-        max_seq_length=EMBED_MAX_TOKENS,
-    )
+    return detect_language(f"{item.title}\n{_lead(item.text, LEXICAL_WORDS)}")
+
+
+def represent(items: Sequence[ClusterInput], batch_size: int = 32) -> list[Representation]:
+    """Represent articles, embedding them in batches (the costly part).
+
+    Every article gets the multilingual vector; English ones the MiniLM vector too
+    (English against English is compared with MiniLM: docs/clustering.md).
+    """
+    from breakingon.cluster.embed import DIM, embed_texts
+    from breakingon.cluster.multilingual import embed_centred
+
+    languages = [article_language(it) for it in items]
+    texts = [embedding_text(it) for it in items]
+    english = [i for i, lang in enumerate(languages) if lang == "en"]
+    vecs = np.zeros((len(items), DIM), dtype=np.float32)
+    if english:
+        vecs[english] = embed_texts(
+            [texts[i] for i in english], batch_size=batch_size, max_seq_length=EMBED_MAX_TOKENS
+        )
+    xvecs = embed_centred(texts, max_tokens=EMBED_MAX_TOKENS)
     out: list[Representation] = []
-    for item, vec in zip(items, vecs, strict=True):
+    for item, vec, xvec, lang in zip(items, vecs, xvecs, languages, strict=True):
         v = np.ascontiguousarray(vec, dtype=np.float32)
         v.setflags(write=False)
+        x = np.ascontiguousarray(xvec, dtype=np.float32)
+        x.setflags(write=False)
         out.append(
             Representation(
                 key=item.key,
@@ -284,6 +340,8 @@ def represent(items: Sequence[ClusterInput], batch_size: int = 32) -> list[Repre
                 entities=extract_entities(item.title, item.text),
                 lead=lead_fingerprint(item.text),
                 non_article=non_article_kind(item.title, item.text),
+                xvector=x,
+                language=lang,
             )
         )
     return out

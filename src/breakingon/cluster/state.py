@@ -56,6 +56,8 @@ def story_to_bytes(s: StoryState) -> bytes:
             "tpl": s.template,
             "nd": s.norm_docs,
             "slot": s.slot,
+            "xv": base64.b64encode(s.xvector_sum).decode("ascii"),
+            "langs": [list(p) for p in s.languages],
         }
     )
 
@@ -79,6 +81,8 @@ def story_from_bytes(blob: bytes) -> StoryState:
         template=bool(d.get("tpl", False)),
         norm_docs=int(d.get("nd", 0)),
         slot=int(d.get("slot", -1)),
+        xvector_sum=base64.b64decode(d.get("xv", "")),
+        languages=tuple((str(k), int(v)) for k, v in d.get("langs", [])),
     )
 
 
@@ -92,6 +96,8 @@ def member_to_bytes(m: MemberState) -> bytes:
             "ents": list(m.entities),
             "at": _t(m.published),
             "outlet": m.outlet,
+            "xv": base64.b64encode(m.xvector).decode("ascii"),
+            "lang": m.language,
         }
     )
 
@@ -106,6 +112,8 @@ def member_from_bytes(blob: bytes) -> MemberState:
         entities=tuple(d["ents"]),
         published=_dt(d["at"]),
         outlet=str(d["outlet"]),
+        xvector=base64.b64decode(d.get("xv", "")),
+        language=str(d.get("lang", "en")),
     )
 
 

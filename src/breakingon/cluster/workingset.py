@@ -86,6 +86,8 @@ class Member:
     entities: tuple[str, ...]
     published: datetime | None
     outlet: str
+    xvector: Vector = field(default_factory=lambda: np.zeros(DIM, np.float32))
+    language: str = "en"
 
 
 @dataclass(slots=True)
@@ -104,6 +106,40 @@ class Story:
     entity_norm: float = 0.0
     norm_docs: int = 0  # documents seen when the norms were computed
     template: bool = False  # opened by template text: kept out of joins and merges
+    xvector_sum: Vector = field(default_factory=lambda: np.zeros(DIM, np.float32))
+    languages: dict[str, int] = field(default_factory=dict)  # members per language
+
+    @property
+    def english(self) -> bool:
+        """Whether every member is in English (the story is then compared with MiniLM)."""
+        return all(lang == "en" for lang, n in self.languages.items() if n > 0)
+
+    def share(self, language: str) -> float:
+        """The fraction of the story's members in `language` (its words are comparable)."""
+        total = sum(n for n in self.languages.values() if n > 0)
+        return self.languages.get(language, 0) / total if total else 1.0
+
+
+def language_weighted(settings: ClusterSettings, emb: Any, lex: Any, ent: Any, share: Any) -> Any:
+    """The join score's weighted sum when only `share` (0..1) of the other side's words
+    are in the same language: words of another language cannot overlap, so their weight
+    goes to the embedding and entity signals in proportion. `share` 1 is the plain sum."""
+    s = settings
+    total = s.w_embed + s.w_lexical + s.w_entity
+    lex_weight = s.w_lexical * share
+    return (s.w_embed * emb + lex_weight * lex + s.w_entity * ent) * (
+        total / (s.w_embed + lex_weight + s.w_entity)
+    )
+
+
+def join_score(
+    settings: ClusterSettings, emb: float, lex: float, ent: float, share: float, gap: float
+) -> float:
+    """The score an article gets against a story: the language-weighted sum of the
+    embedding, word and entity cosines, less the time penalty for a gap of `gap` days
+    beyond the grace period."""
+    penalty = settings.decay_per_day * max(0.0, gap - settings.grace_days)
+    return float(language_weighted(settings, emb, lex, ent, share)) - penalty
 
 
 @lru_cache(maxsize=1)
@@ -161,6 +197,8 @@ class WorkingSet:
         self.n_docs = 0
         self.df_touched: set[str] = set()  # terms counted or dropped since `take_df_delta`
         self.unit_rows = np.zeros((64, DIM), dtype=np.float32)
+        self.xunit_rows = np.zeros((64, DIM), dtype=np.float32)  # multilingual centroids
+        self.english_rows = np.zeros(64, dtype=bool)  # the story is all in English
         self.slot_story = np.full(64, -1, dtype=np.int64)
         self.free: list[int] = list(range(63, -1, -1))
         self.dirty: set[int] = set()  # stories changed since the last repair pass
@@ -231,6 +269,8 @@ class WorkingSet:
         if not self.free:
             n = self.unit_rows.shape[0]
             self.unit_rows = np.vstack([self.unit_rows, np.zeros((n, DIM), np.float32)])
+            self.xunit_rows = np.vstack([self.xunit_rows, np.zeros((n, DIM), np.float32)])
+            self.english_rows = np.concatenate([self.english_rows, np.zeros(n, bool)])
             self.slot_story = np.concatenate([self.slot_story, np.full(n, -1, np.int64)])
             self.free = list(range(2 * n - 1, n - 1, -1))
         return self.free.pop()
@@ -249,7 +289,24 @@ class WorkingSet:
 
     def refresh_row(self, st: Story) -> None:
         self.unit_rows[st.slot] = unit(st.vector_sum)
+        self.xunit_rows[st.slot] = unit(st.xvector_sum)
+        self.english_rows[st.slot] = st.english
         self.refresh_norms(st)
+
+    def cosines(self, rep: Representation, rows: Any = None) -> Any:
+        """Embedding cosine of an article to the stories of matrix rows `rows` (all rows
+        when None): MiniLM's between an English article and an all-English story, the
+        multilingual space's otherwise (docs/clustering.md, "Languages")."""
+        sel = slice(None) if rows is None else rows
+        x = self.xunit_rows[sel] @ np.asarray(self.x_of(rep), dtype=np.float32)
+        if not rep.english:
+            return x
+        m = self.unit_rows[sel] @ np.asarray(rep.vector, dtype=np.float32)
+        return np.where(self.english_rows[sel], m, x)
+
+    @staticmethod
+    def x_of(rep: Representation) -> Vector:
+        return rep.xvector if rep.xvector is not None else np.zeros(DIM, np.float32)
 
     def refresh_norms(self, st: Story) -> None:
         st.term_norm = self.norm(st.terms)
@@ -259,6 +316,10 @@ class WorkingSet:
 
     def add_stats(self, st: Story, m: Member, sign: float = 1.0) -> None:
         st.vector_sum = (st.vector_sum + sign * m.vector).astype(np.float32)
+        st.xvector_sum = (st.xvector_sum + sign * m.xvector).astype(np.float32)
+        st.languages[m.language] = st.languages.get(m.language, 0) + int(sign)
+        if st.languages[m.language] <= 0:
+            del st.languages[m.language]
         for t, c in m.terms:
             st.terms[t] = st.terms.get(t, 0.0) + sign * tf(c)
         for e in m.entities:
@@ -283,6 +344,8 @@ class WorkingSet:
         for key in st.members:
             self.members.pop(key, None)
         self.unit_rows[st.slot] = 0.0
+        self.xunit_rows[st.slot] = 0.0
+        self.english_rows[st.slot] = False
         self.slot_story[st.slot] = -1
         self.free.append(st.slot)
         self.changed.discard(sid)
