@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -222,8 +223,24 @@ def _norm_term(word: str) -> str:
     return w
 
 
-def extract_terms(title: str, text: str) -> tuple[tuple[str, int], ...]:
+@lru_cache(maxsize=64)
+def stop_words(language: str) -> frozenset[str]:
+    """The words that say nothing about an event in `language` (English: the list the
+    clusterer was tuned with; others: stopwords-iso's list, 58 languages, with folded
+    spellings; none for a language it lacks)."""
+    if language in ("en", ""):
+        return _STOP
+    import stopwordsiso
+
+    if not stopwordsiso.has_lang(language):
+        return frozenset()
+    words = {w.lower() for w in stopwordsiso.stopwords(language)}
+    return frozenset(words | {fold(w) for w in words})
+
+
+def extract_terms(title: str, text: str, language: str = "en") -> tuple[tuple[str, int], ...]:
     """Content-word counts of the title (counted twice) and lead, most frequent first."""
+    stop = stop_words(language)
     counts: Counter[str] = Counter()
     for weight, part in ((2, title), (1, _lead(text, LEXICAL_WORDS))):
         for m in _WORD.finditer(part):
@@ -231,7 +248,7 @@ def extract_terms(title: str, text: str) -> tuple[tuple[str, int], ...]:
             if raw[0].isdigit():
                 continue  # numbers are entity signals, not topic words
             term = _norm_term(raw)
-            if len(term) < 3 or term in _STOP:
+            if len(term) < 3 or term in stop or raw.lower() in stop:
                 continue
             counts[term] += weight
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -260,7 +277,7 @@ def _entity_number(raw: str) -> str | None:
     return "#" + (digits.rstrip("0").rstrip(".") if "." in digits else digits)
 
 
-def extract_entities(title: str, text: str) -> tuple[str, ...]:
+def extract_entities(title: str, text: str, language: str = "en") -> tuple[str, ...]:
     """Entity keys of an article: names/places (`e:word`) and numbers/years (`#n`).
 
     A hand-written extractor: capitalized word sequences, minus sentence-initial function
@@ -268,6 +285,7 @@ def extract_entities(title: str, text: str) -> tuple[str, ...]:
     share one. Numbers keep decimals ("6.1" magnitude, "$3 million" -> #3).
     """
     seen: dict[str, None] = {}
+    stop = stop_words(language)
     body = _lead(text, LEXICAL_WORDS)
     for part in (title, body):
         for m in _CAP_SEQ.finditer(part):
@@ -288,6 +306,8 @@ def extract_entities(title: str, text: str) -> tuple[str, ...]:
                     continue
                 if i == 0 and sentence_initial and lw in _STOP:
                     continue
+                if language != "en" and lw in stop:
+                    continue  # "Der", "Les", "Para": function words, capitalised
                 seen.setdefault("e:" + lw, None)
         for m in _NUMBER.finditer(part):
             key = _entity_number(m.group(1))
@@ -336,8 +356,8 @@ def represent(items: Sequence[ClusterInput], batch_size: int = 32) -> list[Repre
             Representation(
                 key=item.key,
                 vector=v,
-                terms=extract_terms(item.title, item.text),
-                entities=extract_entities(item.title, item.text),
+                terms=extract_terms(item.title, item.text, lang or "en"),
+                entities=extract_entities(item.title, item.text, lang or "en"),
                 lead=lead_fingerprint(item.text),
                 non_article=non_article_kind(item.title, item.text),
                 xvector=x,
