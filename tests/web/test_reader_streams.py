@@ -67,8 +67,10 @@ def test_items_carry_state_origin_content_and_page(store: Store) -> None:
     quake = by_id[stories["quake"]]
     assert quake.origin == f["top"].id  # the first follow it belongs to
     assert quake.brief is not None and quake.brief.headline == "Earthquake strikes near Tokyo"
-    assert {s[0] for s in quake.sources} == {"NHK", "Reuters", "Le Monde"}  # one per outlet
-    assert all(s[2].startswith("https://") for s in quake.sources)
+    assert [s.outlet for s in quake.sources] == ["NHK", "Reuters", "Le Monde", "Reuters"]
+    members = {a.id for a in store.story_articles(stories["quake"])}
+    assert members == {s.article_id for s in quake.sources}
+    assert all(s.url.startswith("https://") for s in quake.sources)
     times = [(i.story.first_reported, i.story.id) for i in items]
     assert times == sorted(times, reverse=True)  # newest first
 

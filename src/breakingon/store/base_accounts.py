@@ -44,19 +44,30 @@ class ItemQuery:
     story_ids: tuple[int, ...] | None = None
     order: ItemOrder = "newest"
     limit: int = 20
+    origins: tuple[Follow, ...] | None = None  # name origins from these (None: `follows`)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSource:
+    """One original report of a reader item's story (its brief cites them by id)."""
+
+    article_id: int
+    outlet: str
+    title: str
+    url: str
 
 
 @dataclass(frozen=True, slots=True)
 class ReaderItem:
     """A story as a reader item: the user's state of it, the first of the query's
     follows it belongs to (None: none of them), and, when asked for, its brief and its
-    sources (outlet, title, URL) for the item's content."""
+    original reports for the item's content."""
 
     story: Story
     state: ItemState
     origin: int | None = None
     brief: Brief | None = None
-    sources: tuple[tuple[str, str, str], ...] = ()
+    sources: tuple[ItemSource, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

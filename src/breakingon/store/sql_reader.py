@@ -27,6 +27,7 @@ from breakingon.store.base_accounts import (
     BREAKING_STREAM,
     TOP_STREAM,
     ItemQuery,
+    ItemSource,
     ReaderItem,
     UnreadCounts,
 )
@@ -34,7 +35,7 @@ from breakingon.store.codec import brief_from_dict, to_utc
 from breakingon.store.sql_base import listed_story
 from breakingon.store.sql_stories import _StoriesMixin
 
-SOURCES_PER_ITEM = 12  # source links in an item's content
+SOURCES_PER_ITEM = 50  # member reports loaded for an item's content
 
 
 def _int(value: str) -> int | None:
@@ -44,7 +45,7 @@ def _int(value: str) -> int | None:
 class _ReaderMixin(_StoriesMixin):
     """Reader items, unread counts, mark-as-read."""
 
-    def _stream(self, f: Follow, now: datetime, n: int) -> sa.ColumnElement[bool]:
+    def _stream(self, f: Follow, now: datetime, n: str) -> sa.ColumnElement[bool]:
         """The condition a story of follow `f` meets (`n` makes bind names unique)."""
         st = self.t["stories"]
         kind, value = f.kind, f.value
@@ -96,7 +97,7 @@ class _ReaderMixin(_StoriesMixin):
             )
         return sa.false()
 
-    def _search_condition(self, query: str, n: int) -> sa.ColumnElement[bool]:
+    def _search_condition(self, query: str, n: str) -> sa.ColumnElement[bool]:
         terms = search_terms(query)
         if not terms:
             return sa.false()
@@ -108,8 +109,10 @@ class _ReaderMixin(_StoriesMixin):
         sql = f"stories.tsv @@ to_tsquery('simple', :{name})"
         return sa.text(sql).bindparams(sa.bindparam(name, " & ".join(terms))).self_group()  # type: ignore[return-value]
 
-    def _conditions(self, follows: Sequence[Follow], now: datetime) -> list[sa.ColumnElement[bool]]:
-        return [self._stream(f, now, i) for i, f in enumerate(follows)]
+    def _conditions(
+        self, follows: Sequence[Follow], now: datetime, tag: str = "w"
+    ) -> list[sa.ColumnElement[bool]]:
+        return [self._stream(f, now, f"{tag}{i}") for i, f in enumerate(follows)]
 
     def _items_select(
         self,
@@ -166,8 +169,8 @@ class _ReaderMixin(_StoriesMixin):
 
     def reader_items(self, query: ItemQuery, content: bool = False) -> list[ReaderItem]:
         st, s = self.t["stories"], self.t["user_item_state"]
-        origins = query.follows or ()
-        conds = self._conditions(origins, query.now)
+        origins = query.origins if query.origins is not None else query.follows or ()
+        conds = self._conditions(origins, query.now, "o")
         cols: list[Any] = [
             *self._story_cols(),
             s.c.read_at.label("u_read"),
@@ -178,7 +181,8 @@ class _ReaderMixin(_StoriesMixin):
             cols.append(sa.case(*pairs).label("u_origin"))
         if content:
             cols.append(st.c.brief.label("u_brief"))
-        stmt = self._items_select(query, cols, conds)
+        same = query.origins is None or query.origins == query.follows
+        stmt = self._items_select(query, cols, conds if same else None)
         if stmt is None:
             return []
         with self._read() as conn:
@@ -200,26 +204,21 @@ class _ReaderMixin(_StoriesMixin):
             )
         return out
 
-    def _sources(self, conn: Any, ids: list[int]) -> dict[int, tuple[tuple[str, str, str], ...]]:
-        """Per story: (outlet, title, url) of its original member reports, first first,
-        one per outlet, at most `SOURCES_PER_ITEM`."""
+    def _sources(self, conn: Any, ids: list[int]) -> dict[int, tuple[ItemSource, ...]]:
+        """Per story: its original member reports (id, outlet, title, URL), first
+        reported first, at most `SOURCES_PER_ITEM`."""
         a, src = self.t["articles"], self.t["sources"]
         stmt = (
-            sa.select(a.c.story_id, a.c.title, a.c.url, src.c.name)
+            sa.select(a.c.id, a.c.story_id, a.c.title, a.c.url, src.c.name)
             .select_from(a.outerjoin(src, src.c.id == a.c.source_id))
             .where(a.c.story_id.in_(ids), a.c.duplicate_of.is_(None), a.c.url != "")
             .order_by(a.c.story_id, a.c.published, a.c.id)
         )
-        found: dict[int, list[tuple[str, str, str]]] = {}
-        seen: dict[int, set[str]] = {}
+        found: dict[int, list[ItemSource]] = {}
         for r in conn.execute(stmt):
-            sid, outlet = int(r.story_id), r.name or ""
-            have = found.setdefault(sid, [])
-            outlets = seen.setdefault(sid, set())
-            if len(have) >= SOURCES_PER_ITEM or (outlet and outlet in outlets):
-                continue
-            outlets.add(outlet)
-            have.append((outlet, r.title, r.url))
+            have = found.setdefault(int(r.story_id), [])
+            if len(have) < SOURCES_PER_ITEM:
+                have.append(ItemSource(int(r.id), r.name or "", r.title, r.url))
         return {sid: tuple(v) for sid, v in found.items()}
 
     def reader_item_ids(self, query: ItemQuery) -> list[tuple[int, datetime]]:
