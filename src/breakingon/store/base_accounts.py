@@ -154,6 +154,10 @@ class ReaderStore(Protocol):
         """(story id, first report) of one page of items (cheap: for id lists)."""
         ...
 
+    def count_reader_items(self, query: ItemQuery) -> int:
+        """How many items the query finds in all (its limit, order and `after` aside)."""
+        ...
+
     def unread_counts(
         self, user_id: int, follows: Sequence[Follow], now: datetime
     ) -> UnreadCounts: ...

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -233,6 +234,18 @@ class _ReaderMixin(_StoriesMixin):
                 assert when is not None
                 out.append((int(r.id), when))
             return out
+
+    def count_reader_items(self, query: ItemQuery) -> int:
+        st = self.t["stories"]
+        stmt = self._items_select(replace(query, after=None, limit=10**9), [st.c.id])
+        if stmt is None:
+            return 0
+        with self._read() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+                ).scalar_one()
+            )
 
     def unread_counts(self, user_id: int, follows: Sequence[Follow], now: datetime) -> UnreadCounts:
         if not follows:

@@ -27,7 +27,7 @@ from breakingon.crawl.netpolicy import NetPolicy, Resolver, SystemResolver
 from breakingon.settings import Network, Settings
 from breakingon.sources.catalogue import MAX_OPML_BYTES
 from breakingon.store.base import Store
-from breakingon.web import api, feedpages, greader, media, pages, reader_auth, render
+from breakingon.web import api, feedpages, fever, greader, media, pages, reader_auth, render
 from breakingon.web.cache import ResponseCache
 from breakingon.web.params import ParamError
 from breakingon.web.security import (
@@ -107,6 +107,7 @@ def create_app(
         *extra_routes,
         *api.routes(),
         *greader.routes(),
+        *fever.routes(),
         *pages.routes(),
         *feedpages.routes(),
         *media.routes(),
