@@ -27,7 +27,17 @@ from breakingon.crawl.netpolicy import NetPolicy, Resolver, SystemResolver
 from breakingon.settings import Network, Settings
 from breakingon.sources.catalogue import MAX_OPML_BYTES
 from breakingon.store.base import Store
-from breakingon.web import api, feedpages, fever, greader, media, pages, reader_auth, render
+from breakingon.web import (
+    api,
+    feedpages,
+    fever,
+    greader,
+    me,
+    media,
+    pages,
+    reader_auth,
+    render,
+)
 from breakingon.web.cache import ResponseCache
 from breakingon.web.params import ParamError
 from breakingon.web.security import (
@@ -108,6 +118,7 @@ def create_app(
         *api.routes(),
         *greader.routes(),
         *fever.routes(),
+        *me.routes(),
         *pages.routes(),
         *feedpages.routes(),
         *media.routes(),
