@@ -135,3 +135,27 @@ def test_unread_counts_and_mark_read(store: Store) -> None:
     state = store.item_states(uid, [stories["paris"]])[stories["paris"]]
     assert state.read_at == now + timedelta(1) and state.starred_at == now  # star kept
     assert store.unread_counts(uid, [], now).total == (0, None)
+
+
+def test_origins_apart_from_the_filter_and_counts(store: Store) -> None:
+    stories, f, uid, _, now = _setup(store)
+    everything = tuple(f.values())
+    # Items asked for by id, named after the user's follows (two searches in one statement).
+    other, _ = store.add_follow(uid, "search", "earthquake Tokyo", "quake search", now)
+    q = ItemQuery(
+        uid,
+        now,
+        follows=(f["search"],),
+        origins=(other, f["search"]),
+        limit=10,
+    )
+    (paris,) = store.reader_items(q)
+    assert paris.story.id == stories["paris"] and paris.origin == f["search"].id
+    q = ItemQuery(uid, now, story_ids=(stories["quake"],), origins=(other, *everything))
+    (quake,) = store.reader_items(q)
+    assert quake.origin == other.id
+    assert store.count_reader_items(ItemQuery(uid, now, follows=everything, limit=1)) == 4
+    store.set_item_states(uid, [stories["quake"]], now, read=True)
+    unread = ItemQuery(uid, now, follows=everything, read=False, after=(None, 1), limit=1)
+    assert store.count_reader_items(unread) == 3  # the limit and `after` play no part
+    assert store.count_reader_items(ItemQuery(uid, now, follows=())) == 0
