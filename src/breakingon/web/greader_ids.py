@@ -243,6 +243,8 @@ def stream_for_url(text: str, base: str) -> tuple[FollowKind, str]:
     """The stream a BreakingOn page or feed URL (on this site, or a path) or a stream id
     names; BadStream for anything else (another site, an unknown page)."""
     text = text.strip()
+    if not text or len(text) > 2_000:
+        raise BadStream("a BreakingOn page URL or stream id")
     if text.startswith(FEED_PREFIX):
         return parse_feed(text)
     try:
