@@ -217,3 +217,21 @@ def test_malformed_requests_get_4xx(site: Site) -> None:
     assert alice.unread() == {
         site.filled.stories[k] for k in ("quake", "paris", "evil", "merged_into")
     }
+
+
+def test_a_multipart_post_is_read_too(site: Site) -> None:
+    alice = FeverClient(site.http, "alice", "alice password")
+    r = site.http.post(
+        "/api/fever/?api&saved_item_ids",
+        files={
+            "api_key": (None, alice.api_key),
+            "mark": (None, "item"),
+            "as": (None, "saved"),
+            "id": (None, str(site.filled.stories["quake"])),
+        },
+    )
+    assert r.status_code == 200 and r.json()["saved_item_ids"] == str(site.filled.stories["quake"])
+    upload = site.http.post(
+        "/api/fever/?api", files={"api_key": ("key.txt", alice.api_key.encode(), "text/plain")}
+    )
+    assert upload.status_code == 400  # files are not parameters

@@ -398,3 +398,10 @@ def test_hostile_and_malformed_requests_get_4xx(site: Site) -> None:
     assert c.post(f"{API}/edit-tag", content=many, headers=h).status_code == 400
     assert c.get("/api/greader/reader/api/0/nothing-here", headers=h).status_code == 404
     assert _ids(site, h, s=READING_LIST, xt=READ)  # nothing was marked by the bad calls
+
+
+def test_client_login_takes_the_password_only_in_a_body(site: Site) -> None:
+    r = site.client.get(LOGIN, params={"Email": "alice", "Passwd": PW["alice"]})
+    assert r.status_code in (404, 405) and "Auth=" not in r.text
+    r = site.client.post(LOGIN, params={"Email": "alice", "Passwd": PW["alice"]})
+    assert r.status_code == 400 and "Auth=" not in r.text

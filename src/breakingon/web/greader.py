@@ -49,6 +49,8 @@ async def client_login(request: Request) -> Response:
         params = await read_params(request)
     except BadRequest as exc:
         return text(f"Error={exc}", 400)
+    if "Passwd" in request.query_params:
+        return text("Error=BadRequest: send the password in the body, not the URL", 400)
     name, password = params.get("Email").strip(), params.get("Passwd")
     wait = reader_auth.blocked(request, name)
     if wait is not None:
@@ -173,7 +175,8 @@ def routes() -> list[BaseRoute]:
     """The Google Reader routes (mounted at the root by `create_app`)."""
     both = ["GET", "POST"]
     return [
-        Route(PREFIX + "/accounts/ClientLogin", client_login, methods=both),
+        # POST only: a password in a query string would end up in access logs.
+        Route(PREFIX + "/accounts/ClientLogin", client_login, methods=["POST"]),
         Route(API + "/token", signed_in(token), methods=both),
         Route(API + "/user-info", signed_in(user_info), methods=["GET"]),
         Route(API + "/subscription/list", signed_in(subscription_list), methods=["GET"]),

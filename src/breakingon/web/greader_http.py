@@ -1,5 +1,6 @@
-"""The HTTP side of the Google Reader API, shared by its handlers: request parameters
-(query string and url-encoded body, repeated names kept, bounded), the sign-in check,
+"""The HTTP side of the Google Reader API, shared by its handlers (and the Fever API's):
+request parameters (query string and url-encoded or multipart body, repeated names
+kept, bounded, no files), the sign-in check,
 plain-text and JSON answers that are never cached, and bad input as 400.
 """
 
@@ -55,8 +56,15 @@ class Params:
 async def read_params(request: Request) -> Params:
     pairs = list(request.query_params.multi_items())
     if request.method == "POST":
-        body = await request.body()
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "multipart/form-data":
+            try:
+                form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+            except Exception:  # python-multipart's errors: a malformed or oversized form
+                raise BadRequest("the body is not a valid form") from None
+            pairs += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+            return _collect(pairs)
+        body = await request.body()
         if body and kind not in ("", "application/x-www-form-urlencoded", "text/plain"):
             raise BadRequest("send the parameters url-encoded")
         try:
@@ -64,6 +72,10 @@ async def read_params(request: Request) -> Params:
             pairs += parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
         except (UnicodeDecodeError, ValueError):
             raise BadRequest("the body is not url-encoded UTF-8") from None
+    return _collect(pairs)
+
+
+def _collect(pairs: list[tuple[str, str]]) -> Params:
     if len(pairs) > MAX_FIELDS:
         raise BadRequest("too many parameters")
     values: dict[str, list[str]] = {}
