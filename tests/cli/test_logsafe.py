@@ -47,6 +47,16 @@ def test_log_records_carry_no_secret(redacting: None, caplog: pytest.LogCaptureF
     assert "/websub/***" in text and len(caplog.records) == 3
 
 
+def test_reader_app_credentials_are_masked() -> None:
+    text = logsafe.redact(
+        "Authorization: GoogleLogin auth=alice/0123abcd body Email=alice&Passwd=hunter22&x=1 "
+        "api_key=d41d8cd98f00b204e9800998ecf8427e"
+    )
+    for secret in ("0123abcd", "hunter22", "d41d8cd98f00b204e9800998ecf8427e"):
+        assert secret not in text, secret
+    assert "Email=alice" in text and "&x=1" in text
+
+
 def test_settings_repr_shows_no_secret() -> None:
     shown = repr(Settings(admin_token=TOKEN, llm_api_key=KEY))
     assert TOKEN not in shown and KEY not in shown and "site_name" in shown

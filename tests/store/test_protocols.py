@@ -12,11 +12,13 @@ from breakingon.store import (
     ImageStore,
     LeaseStore,
     OpsStore,
+    ReaderStore,
     ReadStore,
     SourceStore,
     SQLStore,
     Store,
     StoryStore,
+    UserStore,
     WebStore,
     WebSubStore,
 )
@@ -32,6 +34,8 @@ PARTS = (
     StoryStore,
     ImageStore,
     OpsStore,
+    UserStore,
+    ReaderStore,
 )
 
 
@@ -58,7 +62,9 @@ def test_each_method_is_declared_once() -> None:
 def test_store_is_the_union_of_the_parts() -> None:
     union = set().union(*(_methods(p) for p in PARTS))
     assert _methods(Store) == union | {"close"}
-    assert _methods(WebStore) == _methods(SourceStore) | _methods(OpsStore)
+    assert _methods(WebStore) == _methods(SourceStore) | _methods(OpsStore) | _methods(
+        UserStore
+    ) | _methods(ReaderStore)
 
 
 def test_sql_store_implements_every_method() -> None:

@@ -58,6 +58,36 @@ def _routes(filled: Filled) -> list[tuple[str, str]]:
         ("POST", "/"),  # 405
         ("HEAD", "/"),
         ("GET", "/media/" + "0" * 64 + ".jpg"),  # 404: no such image
+        # The reader-app APIs: 401 without credentials (docs/web.md, "Reader apps").
+        ("POST", "/api/greader/accounts/ClientLogin"),
+        *(
+            (method, "/api/greader/reader/api/0/" + path)
+            for method, path in (
+                ("GET", "token"),
+                ("GET", "user-info"),
+                ("GET", "subscription/list"),
+                ("POST", "subscription/edit"),
+                ("POST", "subscription/quickadd"),
+                ("GET", "tag/list"),
+                ("GET", "unread-count"),
+                ("GET", "stream/contents"),
+                ("GET", "stream/contents/reading-list"),
+                ("GET", "stream/items/ids"),
+                ("POST", "stream/items/contents"),
+                ("POST", "edit-tag"),
+                ("POST", "mark-all-as-read"),
+            )
+        ),
+        ("GET", "/api/greader/reader/atom/top"),
+        ("GET", "/api/greader/unknown"),  # 404
+        ("POST", "/api/fever"),
+        ("POST", "/api/fever/?api"),
+        ("GET", "/api/me"),
+        ("GET", "/api/me/follows"),
+        ("POST", "/api/me/follows"),
+        ("DELETE", "/api/me/follows/1"),
+        ("GET", "/api/me/items/1"),
+        ("PUT", "/api/me/items/1"),
     ]
 
 

@@ -7,7 +7,8 @@ prints it. A record's message (`msg % args`) is rewritten before any handler see
 - the configured secrets (`BREAKINGON_ADMIN_TOKEN`, `BREAKINGON_LLM_API_KEY`) become `***`;
 - in every URL, userinfo is dropped and query values become `…` (feed URLs can carry
   keys: `?token=...`), and a WebSub callback's path token (`/websub/<token>`) is masked;
-- `Authorization: Bearer ...` values become `***`.
+- `Authorization: Bearer ...` and `GoogleLogin auth=...` values, and `api_key=` and
+  `Passwd=` form values (the Fever key, a Google Reader sign-in), become `***`.
 
 Tracebacks (`exc_info`) are formatted by the handlers and not rewritten. Composition
 only: no I/O.
@@ -25,7 +26,7 @@ from breakingon.settings import Settings
 MASK = "***"
 _URL = re.compile(r"\b(https?://)([^\s/?#@'\"<>]*@)?([^\s?#'\"<>]*)(\?[^\s#'\"<>]*)?", re.I)
 _WEBSUB = re.compile(r"(/websub/)[A-Za-z0-9_\-]{8,}")
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",]+")
+_BEARER = re.compile(r"(?i)\b(bearer\s+|googlelogin\s+auth=|api_key=|passwd=)[^\s'\",&]+")
 _QUERY_VALUE = re.compile(r"=[^&]*")
 
 _secrets: tuple[str, ...] = ()

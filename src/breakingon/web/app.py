@@ -27,7 +27,17 @@ from breakingon.crawl.netpolicy import NetPolicy, Resolver, SystemResolver
 from breakingon.settings import Network, Settings
 from breakingon.sources.catalogue import MAX_OPML_BYTES
 from breakingon.store.base import Store
-from breakingon.web import api, feedpages, media, pages, render
+from breakingon.web import (
+    api,
+    feedpages,
+    fever,
+    greader,
+    me,
+    media,
+    pages,
+    reader_auth,
+    render,
+)
 from breakingon.web.cache import ResponseCache
 from breakingon.web.params import ParamError
 from breakingon.web.security import (
@@ -106,6 +116,9 @@ def create_app(
     routes: list[BaseRoute] = [
         *extra_routes,
         *api.routes(),
+        *greader.routes(),
+        *fever.routes(),
+        *me.routes(),
         *pages.routes(),
         *feedpages.routes(),
         *media.routes(),
@@ -141,6 +154,7 @@ def create_app(
     app.state.clock = clock
     app.state.templates = render.make_environment()
     app.state.cache = cache
+    app.state.login_limiter = reader_auth.login_limiter()
     app.state.resolver = resolver if resolver is not None else SystemResolver()
     app.state.net_policy = NetPolicy(allow_networks=tuple(settings.fetch_allow_networks))
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from breakingon.sources.catalogue import MAX_OPML_BYTES
+from breakingon.web.openapi_me import me_paths, me_schemas
 from breakingon.web.params import MAX_ID, MAX_OFFSET, MAX_QUERY, QUERY_PATTERN, SECTIONS
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -261,7 +262,8 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
             "title": f"{title} API",
             "version": "1.0.0",
             "description": "Stories, briefs, articles, sources, search and trends. Admin "
-            "endpoints need `Authorization: Bearer <BREAKINGON_ADMIN_TOKEN>`.",
+            "endpoints need `Authorization: Bearer <BREAKINGON_ADMIN_TOKEN>`; a reader's own "
+            "data (/api/me) needs their token from `breakingon users token NAME`.",
         },
         "paths": {
             "/api/stories": {
@@ -554,9 +556,13 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                     },
                 }
             },
+            **me_paths(),
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "userToken": {"type": "http", "scheme": "bearer"},
+            },
             "schemas": {
                 "Error": error,
                 "Place": place,
@@ -573,6 +579,7 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                     "required": ["source"],
                     "properties": {"source": _ref("Source"), "created": {"type": "boolean"}},
                 },
+                **me_schemas(),
             },
         },
     }

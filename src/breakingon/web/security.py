@@ -87,6 +87,13 @@ class RateLimiter:
         self.max_clients = max_clients
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
+    def peek(self, key: str) -> float | None:
+        """None when `key` has a token left, else seconds until one is free; takes none
+        (a caller that counts only failures checks first, then `check`s each failure)."""
+        tokens, last = self._buckets.get(key, (self.capacity, self.clock()))
+        tokens = min(self.capacity, tokens + (self.clock() - last) * self.rate)
+        return None if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def check(self, key: str) -> float | None:
         """Take one token for `key`; None when allowed, else seconds until one is free."""
         now = self.clock()
