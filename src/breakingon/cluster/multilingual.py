@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import struct
 import threading
 from collections.abc import Sequence
@@ -61,7 +62,7 @@ class _Vocab:
 
 
 class _Reader:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | mmap.mmap) -> None:
         self.data = data
         self.at = 0
 
@@ -76,7 +77,7 @@ class _Reader:
         return start
 
 
-def _dequantise(raw: bytes, offset: int, n: int) -> npt.NDArray[np.float32]:
+def _dequantise(raw: bytes | mmap.mmap, offset: int, n: int) -> npt.NDArray[np.float32]:
     """`n` weights stored as 4-bit blocks (float16 scale, 16 bytes: weight j in the low
     nibble of byte j, weight j+16 in the high one), as float32."""
     blocks = np.frombuffer(raw, dtype=np.uint8, count=(n // _QK) * 18, offset=offset)
@@ -98,7 +99,10 @@ class _Model:
     def __init__(self, path: Path) -> None:
         import torch
 
-        raw = path.read_bytes()
+        # Mapped, not read: the layers are copied out once, and of the 4-bit word table
+        # (54 MB) only the pages of rows a batch uses are ever resident.
+        with path.open("rb") as fh:
+            raw = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         if raw[:4] != _MAGIC:
             raise ValueError(f"{path}: not a multilingual-e5 model file")
         r = _Reader(raw)
