@@ -4,11 +4,16 @@ events of one kind in two languages stay two."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+import breakingon.cli.stories  # noqa: F401  (registers cluster-file and pair-score)
+from breakingon.cli.app import app
 from breakingon.cluster import multilingual
 from breakingon.cluster.clusterer import StoryClusterer
 from breakingon.cluster.represent import ClusterInput, extract_entities, represent
@@ -126,3 +131,63 @@ def test_state_keeps_the_multilingual_space_and_languages() -> None:
     np.testing.assert_allclose(story.xvector_sum, next(iter(cl.ws.stories.values())).xvector_sum)
     fr = represent([OTHER_QUAKE_FR])[0]
     assert again.add(fr, OTHER_QUAKE_FR.published).is_new
+
+
+def _pairs_file(path: Path, rows: list[dict[str, object]]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_pair_score_cli_scores_pairs_and_never_reads_gold(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [
+        {
+            "id": "same",
+            "lang1": "en",
+            "lang2": "de",
+            "text1": f"{QUAKE_EN.title}. {QUAKE_EN.text}",
+            "text2": f"{QUAKE_DE.title}. {QUAKE_DE.text}",
+            "overall": 1.0,
+        },
+        {
+            "id": 7,
+            "lang1": "de",
+            "lang2": "fr",
+            "text1": f"{QUAKE_DE.title}. {QUAKE_DE.text}",
+            "text2": f"{OTHER_QUAKE_FR.title}. {OTHER_QUAKE_FR.text}",
+            "overall": 4.0,
+        },
+    ]
+    src, out = tmp_path / "pairs.jsonl", tmp_path / "out.jsonl"
+    _pairs_file(src, rows)
+    result = CliRunner().invoke(app, ["pair-score", str(src), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [g["id"] for g in got] == ["same", 7]
+    assert set(got[0]) == {"id", "similarity", "same_story"}
+    assert got[0]["same_story"] is True and got[1]["same_story"] is False
+    assert 0.0 <= got[1]["similarity"] < got[0]["similarity"] <= 1.0
+    for r in rows:
+        r["overall"] = 2.5
+        r["scores"] = {"geography": 1}
+    _pairs_file(src, rows)
+    out2 = tmp_path / "out2.jsonl"
+    assert CliRunner().invoke(app, ["pair-score", str(src), "-o", str(out2)]).exit_code == 0
+    assert out2.read_text() == out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("line", "word"),
+    [
+        ('{"id": "a", "text1": "x"}', "text2"),
+        ('{"id": "a", "text1": "x", "text2": "y", "lang1": 5}', "lang"),
+        ('{"text1": "x", "text2": "y"}', "id"),
+        ("not json", "JSON"),
+    ],
+)
+def test_pair_score_bad_line_is_one_clear_error(tmp_path: Path, line: str, word: str) -> None:
+    src = tmp_path / "pairs.jsonl"
+    src.write_text('{"id": "ok", "text1": "a", "text2": "b"}\n' + line + "\n", "utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(app, ["pair-score", str(src), "--output", str(out)])
+    assert result.exit_code == 2
+    assert "line 2" in result.output and word in result.output
+    assert not out.exists(), "nothing is written for a bad file"
