@@ -234,9 +234,7 @@ def _short_vectors(
     head)."""
     from breakingon.cluster.embed import embed_texts
 
-    short = [
-        i for i, (t, x, _) in enumerate(items) if english[i] and _words(t, x) < EMBED_WORDS
-    ]
+    short = [i for i, (t, x, _) in enumerate(items) if english[i] and _words(t, x) < EMBED_WORDS]
     if not short:
         return {}
     texts = [f"{items[i][0]}. {' '.join(items[i][1].split()[:EMBED_HEAD_WORDS])}" for i in short]
