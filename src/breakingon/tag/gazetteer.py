@@ -239,10 +239,12 @@ def _view(lang: str) -> Gazetteer:
         for name in own.not_places:
             names.pop(name.casefold(), None)
     frozen = {k: tuple(v) for k, v in names.items()}
-    # The English list of common words that are places ("March", "Union") still needs
-    # context, and so does the language's own list; an alternate name does not (it is
-    # how the language names the city).
-    ambiguous = {k for k in base.ambiguous if k in frozen and not _alternate_only(base, k)}
+    # As in English, a name that is only ever another name of a city needs context
+    # ("Namen" is Namur in Dutch, and German for names): a city of a million people or
+    # its country named elsewhere, and never at a sentence start ("Mailand", "Londres"
+    # pass); so do the English common words ("March") and the language's own list.
+    ambiguous = {k for k in base.ambiguous if k in frozen}
+    ambiguous |= {k for k, v in frozen.items() if v and all(c.alternate for c in v)}
     if own is not None:
         ambiguous |= {w.casefold() for w in own.ambiguous}
     skippable = own.skippable if own is not None else frozenset()
@@ -254,8 +256,3 @@ def _view(lang: str) -> Gazetteer:
         frozenset(adjectives),
         skippable,
     )
-
-
-def _alternate_only(base: Gazetteer, key: str) -> bool:
-    v = base.names.get(key, ())
-    return bool(v) and all(c.alternate for c in v)
