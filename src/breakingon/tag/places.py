@@ -55,7 +55,7 @@ from breakingon.tag.nonplaces import (
 )
 from breakingon.tag.placenames import place_stop_words, prepare_text
 
-__all__ = ["Candidate", "Mention", "find_places", "geotag", "geotag_mentions"]
+__all__ = ["Candidate", "Mention", "find_places", "geotag", "geotag_mentions", "person_names"]
 
 KIND_PRIOR = {"country": 3.0, "region": 2.0, "city": 0.0}
 CONTEXT_BONUS = 1.5
@@ -115,6 +115,11 @@ def _person_names() -> tuple[frozenset[str], frozenset[str]]:
 
     given = read("dist.male.first") | read("dist.female.first")
     return given, read("dist.all.last")
+
+
+def person_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(given names, surnames), casefolded: the US Census 1990 lists in `names`."""
+    return _person_names()
 
 
 _Run = list[tuple[str, int, int, bool]]  # a capitalised run: (token, start, end, sentence_start)
