@@ -242,14 +242,18 @@ def _view(lang: str) -> Gazetteer:
     # As in English, a name that is only ever another name of a city needs context
     # ("Namen" is Namur in Dutch, and German for names): a city of a million people or
     # its country named elsewhere, and never at a sentence start ("Mailand", "Londres"
-    # pass), unless it names a capital or a country's largest city ("Lisboa"); so do
-    # the English common words ("March") and the language's own list.
+    # pass), unless it names a capital or a country's largest city ("Lisboa") or a city
+    # of a country that speaks the language ("Den Haag"); so do the English common
+    # words ("March") and the language's own list.
     common = {w.casefold() for w in _load_aliases()["ambiguous_words"]} | ENGLISH_STOP_WORDS
     ambiguous = {k for k in frozen if k in common}
+    home = own.home_countries if own is not None else frozenset()
     ambiguous |= {
         k
         for k, v in frozen.items()
-        if v and all(c.alternate for c in v) and not any(c.leading for c in v)
+        if v
+        and all(c.alternate for c in v)
+        and not any(c.leading or c.place.country in home for c in v)
     }
     if own is not None:
         ambiguous |= {w.casefold() for w in own.ambiguous}

@@ -38,6 +38,7 @@ class LanguageNames:
     skippable: frozenset[str]  # casefolded
     not_places: tuple[str, ...]
     ambiguous: tuple[str, ...]
+    home_countries: frozenset[str] = frozenset()  # whose cities it names as its own
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +62,7 @@ def language_names(language: str) -> LanguageNames | None:
         skippable=frozenset(w.casefold() for w in spec["skippable"]) | place_stop_words(language),
         not_places=tuple(spec["not_places"]),
         ambiguous=tuple(spec["ambiguous"]),
+        home_countries=frozenset(spec["home_countries"]),
     )
 
 
