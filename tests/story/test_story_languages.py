@@ -25,7 +25,9 @@ def test_terms_drop_the_stop_words_of_the_article_language() -> None:
     assert "Paris" in fr and "Emmanuel Macron" in fr and "Angela Merkel" in fr
     assert not {"Mais", "Selon", "Pour"} & set(fr)
     assert "taux directeurs" in fr
-    es = extract_terms("Para el Gobierno", "Según el Gobierno de Pedro Sánchez, todo va bien.", "es")
+    es = extract_terms(
+        "Para el Gobierno", "Según el Gobierno de Pedro Sánchez, todo va bien.", "es"
+    )
     assert any("Pedro Sánchez" in t for t in es) and "Según" not in es
 
 

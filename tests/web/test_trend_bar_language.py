@@ -46,4 +46,7 @@ def test_trend_bar_marks_a_term_in_another_language(client: TestClient) -> None:
 
 def test_api_trends_carry_the_language(client: TestClient) -> None:
     trends = client.get("/api/trends").json()["trends"]
-    assert [(t["term"], t["language"]) for t in trends] == [("Bundestag", "de"), ("earthquake", "en")]
+    assert [(t["term"], t["language"]) for t in trends] == [
+        ("Bundestag", "de"),
+        ("earthquake", "en"),
+    ]
