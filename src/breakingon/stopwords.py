@@ -1,8 +1,13 @@
-"""The English stop-word list that clustering and place tagging share."""
+"""Stop words: the English list clustering and place tagging share, and the lists of
+other languages (`stop_words`) the language-aware signals use."""
 
 from __future__ import annotations
 
-__all__ = ["ENGLISH_STOP_WORDS"]
+import json
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["ENGLISH_STOP_WORDS", "stop_words"]
 
 
 # English stop words: the list scikit-learn ships as
@@ -38,3 +43,29 @@ ENGLISH_STOP_WORDS: frozenset[str] = frozenset(
     yours yourself yourselves
     """.split()
 )
+
+
+@lru_cache(maxsize=64)
+def stop_words(language: str) -> frozenset[str]:
+    """Function words of `language` (ISO 639-1), casefolded: the `stop-words` package's
+    list for it (33 languages, BSD 3-Clause) with the hand-written additions of
+    `data/stopwords_extra.json` (months, weekdays, reporting verbs and the like, for
+    de fr es pt it nl); English is `ENGLISH_STOP_WORDS`; empty for a language neither
+    has."""
+    if language == "en":
+        return ENGLISH_STOP_WORDS
+    from stop_words import StopWordError, get_stop_words
+
+    try:
+        words = set(get_stop_words(language))
+    except StopWordError:
+        words = set()
+    words |= set(_extra().get(language, ()))
+    return frozenset(w.casefold() for w in words if w.strip())
+
+
+@lru_cache(maxsize=1)
+def _extra() -> dict[str, list[str]]:
+    text = resources.files("breakingon").joinpath("data/stopwords_extra.json").read_text("utf-8")
+    data: dict[str, list[str]] = {k: v for k, v in json.loads(text).items() if k[:1] != "_"}
+    return data

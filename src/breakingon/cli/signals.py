@@ -33,6 +33,17 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
             yield obj
 
 
+def _language(r: dict[str, Any]) -> str:
+    """A record's language: its `lang`/`language` field, else detected from its title and
+    the head of its text ("" when unsure: read as English)."""
+    from breakingon.tag.lang import detect_language
+
+    given = r.get("lang") or r.get("language")
+    if isinstance(given, str) and given.strip():
+        return given.strip().lower()
+    return detect_language(f"{r.get('title') or ''}. {str(r.get('text') or '')[:2000]}")
+
+
 def _feed_sections(r: dict[str, Any]) -> tuple[str, ...]:
     """A record's own section or category: `sections`/`categories` (a list or a string)
     or `section`/`category` (a string)."""
@@ -52,7 +63,8 @@ def classify_file(
         Path,
         typer.Argument(
             metavar="IN.jsonl",
-            help="id, title, text; optional section(s)/category, domain or url (the outlet)",
+            help="id, title, text; optional section(s)/category, domain or url (the outlet),"
+            " lang (else detected)",
         ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: {id, label}")],
@@ -71,14 +83,17 @@ def classify_file(
                 for r in chunk
             ]
             focus = [outlet_focus(str(r.get("domain") or r.get("url") or "")) for r in chunk]
-            for r, res in zip(chunk, classify_many(items, focus=focus), strict=True):
+            langs = [_language(r) for r in chunk]
+            results = classify_many(items, focus=focus, languages=langs)
+            for r, res in zip(chunk, results, strict=True):
                 out.write(json.dumps({"id": r["id"], "label": res.label}) + "\n")
 
 
 @app.command("geotag-file")
 def geotag_file(
     input_path: Annotated[
-        Path, typer.Argument(metavar="IN.jsonl", help="id, title, text[, country, place]")
+        Path,
+        typer.Argument(metavar="IN.jsonl", help="id, title, text[, country, place, lang]"),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: {id, places}")],
 ) -> None:
@@ -92,6 +107,7 @@ def geotag_file(
                 str(r.get("text") or ""),
                 str(r.get("country") or ""),
                 str(r.get("place") or ""),
+                _language(r),
             )
             rec = {
                 "id": r["id"],

@@ -159,15 +159,17 @@ class TrendStage:
         hours = (cfg.max_recent_buckets + cfg.baseline_buckets) * cfg.bucket_min / 60.0
         articles = self.store.recent_articles(now - timedelta(hours=hours), 20_000)
         mentions = [
-            Mention(term, str(a.story_id), a.published)
+            Mention(term, str(a.story_id), a.published, a.language)
             for a in articles
             if a.story_id is not None and a.duplicate_of is None
-            for term in extract_terms(a.title, a.text[:1500])
+            for term in extract_terms(a.title, a.text[:1500], a.language)
         ]
         trends = find_trends(mentions, now, cfg)
         self.store.save_trends(
             [
-                StoredTrend(t.term, t.score, tuple(int(s) for s in t.story_ids[:10]), now)
+                StoredTrend(
+                    t.term, t.score, tuple(int(s) for s in t.story_ids[:10]), now, t.language
+                )
                 for t in trends
             ]
         )

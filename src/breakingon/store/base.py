@@ -158,6 +158,7 @@ class Trend:
     score: float
     story_ids: tuple[int, ...]
     computed_at: datetime
+    language: str = ""  # ISO 639-1 of the term's mentions ("": English)
 
 
 @dataclass(frozen=True, slots=True)

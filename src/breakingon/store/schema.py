@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-LATEST = "0006"  # the newest migration revision this module describes
+LATEST = "0007"  # the newest migration revision this module describes
 
 SEARCH_TABLES = ("articles_fts", "stories_fts")  # SQLite only, with their shadow tables
 SEARCH_COLUMNS = (("articles", "tsv"), ("stories", "tsv"))  # PostgreSQL only
@@ -213,6 +213,8 @@ def _define(md: sa.MetaData) -> None:
         sa.Column("score", sa.Float, nullable=False),
         sa.Column("story_ids", sa.Text, nullable=False, server_default="[]"),
         sa.Column("computed_at", TS, nullable=False),
+        # revision 0006: the language its mentions are in ("": English)
+        sa.Column("language", sa.Text, nullable=False, server_default=""),
     )
     sa.Table(
         "runs",

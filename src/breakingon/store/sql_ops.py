@@ -30,6 +30,7 @@ class _OpsMixin(_SQLBase):
                         score=tr.score,
                         story_ids=dumps(list(tr.story_ids)),
                         computed_at=tr.computed_at,
+                        language=clean_text(tr.language, 8),
                     )
                 )
 
@@ -43,6 +44,7 @@ class _OpsMixin(_SQLBase):
                     score=r.score,
                     story_ids=loads_tuple(r.story_ids),
                     computed_at=_utc(r.computed_at),
+                    language=r.language,
                 )
                 for r in rows
             ]

@@ -10,6 +10,11 @@ whole from its own article's text. When no title passes, it is composed from a l
 sentence as a complete clause (`compose_headline`): never cut mid-clause, never ending
 in "…". The dek never repeats the sentence the headline already shows. Pure: strings in,
 strings out.
+
+Languages (`language=`, ISO 639-1): the rules below are English, for an English title
+and one whose language is unknown; a title in de fr es pt it nl is read with that
+language's rules and the language-neutral ones, a title in any other language with the
+neutral ones only (`headline_i18n`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from breakingon.records import BriefSentence
+from breakingon.story import headline_i18n
+from breakingon.tag.lang import signal_language
 from breakingon.text import (
     CUT_MARKS,
     is_first_person,
@@ -209,12 +216,16 @@ def is_fragment(text: str) -> bool:
     return not any(m.start() > 0 for m in _FINITE.finditer(stripped))
 
 
-def headline_problem(title: str) -> str | None:
+def headline_problem(title: str, language: str = "") -> str | None:
     """Why `title` cannot head a story (None when it can): "instruction" (to a language
     model, planted in the page), "caption", "credit",
     "dateline", "chrome", "label", "quote", "first-person", "pronoun" (an opening
     pronoun with no antecedent), "fragment" or "not-neutral" (clickbait, shouting,
-    loaded words, a question, too short or too long)."""
+    loaded words, a question, too short or too long). `language`: the title's (ISO
+    639-1; "": English); another language's title is read by its own rules or the
+    neutral ones (`headline_i18n.problem`)."""
+    if signal_language(language) != "en":
+        return headline_i18n.problem(title, language.strip().lower()[:2])
     text = normalize_space(title)
     if not text:
         return "empty"
@@ -297,6 +308,9 @@ _CLAUSE_CUT = re.compile(
 )
 
 
+_NEUTRAL_CUT = re.compile(r";\s|\s[—–]\s")
+
+
 # A name and an apposition the cut left open: "Yumenosuke, a male mixed-blooded dog
 # trained" (the clause's verb came after the apposition's closing comma).
 _OPEN_APPOSITION = re.compile(
@@ -314,25 +328,26 @@ def _headline_form(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def compose_headline(sentence: str) -> str:
+def compose_headline(sentence: str, language: str = "") -> str:
     """A headline from a lead sentence: the sentence itself when it is short enough,
     else its first main clause (cut only where a clause ends: ";", " — ", ", and",
-    " after ", " as ", ...); "" when neither makes a headline. Never cut mid-clause,
-    never ending in "…"."""
+    " after ", " as ", ...; in another language than English only at ";" and a dash);
+    "" when neither makes a headline. Never cut mid-clause, never ending in "…"."""
     text = strip_dateline(normalize_space(sentence))  # "NEW YORK (AP) — " heads nothing
     if not text or text.endswith(CUT_MARKS):
         return ""
     whole = _headline_form(text)
-    problem = headline_problem(whole)
+    problem = headline_problem(whole, language)
     if problem is None:
         return whole
     if problem in _NEVER_CUT:
         return ""  # a caption's first clause is still a caption ("Soldiers patrol ...")
-    for m in _CLAUSE_CUT.finditer(text):
+    cuts = _CLAUSE_CUT if signal_language(language) == "en" else _NEUTRAL_CUT
+    for m in cuts.finditer(text):
         head = _headline_form(text[: m.start()])
         if (
             6 <= len(head.split()) <= MAX_HEADLINE_WORDS
-            and headline_problem(head) is None
+            and headline_problem(head, language) is None
             and not _OPEN_APPOSITION.match(head)
             and not _OPEN_TIME.search(head)
         ):
@@ -344,21 +359,25 @@ def choose_headline(
     titles: Sequence[str],
     title_scores: Sequence[float],
     dek_sentence: str,
+    languages: Sequence[str] | None = None,
+    dek_language: str = "",
 ) -> str:
     """The best-scored outlet headline that passes `headline_problem`, else one composed
     from the dek sentence ("" when neither does).
 
-    `title_scores` ranks the titles (e.g. closeness to the story centroid).
+    `title_scores` ranks the titles (e.g. closeness to the story centroid); `languages`:
+    each title's (none: English), `dek_language` the dek sentence's.
     """
     best = ""
     best_score = float("-inf")
-    for title, score in zip(titles, title_scores, strict=True):
+    langs = list(languages) if languages is not None else [""] * len(titles)
+    for title, score, lang in zip(titles, title_scores, langs, strict=True):
         clean = clean_title(title)
-        if headline_problem(clean) is None and score > best_score:
+        if headline_problem(clean, lang) is None and score > best_score:
             best, best_score = clean, score
     if best:
         return best
-    return compose_headline(dek_sentence) if dek_sentence else ""
+    return compose_headline(dek_sentence, dek_language) if dek_sentence else ""
 
 
 def lead_sentences(text: str, limit: int = 4) -> list[str]:
@@ -369,38 +388,46 @@ def lead_sentences(text: str, limit: int = 4) -> list[str]:
 def story_headline(
     titles: Sequence[tuple[str, str]],
     leads: Iterable[str],
+    languages: Sequence[str] | None = None,
+    lead_language: str = "",
 ) -> str:
     """The headline of a story: the first of `titles` ((title, its article's text), best
     first) that passes `headline_problem` once cut titles are made whole from their own
     text; else the first main clause of a title that is only too long; else the first of
     `leads` (lead sentences, best first) that composes a headline; else the shortest
-    whole lead sentence; "" when there is nothing."""
+    whole lead sentence; "" when there is nothing. `languages`: each title's (none:
+    English); `lead_language`: the leads' (the story's dominant language)."""
     wholes = [clean_title(whole_title(clean_title(title), text[:2000])) for title, text in titles]
-    passing = [clean for clean in wholes if clean and headline_problem(clean) is None]
+    langs = list(languages) if languages is not None else [""] * len(wholes)
+    judged = [
+        (clean, lang, headline_problem(clean, lang))
+        for clean, lang in zip(wholes, langs, strict=True)
+    ]
+    passing = [clean for clean, _, problem in judged if clean and problem is None]
     if passing:
         # a headline proper before a sentence standing as the title ("... , police said.")
         return next((t for t in passing if is_headline_style(t)), _without_full_stop(passing[0]))
     # a title that is only too long (a lead sentence standing as the title) gives its
     # first main clause before any lead does: it is the outlet's own framing
-    for clean in wholes:
-        if clean and headline_problem(clean) == "not-neutral":
-            composed = compose_headline(clean)
+    for clean, lang, problem in judged:
+        if clean and problem == "not-neutral":
+            composed = compose_headline(clean, lang)
             if composed:
                 return composed
     fallback = ""
     for sentence in leads:
-        composed = compose_headline(sentence)
+        composed = compose_headline(sentence, lead_language)
         if composed:
             return composed
         form = _headline_form(normalize_space(sentence))
-        if _only_too_long(form) and (not fallback or len(form) < len(fallback)):
+        if _only_too_long(form, lead_language) and (not fallback or len(form) < len(fallback)):
             fallback = form
     if fallback:
         return fallback
     # Nothing reads as a headline (a statement, a login or crawl page): the first whole
     # title that is at least no caption, credit, chrome, label or dateline, as it is.
-    for clean in wholes:
-        if clean and not clean.endswith(CUT_MARKS) and headline_problem(clean) in _SOFT:
+    for clean, _, problem in judged:
+        if clean and not clean.endswith(CUT_MARKS) and problem in _SOFT:
             return clean
     return ""
 
@@ -410,12 +437,15 @@ def story_headline(
 _SOFT = ("quote", "pronoun", "not-neutral")
 
 
-def _only_too_long(text: str) -> bool:
+def _only_too_long(text: str, language: str = "") -> bool:
     """Whether a whole sentence's only fault as a headline is its length."""
     words = text.split()
-    if len(words) <= MAX_HEADLINE_WORDS or headline_problem(text) != "not-neutral":
+    if len(words) <= MAX_HEADLINE_WORDS or headline_problem(text, language) != "not-neutral":
         return False
-    return is_neutral_headline(" ".join(words[:MAX_HEADLINE_WORDS]))
+    head = " ".join(words[:MAX_HEADLINE_WORDS])
+    if signal_language(language) != "en":
+        return headline_problem(head, language) in (None, "fragment")
+    return is_neutral_headline(head)
 
 
 # --- the dek ---------------------------------------------------------------------------

@@ -12,6 +12,15 @@ capitalized multiword names ("Harvey Weinstein", "Bank of England"), capitalized
 single words that are not sentence starters or stopwords, and lower-case two-word key
 phrases repeated in the text ("interest rates").
 
+Languages: `extract_terms(..., language=)` drops the stop words of the article's language
+(English: the list below; de fr es pt it nl and the other languages of the `stop-words`
+package: theirs, with `data/stopwords_extra.json`); in German, where every noun is
+capitalised, a single capitalised word is a name only when it is an acronym ("SPD"), a
+known given name or surname, or a place's name. Terms are compared within one language:
+a mention carries its article's language, a trend is one term in one language ("Merkel"
+in German and "Merkel" in English are two), and the trend says which (`Trend.language`;
+"" and unknown languages count as English).
+
 Pure: `now` is passed in; no store, no network, no clock.
 """
 
@@ -24,6 +33,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+
+from breakingon.stopwords import stop_words
+from breakingon.tag.lang import signal_language
 
 _STOP = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -42,27 +55,84 @@ _STOP = frozenset(
 # Lower-case words that may join a capitalized name: "Bank of England", "Charles de Gaulle".
 _CONNECT = frozenset({"of", "de", "del", "la", "le", "von", "van", "der", "da", "al", "bin"})
 _TOKEN = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][\w'’\-]*|[.!?;:]|\n")
+# Any language: words of any script ("Меркель", "Zürich").
+_TOKEN_ANY = re.compile(r"[^\W\d_][\w'’\-]*|[.!?;:。！？]|\n")
+_CONNECT_ANY = _CONNECT | {"di", "du", "des", "dos", "do", "y", "e"}
 MAX_TERMS = 25
+
+
+def trend_language(code: str) -> str:
+    """The language a mention is compared in: its ISO 639-1 code, "en" for none."""
+    return code.strip().lower()[:2] or "en"
+
+
+@lru_cache(maxsize=64)
+def _stop_for(language: str) -> frozenset[str]:
+    return _STOP if signal_language(language) == "en" else stop_words(trend_language(language))
+
+
+@lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    """Given names and surnames (the census lists) and place names of every language's
+    table: what a single capitalised German word must be to count as a name."""
+    from breakingon.tag.placenames import language_names
+    from breakingon.tag.places import person_names
+
+    given, surnames = person_names()
+    places: set[str] = set()
+    for lang in ("de", "fr", "es", "pt", "it", "nl"):
+        table = language_names(lang)
+        if table is not None:
+            places |= {w.casefold() for ws in table.countries.values() for w in ws}
+    return given | surnames | frozenset(places)
+
+
+def _name_like(word: str, seen: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Whether one capitalised German word is a name, not a common noun: an acronym
+    ("SPD", "EU"), a word with an inner capital ("McAllister"), a known name, or one the
+    article names after a given name (`seen`: "Emmanuel Macron" makes "Macron" one)."""
+    bare = re.sub(r"['’]s$|s$", "", word)
+    if (word.isupper() and len(word) >= 2) or any(c.isupper() for c in word[1:]):
+        return True
+    known = _known_names()
+    return any(w.casefold() in known or w.casefold() in seen for w in (word, bare))
+
+
+def _surnames_named(tokens: Sequence[str]) -> set[str]:
+    """Words an article writes after a known given name ("Emmanuel Macron": "macron")."""
+    given = _known_names()
+    return {
+        b.casefold()
+        for a, b in itertools.pairwise(tokens)
+        if a[:1].isupper() and b[:1].isupper() and a.casefold() in given and len(b) > 2
+    }
 
 
 def _norm(term: str) -> str:
     return re.sub(r"['’]s$", "", term).casefold()
 
 
-def extract_terms(title: str, text: str) -> tuple[str, ...]:
-    """Names and key phrases of an article, most salient first (title terms lead)."""
+def extract_terms(title: str, text: str, language: str = "") -> tuple[str, ...]:
+    """Names and key phrases of an article, most salient first (title terms lead);
+    `language`: the article's (ISO 639-1; "": English)."""
+    english = signal_language(language) == "en"
+    stop = _stop_for(language)
+    token = _TOKEN if english else _TOKEN_ANY
+    connect = _CONNECT if english else _CONNECT_ANY
+    german = trend_language(language) == "de"
+    seen = _surnames_named(token.findall(f"{title}\n{text[:6000]}")) if german else set()
     found: Counter[str] = Counter()
     display: dict[str, str] = {}
     first_pos: dict[str, int] = {}
     pairs: Counter[str] = Counter()
     pos = 0
     for block, boost in ((title, 3), (text[:6000], 1)):
-        tokens = _TOKEN.findall(block)
+        tokens = token.findall(block)
         sentence_start = True
         i = 0
         while i < len(tokens):
             tok = tokens[i]
-            if tok in ".!?;:\n":
+            if tok in ".!?;:\n。！？":
                 sentence_start = True
                 i += 1
                 continue
@@ -75,7 +145,7 @@ def extract_terms(title: str, text: str) -> tuple[str, ...]:
                         parts.append(nxt)
                         j += 1
                     elif (
-                        nxt in _CONNECT
+                        nxt in connect
                         and j + 1 < len(tokens)
                         and tokens[j + 1][0].isupper()
                         and tokens[j + 1] not in ".!?;:\n"
@@ -86,14 +156,17 @@ def extract_terms(title: str, text: str) -> tuple[str, ...]:
                         break
                 # A sentence-initial capital is only a name when more follows or it is no
                 # common word ("The", "However" are dropped).
-                while parts and parts[0].casefold() in _STOP:
+                while parts and parts[0].casefold() in stop:
                     parts = parts[1:]
-                while parts and parts[-1] in _CONNECT:
+                while parts and parts[-1] in connect:
                     parts = parts[:-1]
+                while german and len(parts) > 1 and not _name_like(parts[0], seen):
+                    parts = parts[1:]  # "Bundeskanzlerin Angela Merkel": the name
                 if parts and len(parts) <= 5:
                     name = re.sub(r"['’]s$", "", " ".join(parts))
                     single = len(parts) == 1
-                    if not (single and (sentence_start or len(name) < 3)):
+                    noun = german and single and not _name_like(name, seen)
+                    if not (single and (sentence_start or len(name) < 3)) and not noun:
                         key = _norm(name)
                         found[key] += boost
                         display.setdefault(key, name)
@@ -107,7 +180,7 @@ def extract_terms(title: str, text: str) -> tuple[str, ...]:
         words = [t for t in tokens if t not in ".!?;:\n"]
         for a, b in itertools.pairwise(words):
             if a.islower() and b.islower() and len(a) > 2 and len(b) > 2:
-                if a not in _STOP and b not in _STOP:
+                if a not in stop and b not in stop:
                     pairs[f"{a} {b}"] += 1
         pos += len(tokens)
     for phrase, n in pairs.items():
@@ -128,6 +201,7 @@ class Mention:
     term: str
     story_id: str
     at: datetime  # UTC-aware (the article's publication time)
+    language: str = ""  # the article's (ISO 639-1; "": English)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +225,14 @@ class Trend:
     story_ids: tuple[str, ...]  # stories behind the trend, most mentions first
     recent_mentions: int
     baseline_per_bucket: float
+    language: str = "en"  # the language its mentions are in
 
 
 def find_trends(
     mentions: Sequence[Mention], now: datetime, cfg: TrendSettings | None = None
 ) -> list[Trend]:
-    """Terms bursting at `now`, highest score first (ties by term).
+    """Terms bursting at `now`, highest score first (ties by term). A term is counted
+    within its mentions' language (`trend_language`), never across languages.
 
     The recent window is `cfg.recent_buckets`; when no term trends in it, it doubles
     (the baseline moving back with it) up to `cfg.max_recent_buckets`, so a quiet site
@@ -174,16 +250,16 @@ def _find_trends(
     mentions: Sequence[Mention], now: datetime, cfg: TrendSettings, recent_buckets: int
 ) -> list[Trend]:
     bucket_s = cfg.bucket_min * 60.0
-    recent: Counter[str] = Counter()
-    base: Counter[str] = Counter()
-    stories: dict[str, Counter[str]] = defaultdict(Counter)
-    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    recent: Counter[tuple[str, str]] = Counter()
+    base: Counter[tuple[str, str]] = Counter()
+    stories: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    forms: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     nows = now.timestamp()
     for m in mentions:
         age_buckets = (nows - m.at.timestamp()) / bucket_s
         if age_buckets < 0:
             continue
-        key = _norm(m.term)
+        key = (trend_language(m.language), _norm(m.term))
         if age_buckets < recent_buckets:
             recent[key] += 1
             stories[key][m.story_id] += 1
@@ -201,6 +277,6 @@ def _find_trends(
             continue
         term = sorted(forms[key].items(), key=lambda p: (-p[1], p[0]))[0][0]
         sids = tuple(s for s, _ in sorted(stories[key].items(), key=lambda p: (-p[1], p[0])))
-        out.append(Trend(term, round(z, 4), sids, r, round(lam, 6)))
-    out.sort(key=lambda t: (-t.score, t.term))
+        out.append(Trend(term, round(z, 4), sids, r, round(lam, 6), key[0]))
+    out.sort(key=lambda t: (-t.score, t.term, t.language))
     return out[: cfg.max_trends]

@@ -87,15 +87,26 @@ def final_headline(
     the brief's title and the member titles (the representative article's first; cut
     titles made whole from their own text; a headline proper before a sentence), else
     one composed from a lead sentence (the brief's dek, then the members' leads)."""
-    ok = brief is not None and brief.headline and headline_problem(brief.headline) is None
-    if brief is not None and ok and is_headline_style(brief.headline):
-        return brief.headline
     members = [representative, *(a for a in articles[:50] if a is not representative)]
     news = [a for a in members if not a.page_kind] or members
+    # the brief's headline is a member's title: its language, else the story's
+    dominant = next(iter(story_languages([a.language for a in news])), "")
+    brief_lang = next(
+        (a.language for a in news if brief is not None and a.title == brief.headline), dominant
+    )
+    ok = (
+        brief is not None
+        and brief.headline
+        and headline_problem(brief.headline, brief_lang) is None
+    )
+    if brief is not None and ok and is_headline_style(brief.headline):
+        return brief.headline
     # the brief's title (the one closest to the story) first when it is a sentence: a
     # member title written as a headline goes before it
     titles = [(brief.headline, "")] if brief is not None and ok else []
+    languages = [brief_lang] if brief is not None and ok else []
     titles += [(a.title, a.text or a.summary) for a in news]
+    languages += [a.language for a in news]
 
     def leads() -> Iterator[str]:
         if brief is not None:
@@ -103,7 +114,7 @@ def final_headline(
         for a in news[:12]:
             yield from lead_sentences(a.text or a.summary)
 
-    return story_headline(titles, leads())
+    return story_headline(titles, leads(), languages, dominant)
 
 
 def update_story(

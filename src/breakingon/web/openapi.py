@@ -420,6 +420,11 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                                                     "items": {"type": "integer"},
                                                 },
                                                 "computed_at": {"type": "string"},
+                                                "language": {
+                                                    "type": "string",
+                                                    "description": "ISO 639-1 code of "
+                                                    "the term's mentions; empty: English",
+                                                },
                                             },
                                         },
                                     }
