@@ -68,3 +68,16 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not beside this checkout")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def wmt_rows() -> list[dict[str, str]]:
+    """The parallel news of ../shared/data/multilingual/wmt-dev.jsonl (one article a row:
+    id, cluster, title, text, lang; the same article in several languages), read at test
+    time; the test skips without it."""
+    import json
+
+    path = SHARED_DATA / "multilingual" / "wmt-dev.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} is not beside this checkout")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

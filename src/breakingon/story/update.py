@@ -88,12 +88,16 @@ def final_headline(
     passes `headline_problem` and is written as a headline, else `story_headline` over
     the brief's title and the member titles (the representative article's first; cut
     titles made whole from their own text; a headline proper before a sentence), else
-    one composed from a lead sentence (the brief's dek, then the members' leads)."""
+    one composed from a lead sentence (the brief's dek, then the members' leads). Only
+    the members in the brief's language are read (all when none is)."""
     ok = brief is not None and brief.headline and headline_problem(brief.headline) is None
     if brief is not None and ok and is_headline_style(brief.headline):
         return brief.headline
     members = [representative, *(a for a in articles[:50] if a is not representative)]
     news = [a for a in members if not a.page_kind] or members
+    if brief is not None and brief.language:
+        # a headline in the brief's language: the members reporting in it
+        news = [a for a in news if a.language in (brief.language, "")] or news
     # the brief's title (the one closest to the story) first when it is a sentence: a
     # member title written as a headline goes before it
     titles = [(brief.headline, "")] if brief is not None and ok else []
