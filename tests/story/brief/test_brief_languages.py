@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,23 +38,9 @@ def _norm(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
-def three_language_cluster(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
-    """The first WMT document (by id) with an English, a German and a French version of
-    at least 12 sentences each."""
-    clusters: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
-    for row in rows:
-        clusters[row["cluster"]][row["lang"]] = row
-    for key in sorted(clusters):
-        versions = clusters[key]
-        if all(v in versions and versions[v]["text"].count("\n") >= 11 for v in ("en", "de", "fr")):
-            return versions
-    pytest.skip("no document in three languages")
-
-
-def three_language_articles(rows: list[dict[str, str]], lines: int = 16) -> list[Article]:
+def three_language_articles(doc: dict[str, dict[str, str]], lines: int = 16) -> list[Article]:
     """English first (Wire), German from two outlets (Zeit: the first half of the
     article, Standard: the second), then French (Monde); the first `lines` sentences."""
-    doc = three_language_cluster(rows)
     de = doc["de"]["text"].split("\n")[:lines]
     half = len(de) // 2
     members = [
@@ -80,8 +65,8 @@ def three_language_articles(rows: list[dict[str, str]], lines: int = 16) -> list
 
 
 @pytest.fixture(scope="module")
-def articles(wmt_rows: list[dict[str, str]]) -> list[Article]:
-    return three_language_articles(wmt_rows)
+def articles(three_languages: dict[str, dict[str, str]]) -> list[Article]:
+    return three_language_articles(three_languages)
 
 
 def _sentences(brief: Brief) -> list[BriefSentence]:
