@@ -119,9 +119,7 @@ def test_a_brief_keeps_its_language_and_other_languages(store: Store) -> None:
         credits=("Example",),
         language="de",
         other_languages=(
-            LanguageReport(
-                "en", ("Example",), (BriefSentence("The Elbe burst its banks.", cite),)
-            ),
+            LanguageReport("en", ("Example",), (BriefSentence("The Elbe burst its banks.", cite),)),
         ),
     )
     story = store.get_story(ids[0])
