@@ -150,6 +150,7 @@ def test_the_story_page_shows_three_languages(
 
     [brief] = page.xpath("//div[@class='brief-text']")
     assert brief.get("lang") == "de"  # German: two outlets
+    assert page.xpath("//h1")[0].get("lang") == "de"  # a headline in the brief's language
     assert cited(brief) == {"Zeit", "Standard"}
     for heading in brief.xpath(".//h2"):
         assert heading.get("lang") == "en"  # the site's words inside the German brief
