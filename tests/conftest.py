@@ -68,3 +68,30 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not beside this checkout")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def wmt_rows() -> list[dict[str, str]]:
+    """The parallel news of ../shared/data/multilingual/wmt-dev.jsonl (one article a row:
+    id, cluster, title, text, lang; the same article in several languages), read at test
+    time; the test skips without it."""
+    import json
+
+    path = SHARED_DATA / "multilingual" / "wmt-dev.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} is not beside this checkout")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def three_languages(wmt_rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
+    """One article of the parallel news in English, German and French ({lang: row}): the
+    first document (by id) with the three versions of at least 12 sentences each."""
+    clusters: dict[str, dict[str, dict[str, str]]] = {}
+    for row in wmt_rows:
+        clusters.setdefault(row["cluster"], {})[row["lang"]] = row
+    for key in sorted(clusters):
+        versions = clusters[key]
+        if all(v in versions and versions[v]["text"].count("\n") >= 11 for v in ("en", "de", "fr")):
+            return versions
+    pytest.skip("no document in English, German and French")

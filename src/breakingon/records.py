@@ -207,8 +207,21 @@ class BriefSection:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageReport:
+    """A story's reporting in one of its other languages, as its brief lists it under
+    "Reporting in other languages": the outlets that reported in it and one or two lead
+    sentences, verbatim in that language (never translated), each cited."""
+
+    language: str  # ISO 639-1
+    outlets: tuple[str, ...]
+    sentences: tuple[BriefSentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Brief:
-    """A cited, multi-source story brief."""
+    """A cited, multi-source story brief. Its dek and sections are in one language
+    (`language`, ISO 639-1; "" unknown); the story's reporting in other languages is
+    listed apart (`other_languages`), never mixed into them."""
 
     headline: str
     dek: tuple[BriefSentence, ...]
@@ -218,6 +231,8 @@ class Brief:
     # "A reported 12 people; B reported 15 people.": outlets that give different figures
     # for the same fact, each figure verbatim and cited; shown apart from the text
     disagreements: tuple[BriefSentence, ...] = ()
+    language: str = ""
+    other_languages: tuple[LanguageReport, ...] = ()
 
     def summary_text(self) -> str:
         parts = [s.text for s in self.dek]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,7 @@ PREFIX = "BREAKINGON_"
 # here so that loading settings imports no stage.
 EMBED_PRECISIONS = ("auto", "float32", "bfloat16")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
 class SettingsError(ValueError):
@@ -65,6 +67,10 @@ class Settings:
     llm_url: str = ""  # OpenAI-compatible endpoint for the optional abstractive writer
     llm_model: str = ""
     llm_api_key: str = field(default="", repr=False)
+    # the language a story's brief is written in when an outlet reported in it (ISO 639-1,
+    # e.g. "en"); "" writes each brief in its story's dominant language
+    brief_language: str = ""
+    site_language: str = "en"  # the site's own language: <html lang>, feeds' language
     rate_limit_per_min: int = 600
     search_rate_limit_per_min: int = 30  # searches per client a minute (0: no own limit)
     search_concurrency: int = 4  # searches in flight at once, all clients (0: no cap)
@@ -80,6 +86,8 @@ class Settings:
     log_json: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("brief_language", "site_language"):  # "EN " is "en"
+            object.__setattr__(self, name, str(getattr(self, name)).strip().lower())
         if not self.public_base_url:
             object.__setattr__(self, "public_base_url", server_url(self.host, self.port))
 
@@ -233,5 +241,10 @@ def _validate(s: Settings) -> None:
         raise SettingsError(
             f"{PREFIX}WEB_HEADER_TIMEOUT_S/WEB_BODY_TIMEOUT_S/WEB_KEEPALIVE_S: must be > 0"
         )
+    for name, code in (("BRIEF_LANGUAGE", s.brief_language), ("SITE_LANGUAGE", s.site_language)):
+        if (code or name == "SITE_LANGUAGE") and not _LANGUAGE_CODE.match(code):
+            raise SettingsError(
+                f"{PREFIX}{name}: expected an ISO 639 code such as en, got {code!r}"
+            )
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")

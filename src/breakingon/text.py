@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from breakingon.injection import is_instruction
+from breakingon.languages import sentences as other
 
 __all__ = [
     "Quote",
@@ -143,8 +144,10 @@ def strip_dateline(sentence: str) -> str:
     return out.strip()
 
 
-def _is_noise(sentence: str) -> bool:
+def _is_noise(sentence: str, lang: str = "") -> bool:
     if _NOISE.match(sentence) or _NOISE_ANYWHERE.search(sentence):
+        return True
+    if other.is_noise_in(sentence, lang):
         return True
     letters = [c for c in sentence if c.isalpha()]
     if not letters:
@@ -154,9 +157,12 @@ def _is_noise(sentence: str) -> bool:
     return len(letters) > 12 and upper / len(letters) > 0.6
 
 
-def split_paragraph(paragraph: str) -> list[str]:
+def split_paragraph(paragraph: str, lang: str = "") -> list[str]:
     """The raw sentences of one paragraph, not split after abbreviations ("Feb.", "Mr."),
-    initials ("John F. Kennedy") or acronyms ("U.S. funding"); nothing is removed."""
+    initials ("John F. Kennedy") or acronyms ("U.S. funding"); nothing is removed. Text
+    in another language than English (`lang`) is split by `languages.sentences`' rules."""
+    if not other.is_english(lang):
+        return other.split_paragraph_in(paragraph, lang)
     pieces: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(paragraph):
@@ -218,38 +224,47 @@ _LOOSE_OPEN = re.compile(r'^(["“])\s+(?=[A-Z0-9])')
 _LOOSE_END = re.compile(r'([,.!?])\s+(["”])$')
 
 
-def split_sentences(text: str, doc: int = 0, *, min_words: int = 5) -> list[SourceSentence]:
+def split_sentences(
+    text: str, doc: int = 0, *, min_words: int = 5, lang: str = ""
+) -> list[SourceSentence]:
     """Split a document into cleaned sentences, dropping page furniture.
 
     Paragraphs that are captions, bylines or navigation are dropped whole; sentences
     lose a leading dateline. Sentences shorter than `min_words` words are dropped. A
     sentence of a quotation that runs over several sentences gets back the quotation
-    marks the break took (`_requote`): the words are the source's, verbatim.
+    marks the break took (`_requote`): the words are the source's, verbatim. Text in
+    another language (`lang`, ISO 639-1) is cut into paragraphs and sentences by
+    `languages.sentences`' rules, which know every script's capitals and quotation marks.
     """
+    english = other.is_english(lang)
+    opening = "\"'“‘(" if english else other.OPENING_MARKS
     out: list[SourceSentence] = []
-    for p_index, raw_para in enumerate(_PARA.split(text)):
+    for p_index, raw_para in enumerate(_PARA.split(text) if english else other.paragraphs_in(text)):
         para = normalize_space(raw_para)
         if not para:
             continue
         para = _BYLINE.sub("", para).strip()
-        if not para or (_is_noise(para[:80]) and len(para.split()) < 40):
+        if not para or (_is_noise(para[:80], lang) and len(para.split()) < 40):
             continue
-        raws = split_paragraph(para)
+        raws = split_paragraph(para, lang)
         curly = "“" in para
         for raw, (opens, ends) in zip(raws, _quote_marks(raws), strict=True):
             sent = strip_dateline(_requote(raw, opens, ends, curly))
+            sent = sent if english else other.strip_dateline_in(sent)
             # a mark set loose from its words: '" That's', 'party, " police said', 'law. "'
             sent = _LOOSE_OPEN.sub(r"\1", sent)
             if sent.count('"') % 2 == 0:
                 sent = _LOOSE_END.sub(r"\1\2", _LOOSE_CLOSE.sub(r'\1" ', sent))
-            if len(sent.split()) < min_words or _is_noise(sent):
+            if other.word_count(sent, lang) < min_words or _is_noise(sent, lang):
                 continue
-            if not sent[:1].isalnum() and sent[:1] not in "\"'“‘(":
+            if not sent[:1].isalnum() and sent[:1] not in opening:
                 continue
             # A sentence that does not end like one is a fragment (a caption, a cut teaser).
-            if not re.search(r"[.!?][\"'”’)]*$", sent) or sent.rstrip('"”’ ').endswith(
-                ("...", "…")
-            ):
+            if english:
+                whole = re.search(r"[.!?][\"'”’)]*$", sent) is not None
+            else:
+                whole = other.ends_like_a_sentence(sent)
+            if not whole or sent.rstrip('"”’ ').endswith(("...", "…")):
                 continue
             out.append(SourceSentence(text=sent, doc=doc, position=len(out), paragraph=p_index))
     return out
@@ -306,23 +321,9 @@ def is_forward_looking(sentence: str) -> bool:
 
 # --- numbers and names (for multi-source agreement and contradictions) --------------
 
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "dozen": 12,
-    "twenty": 20,
-    "hundred": 100,
-}
+_ONE_TO_TWELVE = "one two three four five six seven eight nine ten eleven twelve"
+_NUMBER_WORDS = {w: n for n, w in enumerate(_ONE_TO_TWELVE.split(), start=1)}
+_NUMBER_WORDS.update(dozen=12, twenty=20, hundred=100)
 _NUM = re.compile(
     r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?P<scale>\s*(?:million|billion|trillion|thousand|percent|per\s+cent|%)|"
@@ -356,35 +357,10 @@ def _canonical_number(num: str, scale: str) -> str:
     return f"{text} {word}" if word else text
 
 
-_UNIT_STOP = {
-    "and",
-    "or",
-    "of",
-    "the",
-    "a",
-    "an",
-    "in",
-    "on",
-    "at",
-    "to",
-    "for",
-    "from",
-    "by",
-    "with",
-    "were",
-    "was",
-    "are",
-    "is",
-    "had",
-    "have",
-    "has",
-    "more",
-    "than",
-    "least",
-    "about",
-    "who",
-    "that",
-}
+_UNIT_STOP = frozenset(
+    "and or of the a an in on at to for from by with "
+    "were was are is had have has more than least about who that".split()
+)
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 
 
@@ -559,36 +535,44 @@ _CAPTION_TEXT = re.compile(
 )
 
 
-def is_first_person(sentence: str) -> bool:
+def is_first_person(sentence: str, lang: str = "") -> bool:
     """True when `sentence` speaks as I or we (or to "you") outside quotation marks:
-    review text, a column, a reader's comment. "US" (the country) does not count."""
+    review text, a column, a reader's comment. "US" (the country) does not count. In
+    another language, its own words (`languages.words.FIRST_PERSON`; none: False)."""
+    if not other.is_english(lang):
+        return other.first_person_in(_QUOTED.sub(" ", sentence), lang)
     bare = _US.sub(" ", _QUOTED.sub(" ", sentence))
     return bool(_FIRST_PERSON.search(bare) or _SECOND_PERSON.search(bare))
 
 
-def starts_with_pronoun(sentence: str) -> bool:
+def starts_with_pronoun(sentence: str, lang: str = "") -> bool:
     """True when `sentence` opens with a pronoun or a back-reference ("He", "They",
     "This", "The move") whose antecedent must come before it; not for a time ("This
-    year ...") or the expletive "it" ("It is unclear whether ...")."""
+    year ...") or the expletive "it" ("It is unclear whether ..."). In another language,
+    its own openings (`languages.words.PRONOUN_STARTS`; none: False)."""
+    if not other.is_english(lang):
+        return other.pronoun_start_in(sentence, lang)
     text = sentence.strip()
     return bool(_PRONOUN_START.match(text)) and not _NOT_BACK_REFERENCE.match(text)
 
 
-def sentence_problem(sentence: str) -> str | None:
+def sentence_problem(sentence: str, lang: str = "") -> str | None:
     """Why a sentence cannot enter a brief as reporting (None when it can):
     "instruction" (to a language model), "first-person", "opinion", "comment" (a
-    reader's or reviewer's), "promo", "caption" or "short" (under six words)."""
+    reader's or reviewer's), "promo", "caption" or "short" (under six words). Text in
+    another language (`lang`) is checked with its own words where they are listed; the
+    rules written in English words find nothing in it and so do not apply."""
     if is_instruction(sentence):
         return "instruction"
-    if len(sentence.split()) < 6:
+    if other.word_count(sentence, lang) < 6:
         return "short"
     if _COMMENT.search(sentence):
         return "comment"
-    if _PROMO.search(sentence):
+    if _PROMO.search(sentence) or other.is_promo_in(sentence, lang):
         return "promo"
     if _CAPTION_TEXT.search(sentence):
         return "caption"
-    if is_first_person(sentence):
+    if is_first_person(sentence, lang):
         return "first-person"
     if _OPINION.search(_QUOTED.sub(" ", sentence)):
         return "opinion"

@@ -56,6 +56,7 @@ def story_settings(
         llm=llm_settings(settings),
         llm_api_key=settings.llm_api_key,
         llm_post=post,
+        brief_language=settings.brief_language,
     )
 
 

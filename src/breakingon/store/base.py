@@ -223,16 +223,24 @@ class ReadStore(Protocol):
     def list_articles(
         self, source_id: int | None = None, limit: int = 50, offset: int = 0
     ) -> list[Article]: ...
-    def search_stories(self, query: str, limit: int, offset: int = 0) -> list[Story]:
-        """Live stories matching every term of `query`, best match first."""
+    def search_stories(
+        self, query: str, limit: int, offset: int = 0, language: str | None = None
+    ) -> list[Story]:
+        """Live stories matching every term of `query`, best match first; with
+        `language`, only stories with a member in that language (as StoryQuery's)."""
         ...
 
-    def count_search_stories(self, query: str) -> int:
+    def count_search_stories(self, query: str, language: str | None = None) -> int:
         """How many live stories `search_stories` finds in all (for counts and paging)."""
         ...
 
-    def search_articles(self, query: str, limit: int, offset: int = 0) -> list[Article]: ...
-    def count_search_articles(self, query: str) -> int:
+    def search_articles(
+        self, query: str, limit: int, offset: int = 0, language: str | None = None
+    ) -> list[Article]:
+        """Articles matching every term of `query`; with `language`, in that language."""
+        ...
+
+    def count_search_articles(self, query: str, language: str | None = None) -> int:
         """How many articles `search_articles` finds in all."""
         ...
 
@@ -244,6 +252,11 @@ class ReadStore(Protocol):
 
     def top_places(self, limit: int = 20, recent: int = 2000) -> list[tuple[Place, int]]:
         """Places the `recent` latest live stories are about, with story counts, most first."""
+        ...
+
+    def story_languages(self, limit: int = 50, recent: int = 2000) -> list[tuple[str, int]]:
+        """Languages the `recent` latest live stories are reported in (ISO 639-1 codes of
+        any member), with story counts, most first: the site's language chooser."""
         ...
 
     def last_change(self) -> datetime | None:

@@ -9,7 +9,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from breakingon.records import Brief, BriefSection, BriefSentence, Citation, Place
+from breakingon.records import (
+    Brief,
+    BriefSection,
+    BriefSentence,
+    Citation,
+    LanguageReport,
+    Place,
+)
 
 
 def to_utc(dt: datetime | None) -> datetime | None:
@@ -71,7 +78,9 @@ def _sentence_to_dict(s: BriefSentence) -> dict[str, Any]:
 
 
 def brief_to_dict(b: Brief) -> dict[str, Any]:
-    return {
+    """The brief as stored (the `brief` JSON column): `language` and `other_languages`
+    are written only when set, so a brief stored before them reads back the same."""
+    out: dict[str, Any] = {
         "headline": b.headline,
         "dek": [_sentence_to_dict(s) for s in b.dek],
         "sections": [
@@ -82,6 +91,18 @@ def brief_to_dict(b: Brief) -> dict[str, Any]:
         "writer": b.writer,
         "disagreements": [_sentence_to_dict(s) for s in b.disagreements],
     }
+    if b.language:
+        out["language"] = b.language
+    if b.other_languages:
+        out["other_languages"] = [
+            {
+                "language": r.language,
+                "outlets": list(r.outlets),
+                "sentences": [_sentence_to_dict(s) for s in r.sentences],
+            }
+            for r in b.other_languages
+        ]
+    return out
 
 
 def _sentence_from_dict(d: dict[str, Any]) -> BriefSentence:
@@ -110,6 +131,15 @@ def brief_from_dict(d: dict[str, Any]) -> Brief:
         credits=tuple(d.get("credits", [])),
         writer=str(d.get("writer", "extractive")),
         disagreements=tuple(_sentence_from_dict(s) for s in d.get("disagreements", [])),
+        language=str(d.get("language", "")),
+        other_languages=tuple(
+            LanguageReport(
+                language=str(r.get("language", "")),
+                outlets=tuple(str(o) for o in r.get("outlets", [])),
+                sentences=tuple(_sentence_from_dict(s) for s in r.get("sentences", [])),
+            )
+            for r in d.get("other_languages", [])
+        ),
     )
 
 

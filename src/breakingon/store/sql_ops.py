@@ -49,6 +49,36 @@ class _OpsMixin(_SQLBase):
                 for r in rows
             ]
 
+    def story_languages(self, limit: int = 50, recent: int = 2000) -> list[tuple[str, int]]:
+        """Languages the `recent` most recently reported listed stories are reported in
+        (any member: the codes in `stories.languages`), with story counts, most first
+        (ties by code). One query over the JSON lists: SQLite's `json_each`,
+        PostgreSQL's `json_array_elements_text`."""
+        st = self.t["stories"]
+        live = (
+            sa.select(st.c.languages)
+            .where(listed_story(st))
+            .order_by(st.c.last_reported.desc())
+            .limit(max(0, recent))
+            .subquery()
+        )
+        each: sa.FromClause
+        if self.dialect == "sqlite":
+            each = sa.func.json_each(live.c.languages).table_valued("value")
+        else:
+            codes = sa.cast(live.c.languages, sa.JSON)
+            each = sa.func.json_array_elements_text(codes).table_valued("value").lateral()
+        n = sa.func.count().label("n")
+        stmt = (
+            sa.select(each.c.value, n)
+            .select_from(live.join(each, sa.true()))
+            .group_by(each.c.value)
+            .order_by(n.desc(), each.c.value)
+            .limit(max(0, limit))
+        )
+        with self._read() as conn:
+            return [(str(code), int(count)) for code, count in conn.execute(stmt) if code]
+
     def top_places(self, limit: int = 20, recent: int = 2000) -> list[tuple[Place, int]]:
         """Places that the `recent` most recently reported listed stories are
         about, with their story counts, most stories first (ties by name). Read-only;

@@ -45,7 +45,8 @@ class StorySettings:
     """Settings of the story stage. `sentences` embeds the brief's sentences (the stage
     passes a `SentenceCache` kept across updates; None: the brief writer's default);
     `llm` turns on the optional abstractive rewrite, with `llm_api_key`, asked through
-    `llm_post` (the client the stage injects)."""
+    `llm_post` (the client the stage injects); `brief_language` is the operator's
+    preferred brief language (ISO 639-1, "" none: the dominant one)."""
 
     rank: RankSettings = field(default_factory=RankSettings)
     breaking: BreakingSettings = field(default_factory=BreakingSettings)
@@ -53,6 +54,7 @@ class StorySettings:
     llm: LLMSettings | None = None
     llm_api_key: str = ""
     llm_post: PostJson | None = None
+    brief_language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +88,14 @@ def final_headline(
     passes `headline_problem` and is written as a headline, else `story_headline` over
     the brief's title and the member titles (the representative article's first; cut
     titles made whole from their own text; a headline proper before a sentence), else
-    one composed from a lead sentence (the brief's dek, then the members' leads)."""
+    one composed from a lead sentence (the brief's dek, then the members' leads). Only
+    the members in the brief's language are read (all when none is)."""
     members = [representative, *(a for a in articles[:50] if a is not representative)]
     news = [a for a in members if not a.page_kind] or members
-    # the brief's headline is a member's title: its language, else the story's
+    # the brief's headline is a member's title: the brief's language, else that
+    # member's, else the story's
     dominant = next(iter(story_languages([a.language for a in news])), "")
-    brief_lang = next(
+    brief_lang = (brief.language if brief is not None else "") or next(
         (a.language for a in news if brief is not None and a.title == brief.headline), dominant
     )
     ok = (
@@ -101,6 +105,9 @@ def final_headline(
     )
     if brief is not None and ok and is_headline_style(brief.headline):
         return brief.headline
+    if brief is not None and brief.language:
+        # a headline in the brief's language: the members reporting in it
+        news = [a for a in news if a.language in (brief.language, "")] or news
     # the brief's title (the one closest to the story) first when it is a sentence: a
     # member title written as a headline goes before it
     titles = [(brief.headline, "")] if brief is not None and ok else []
@@ -138,7 +145,9 @@ def update_story(
         importance = Importance(
             0.0, f"not a news report ({articles[0].page_kind}); kept out of the lists"
         )
-    brief = write_story_brief(news, cfg.sentences, cfg.llm, cfg.llm_api_key, cfg.llm_post)
+    brief = write_story_brief(
+        news, cfg.sentences, cfg.llm, cfg.llm_api_key, cfg.llm_post, cfg.brief_language
+    )
     independent = [a for a in articles if a.duplicate_of is None] or list(articles)
     representative = max(
         independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())
@@ -153,9 +162,10 @@ def update_story(
         # the outlet's lead sentence; its next one when the headline shows the first
         body = representative.text or representative.summary
         # never an unchecked sentence: a wall's "you agree to our Terms" is no lead
+        lang = representative.language
         lead = (
-            [x.text for x in report_sentences(body)[:2]]
-            or [x.text for x in report_sentences(representative.summary)[:2]]
+            [x.text for x in report_sentences(body, lang=lang)[:2]]
+            or [x.text for x in report_sentences(representative.summary, lang=lang)[:2]]
             or [""]
         )
         dek = dek_after(lead[0], headline) or (lead[1] if len(lead) > 1 else "")

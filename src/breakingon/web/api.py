@@ -30,6 +30,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from breakingon.crawl.netpolicy import BlockedAddress, DnsError, NetPolicy, Resolver
+from breakingon.languages import names
+from breakingon.languages.coverage import language_coverage
 from breakingon.records import Article, Brief, Feed, Place, Story, StoryImage
 from breakingon.sources.catalogue import (
     SourceError,
@@ -48,6 +50,7 @@ from breakingon.web.params import (
     COUNTRY_CODE,
     ParamError,
     parse_id,
+    parse_language,
     parse_limit,
     parse_offset,
     parse_query_text,
@@ -126,12 +129,30 @@ def story_json(s: Story, base: str, now: datetime) -> dict[str, Any]:
     }
 
 
+def language_json(articles: list[Article]) -> list[dict[str, Any]]:
+    """The story's coverage per language (`languages.coverage`), most covered first."""
+    return [
+        {
+            "code": c.code,
+            "name": names.english_name(c.code),
+            "native_name": names.native_name(c.code),
+            "outlets": len(c.outlets),
+            "countries": len(c.countries),
+            "articles": c.articles,
+        }
+        for c in language_coverage(articles)
+    ]
+
+
 def brief_json(b: Brief) -> dict[str, Any]:
     """The stored brief shape, with every citation URL passed through `safe_url` (only
-    absolute http(s) URLs reach a client)."""
+    absolute http(s) URLs reach a client); `language` and `other_languages` always."""
     out = brief_to_dict(b)
+    out.setdefault("language", b.language)
+    out.setdefault("other_languages", [])
     sections = (x for sec in out["sections"] for x in sec["sentences"])
-    for sentence in [*out["dek"], *sections, *out["disagreements"]]:
+    others = (x for r in out["other_languages"] for x in r["sentences"])
+    for sentence in [*out["dek"], *sections, *out["disagreements"], *others]:
         for c in sentence["citations"]:
             c["url"] = safe_url(c["url"])
     return out
@@ -267,6 +288,7 @@ async def get_story(request: Request) -> Response:
         versions = store.brief_versions(story.id)
         out = story_json(story, base, now)
         out["brief"] = brief_json(brief) if brief is not None else None
+        out["language_coverage"] = language_json(articles)
         out["articles"] = [article_json(a) for a in articles]
         out["brief_versions"] = [
             {
@@ -316,15 +338,17 @@ async def search(request: Request) -> Response:
     q = parse_query_text(query_param(request, "q"))
     limit = parse_limit(query_param(request, "limit"))
     offset = parse_offset(query_param(request, "offset"))
+    language = parse_language(query_param(request, "language"))
     now = _now(request)
 
     def render() -> Rendered:
-        stories = store.search_stories(q, limit=limit, offset=offset)
-        arts = store.search_articles(q, limit=limit, offset=offset)
+        stories = store.search_stories(q, limit=limit, offset=offset, language=language)
+        arts = store.search_articles(q, limit=limit, offset=offset, language=language)
         return _json(
             200,
             {
                 "q": q,
+                "language": language,
                 "stories": [story_json(s, base, now) for s in stories],
                 "articles": [article_json(a) for a in arts],
                 "limit": limit,
@@ -333,7 +357,10 @@ async def search(request: Request) -> Response:
         )
 
     return await _cached(
-        request, render, (("q", q), ("limit", limit), ("offset", offset)), "search"
+        request,
+        render,
+        (("q", q), ("language", language), ("limit", limit), ("offset", offset)),
+        "search",
     )
 
 

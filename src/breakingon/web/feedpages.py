@@ -3,7 +3,10 @@ and stories, and their routes.
 
 Handlers parse their parameters (`web.params`), read a few stories and render them with
 `web.outfeeds` through the response cache; ids and links are absolute from
-`settings.public_base_url`. This module holds no SQL and must not write to the store.
+`settings.public_base_url`. The lists' feeds take the reader's language filter
+(`?language=de`, as the pages: stories with reporting in that language), which their
+own URL and page link keep; a feed's language is the site's (BREAKINGON_SITE_LANGUAGE).
+This module holds no SQL and must not write to the store.
 """
 
 from __future__ import annotations
@@ -21,8 +24,14 @@ from breakingon.store.base import StoryQuery
 from breakingon.web.cache import KeyParams, Rendered, cached_response
 from breakingon.web.outfeeds import EXTENSIONS, MEDIA_TYPES, OutEntry, OutFeed, render_feed
 from breakingon.web.pages import find_place, place_query
-from breakingon.web.params import ParamError, parse_id, parse_query_text, parse_section
-from breakingon.web.render import Ctx, ctx
+from breakingon.web.params import (
+    ParamError,
+    parse_id,
+    parse_language,
+    parse_query_text,
+    parse_section,
+)
+from breakingon.web.render import Ctx, ctx, keep
 
 
 def _fmt(request: Request) -> str:
@@ -68,6 +77,7 @@ def _feed_response(
         updated=updated,
         entries=entries,
         rights=c.settings.site_copyright,
+        language=c.settings.site_language,
     )
     return Rendered(200, render_feed(feed, fmt), MEDIA_TYPES[fmt])  # type: ignore[index, arg-type]
 
@@ -75,6 +85,7 @@ def _feed_response(
 async def _feed(
     request: Request, render: Any, params: KeyParams = (), partition: str = ""
 ) -> Response:
+    params = (*params, ("language", parse_language(request.query_params.get("language"))))
     cache = request.app.state.cache
     return await cached_response(
         request, cache, render, "public, max-age=60", params=params, partition=partition
@@ -85,14 +96,14 @@ async def front_feed(request: Request) -> Response:
     c, fmt = ctx(request), _fmt(request)
 
     def render() -> Rendered:
-        stories = c.store.list_stories(StoryQuery(limit=30))
+        stories = c.store.list_stories(StoryQuery(language=c.language or None, limit=30))
         return _feed_response(
             c,
             fmt,
             "",
             c.settings.site_about,
-            c.base + "/",
-            f"{c.base}/feed.{fmt}",
+            keep(c.base + "/", c.language),
+            keep(f"{c.base}/feed.{fmt}", c.language),
             _story_entries(c, stories),
         )
 
@@ -105,14 +116,15 @@ async def section_feed(request: Request) -> Response:
     assert name is not None
 
     def render() -> Rendered:
-        stories = c.store.list_stories(StoryQuery(section=name, limit=30))
+        query = StoryQuery(section=name, language=c.language or None, limit=30)
+        stories = c.store.list_stories(query)
         return _feed_response(
             c,
             fmt,
             name.title(),
             f"Top {name} stories",
-            f"{c.base}/section/{name}",
-            f"{c.base}/section/{name}/feed.{fmt}",
+            keep(f"{c.base}/section/{name}", c.language),
+            keep(f"{c.base}/section/{name}/feed.{fmt}", c.language),
             _story_entries(c, stories),
         )
 
@@ -128,14 +140,14 @@ async def place_feed(request: Request) -> Response:
         p = find_place(c.store, gid)
         if p is None:
             return Rendered(404, b'{"error":"not_found"}', "application/json")
-        stories = c.store.list_stories(place_query(p, 30))
+        stories = c.store.list_stories(place_query(p, 30, 0, c.language or None))
         return _feed_response(
             c,
             fmt,
             p.name,
             f"Local news: {p.name}",
-            f"{c.base}/place/{gid}",
-            f"{c.base}/place/{gid}/feed.{fmt}",
+            keep(f"{c.base}/place/{gid}", c.language),
+            keep(f"{c.base}/place/{gid}/feed.{fmt}", c.language),
             _story_entries(c, stories),
         )
 
@@ -147,8 +159,8 @@ async def search_feed(request: Request) -> Response:
     q = parse_query_text(request.query_params.get("q"))
 
     def render() -> Rendered:
-        stories = c.store.search_stories(q, limit=30)
-        query = urlencode({"q": q})
+        stories = c.store.search_stories(q, limit=30, language=c.language or None)
+        query = urlencode({"q": q, **({"language": c.language} if c.language else {})})
         return _feed_response(
             c,
             fmt,

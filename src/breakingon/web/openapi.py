@@ -10,6 +10,7 @@ from typing import Any
 
 from breakingon.sources.catalogue import MAX_OPML_BYTES
 from breakingon.web.openapi_me import me_paths, me_schemas
+from breakingon.web.openapi_languages import LANGUAGE_COVERAGE, LANGUAGE_PARAM, LANGUAGE_REPORT
 from breakingon.web.params import MAX_ID, MAX_OFFSET, MAX_QUERY, QUERY_PATTERN, SECTIONS
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -157,6 +158,8 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
             "writer": {"type": "string"},
             # outlets that give different figures for one fact, shown in their own box
             "disagreements": {"type": "array", "items": _ref("Sentence")},
+            "language": {"type": "string"},  # ISO 639-1 of the dek and sections
+            "other_languages": {"type": "array", "items": _ref("LanguageReport")},
         },
     }
     article = {
@@ -205,6 +208,7 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                 "properties": {
                     "brief": {"oneOf": [_ref("Brief"), {"type": "null"}]},
                     "articles": {"type": "array", "items": _ref("Article")},
+                    "language_coverage": {"type": "array", "items": _ref("LanguageCoverage")},
                     "brief_versions": {
                         "type": "array",
                         "items": {
@@ -286,11 +290,7 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                             "in": "query",
                             "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
                         },
-                        {
-                            "name": "language",
-                            "in": "query",
-                            "schema": {"type": "string", "pattern": "^[a-z]{2,3}$"},
-                        },
+                        LANGUAGE_PARAM,
                         {
                             "name": "since",
                             "in": "query",
@@ -372,7 +372,7 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
             "/api/search": {
                 "get": {
                     "summary": "Full-text search over stories and articles",
-                    "parameters": [q_param, _LIMIT, _OFFSET],
+                    "parameters": [q_param, LANGUAGE_PARAM, _LIMIT, _OFFSET],
                     "responses": {
                         "200": _resp(
                             "Matches",
@@ -381,6 +381,7 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                                 "required": ["q", "stories", "articles", "limit", "offset"],
                                 "properties": {
                                     "q": {"type": "string"},
+                                    "language": _NULLABLE_STR,
                                     "stories": {"type": "array", "items": _ref("Story")},
                                     "articles": {"type": "array", "items": _ref("Article")},
                                     **page,
@@ -577,6 +578,8 @@ def openapi_spec(title: str = "BreakingOn") -> dict[str, Any]:
                 "Citation": citation,
                 "Sentence": sentence,
                 "Brief": brief,
+                "LanguageReport": LANGUAGE_REPORT,
+                "LanguageCoverage": LANGUAGE_COVERAGE,
                 "Article": article,
                 "Source": source,
                 "SourceResult": {

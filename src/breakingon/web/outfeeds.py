@@ -74,6 +74,7 @@ class OutFeed:
     updated: datetime
     entries: tuple[OutEntry, ...]
     rights: str = ""
+    language: str = "en"  # the site's language (BREAKINGON_SITE_LANGUAGE)
 
 
 def _utc(dt: datetime) -> datetime:
@@ -90,7 +91,7 @@ def _generator(feed: OutFeed, fmt: FeedFormat) -> FeedGenerator:
     fg.link(href=feed.home_url, rel="alternate")
     fg.link(href=feed.self_url, rel="self")
     fg.updated(_utc(feed.updated))
-    fg.language("en")
+    fg.language(feed.language or "en")
     if feed.rights:
         fg.rights(xml_text(feed.rights, 1_000))
     fg.generator("BreakingOn")
@@ -134,7 +135,7 @@ def _json_feed(feed: OutFeed) -> bytes:
         "home_page_url": feed.home_url,
         "feed_url": feed.self_url,
         "description": xml_text(feed.subtitle, 2_000),
-        "language": "en",
+        "language": feed.language or "en",
         "items": items,
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -7,7 +7,10 @@ worker thread through the response cache: a few store reads, then a Jinja2 templ
 Absolute URLs (canonical links, feed ids and links) come from `settings.public_base_url`,
 never from the Host header; redirects go only to on-site paths. Listings (sections,
 places, search) are counted and paged (`?page=N`, `web.paging`); the story page's parts
-are built in `web.storyparts`, the "what changed" diff in `web.briefdiff`. Pages work
+are built in `web.storyparts`, the "what changed" diff in `web.briefdiff`. Every page
+takes the reader's language filter (`?language=de`, validated in `render.ctx`, part of
+every cache key): the lists (front page, sections, places, search) keep to stories with
+reporting in that language, and every page keeps the filter in its links. Pages work
 without JavaScript.
 
 This module holds no SQL and no scoring and must not write to the store.
@@ -35,7 +38,7 @@ from breakingon.web.cache import KeyParams, Rendered, cached_response
 from breakingon.web.empty import why_no_stories
 from breakingon.web.paging import Pager
 from breakingon.web.params import SECTIONS, parse_id, parse_page, parse_query_text, query_param
-from breakingon.web.render import HTML, Ctx, country_name, ctx, highlight, page
+from breakingon.web.render import HTML, Ctx, country_name, ctx, highlight, keep, page
 from breakingon.web.security import safe_next
 
 
@@ -54,7 +57,9 @@ async def _cached(
     request: Request, render: Any, params: KeyParams = (), partition: str = ""
 ) -> Response:
     """The cached page; `params` are the parsed query parameters the page reads (no
-    other parameter makes a cache entry), `partition` "search" for searches."""
+    other parameter makes a cache entry; the language filter is always one),
+    `partition` "search" for searches."""
+    params = (*params, ("language", ctx(request, lenient=True).language or None))
     cache = request.app.state.cache
     return await cached_response(
         request, cache, render, "public, max-age=10", params=params, partition=partition
@@ -62,13 +67,13 @@ async def _cached(
 
 
 def not_found_page(request: Request, message: str = "Page not found") -> Response:
-    c = ctx(request)
+    c = ctx(request, lenient=True)
     r = page(c, "error.html", 404, title="Not found", message=message, canonical="")
     return Response(r.body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    c = ctx(request)
+    c = ctx(request, lenient=True)
     r = page(c, "error.html", status, title="Error", message=message, canonical="")
     return Response(
         r.body, status_code=status, media_type=HTML, headers={"Cache-Control": "no-store"}
@@ -104,10 +109,12 @@ def find_place(store: Store, geonameid: int) -> Place | None:
     return Place(geonameid=geonameid, name=name, country=country, kind=kind, lat=0.0, lon=0.0)  # type: ignore[arg-type]
 
 
-def place_query(place: Place, limit: int, offset: int = 0) -> StoryQuery:
+def place_query(
+    place: Place, limit: int, offset: int = 0, language: str | None = None
+) -> StoryQuery:
     if place.kind == "country" and place.country:
-        return StoryQuery(country=place.country, limit=limit, offset=offset)
-    return StoryQuery(geonameid=place.geonameid, limit=limit, offset=offset)
+        return StoryQuery(country=place.country, language=language, limit=limit, offset=offset)
+    return StoryQuery(geonameid=place.geonameid, language=language, limit=limit, offset=offset)
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -119,14 +126,18 @@ async def front(request: Request) -> Response:
 
     def render() -> Rendered:
         store = c.store
-        top = store.list_stories(StoryQuery(limit=20))
-        breaking = store.list_stories(StoryQuery(breaking_at=c.now, limit=5))
-        blocks = [(s, store.list_stories(StoryQuery(section=s, limit=5))) for s in SECTIONS]
+        lang = c.language or None
+        top = store.list_stories(StoryQuery(language=lang, limit=20))
+        breaking = store.list_stories(StoryQuery(breaking_at=c.now, language=lang, limit=5))
+        blocks = [
+            (s, store.list_stories(StoryQuery(section=s, language=lang, limit=5))) for s in SECTIONS
+        ]
         local_place = find_place(store, place_id) if place_id is not None else None
-        local = store.list_stories(place_query(local_place, 10)) if local_place else []
+        local = store.list_stories(place_query(local_place, 10, 0, lang)) if local_place else []
         return page(
             c,
             "front.html",
+            variants=True,
             title=c.settings.site_name,
             canonical=c.base + "/",
             top=top,
@@ -169,6 +180,7 @@ async def story(request: Request) -> Response:
         versions = store.brief_versions(s.id)
         sources = parts.sources(brief, articles)
         numbers = {src.key: src.n for src in sources}
+        by_outlet = parts.outlet_numbers(sources)
         outlets = parts.story_outlets(store, articles)
         timeline = parts.timeline(s.id, articles, numbers, outlets, versions, s.article_count)
         related = [r for r in (store.get_story(i) for i in s.related[:6]) if r is not None]
@@ -188,6 +200,8 @@ async def story(request: Request) -> Response:
             numbers=numbers,
             sources=sources,
             coverage=parts.coverage(outlets, articles),
+            languages=parts.languages(articles),
+            outlet_numbers=by_outlet,
             timeline=timeline,
             disagreement=parts.disagreement_notes(brief),
             versions=versions,
@@ -227,6 +241,11 @@ async def story_changes(request: Request) -> Response:
     return await _cached(request, render)
 
 
+def _kept(c: Ctx) -> tuple[tuple[str, str], ...]:
+    """The parameters page links keep: the reader's language filter."""
+    return (("language", c.language),) if c.language else ()
+
+
 LIST_SIZE = 30  # stories per page of a section or place
 SEARCH_SIZE = 20  # stories (and articles) per page of search results
 
@@ -247,6 +266,7 @@ def _listing(
     **extra: Any,
 ) -> Rendered:
     """A paged list of stories: the count, one page (LIMIT/OFFSET) and the page links."""
+    query = replace(query, language=c.language or None)
     pager = replace(pager, total=c.store.count_stories(query))
     if not pager.exists:
         return _no_such_page(c, pager)
@@ -254,6 +274,7 @@ def _listing(
     return page(
         c,
         "listing.html",
+        variants=True,
         title=title if pager.page == 1 else f"{title} (page {pager.page})",
         heading=heading,
         stories=stories,
@@ -269,7 +290,8 @@ async def section(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in SECTIONS:
         return not_found_page(request, "No such section")
-    pager = Pager(parse_page(query_param(request, "page")), LIST_SIZE, 0, f"/section/{name}")
+    number = parse_page(query_param(request, "page"))
+    pager = Pager(number, LIST_SIZE, 0, f"/section/{name}", _kept(c))
 
     def render() -> Rendered:
         return _listing(
@@ -289,7 +311,7 @@ async def place(request: Request) -> Response:
     c = ctx(request)
     gid = parse_id("geonameid", request.path_params["geonameid"])
     assert gid is not None
-    pager = Pager(parse_page(query_param(request, "page")), LIST_SIZE, 0, f"/place/{gid}")
+    pager = Pager(parse_page(query_param(request, "page")), LIST_SIZE, 0, f"/place/{gid}", _kept(c))
 
     def render() -> Rendered:
         p = find_place(c.store, gid)
@@ -345,26 +367,28 @@ async def search(request: Request) -> Response:
     c = ctx(request)
     q = parse_query_text(query_param(request, "q"), required=False)
     number = parse_page(query_param(request, "page"))
-    pager = Pager(number, SEARCH_SIZE, 0, "/search", (("q", q),) if q else ())
+    pager = Pager(number, SEARCH_SIZE, 0, "/search", ((("q", q),) if q else ()) + _kept(c))
 
     def render() -> Rendered:
         store = c.store
         terms = search_terms(q)
-        n_stories = store.count_search_stories(q) if q else 0
-        n_articles = store.count_search_articles(q) if q else 0
+        lang = c.language or None
+        n_stories = store.count_search_stories(q, lang) if q else 0
+        n_articles = store.count_search_articles(q, lang) if q else 0
         paged = replace(pager, total=max(n_stories, n_articles))
         if not paged.exists:
             return _no_such_page(c, paged)
-        found = store.search_stories(q, SEARCH_SIZE, paged.offset) if n_stories else []
+        found = store.search_stories(q, SEARCH_SIZE, paged.offset, lang) if n_stories else []
         stories = [
             replace(s, headline=highlight(s.headline, terms), dek=highlight(s.dek, terms))
             for s in found
         ]
-        hits = store.search_articles(q, SEARCH_SIZE, paged.offset) if n_articles else []
+        hits = store.search_articles(q, SEARCH_SIZE, paged.offset, lang) if n_articles else []
         articles = [replace(a, title=highlight(a.title, terms)) for a in hits]
         return page(
             c,
             "search.html",
+            variants=bool(q),
             title=(f"Search: {q}" if q else "Search")
             + ("" if paged.page == 1 else f" (page {paged.page})"),
             canonical=f"{c.base}/search",
@@ -443,7 +467,8 @@ async def local(request: Request) -> Response:
         matches = await run_in_threadpool(c.store.find_places, q, 8)
         chosen = choose_place(matches)
         if chosen is not None:
-            return RedirectResponse(f"/place/{chosen.geonameid}", status_code=303)
+            target = keep(f"/place/{chosen.geonameid}", c.language)
+            return RedirectResponse(target, status_code=303)
         status = 200 if matches else 404
         r = page(
             c,

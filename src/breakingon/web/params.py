@@ -174,14 +174,22 @@ def parse_query_text(raw: str | None, required: bool = True) -> str:
     return CONTROL_CHARS.sub(" ", raw).strip()
 
 
+def parse_language(raw: str | None) -> str | None:
+    """A language filter (`?language=de`): an ISO 639 code of 2-3 lower-case letters, or
+    None when absent or empty. Anything else is a ParamError naming "language"."""
+    if raw is None or raw == "":
+        return None
+    if not _LANGUAGE.match(raw):
+        raise ParamError("language", "expected an ISO 639 code (2-3 lower-case letters)")
+    return raw
+
+
 def story_query(request: Request, now: datetime) -> StoryQuery:
     """The StoryQuery for /api/stories from its (validated, clamped) parameters."""
     country = query_param(request, "country")
     if country and not COUNTRY_CODE.match(country):
         raise ParamError("country", "expected an ISO 3166 alpha-2 code")
-    language = query_param(request, "language")
-    if language and not _LANGUAGE.match(language):
-        raise ParamError("language", "expected an ISO 639 code (2-3 lower-case letters)")
+    language = parse_language(query_param(request, "language"))
     breaking = parse_bool("breaking", query_param(request, "breaking"))
     order = query_param(request, "order") or "score"
     if order not in ("score", "recent"):

@@ -5,9 +5,16 @@ environment (autoescape on, undefined names are errors) and its filters, `Ctx` (
 templates, public base URL, settings and clock of one request) and `page` (a template with
 the site's chrome). Headlines and deks are shown as the story stage stored them. Times
 are rendered per request from the stored instants (`when`: relative and absolute),
-country codes as names (`country`), search terms marked in escaped text (`highlight`);
+country codes as names (`country`), language codes as names in English and in
+themselves (`language`, `native`), search terms marked in escaped text (`highlight`);
 feed URLs and errors only in `web.redact`'s public view (`feed_url`, `feed_error`,
 `run_error`, `worker`).
+
+Languages: every page is `<html lang>` of the site's language (BREAKINGON_SITE_LANGUAGE)
+and offers the language chooser (the languages of the live stories, `?language=xx`); a
+reader's filter is kept by every on-site link the templates write through `keep`, and a
+page whose list varies by language (`variants`) names its variants with `hreflang`
+links (and `x-default`, the unfiltered page), its canonical URL keeping the filter.
 """
 
 from __future__ import annotations
@@ -15,20 +22,22 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 from starlette.requests import Request
 
+from breakingon.languages import names
 from breakingon.store.base import Store
 from breakingon.web.api import safe_url
 from breakingon.web.cache import Rendered
-from breakingon.web.params import SECTIONS
+from breakingon.web.params import SECTIONS, parse_language
 from breakingon.web.redact import (
     public_error,
     public_feed_url,
@@ -143,7 +152,28 @@ def make_environment() -> Environment:
     env.filters["feed_error"] = public_error
     env.filters["run_error"] = public_run_error
     env.filters["worker"] = public_worker
+    env.filters["language"] = names.label
+    env.filters["english"] = names.english_name
+    env.filters["native"] = names.native_name
+    env.filters["direction"] = names.direction
+    env.globals["keep"] = keep
     return env
+
+
+# The language filter of the page being rendered (`page` sets it around the render), so
+# that every on-site link a template writes through `keep` carries it, macros included.
+_FILTER: ContextVar[str] = ContextVar("language_filter", default="")
+
+
+def keep(path: str, language: str | None = None) -> str:
+    """An on-site link (or absolute URL) that keeps the reader's language filter: `path`
+    with `language=xx` added (the filter being rendered unless `language` is given)."""
+    lang = _FILTER.get() if language is None else language
+    if not lang:
+        return path
+    head, sep, fragment = path.partition("#")
+    joiner = "&" if "?" in head else "?"
+    return f"{head}{joiner}{urlencode({'language': lang})}{sep}{fragment}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,30 +183,86 @@ class Ctx:
     base: str
     settings: Any
     now: datetime
+    language: str = ""  # the reader's language filter (`?language=xx`), "" none
+    path: str = "/"  # the page's on-site path, for the chooser's links
+    query: tuple[tuple[str, str], ...] = field(default=())  # its other parameters
 
 
-def ctx(request: Request) -> Ctx:
+def ctx(request: Request, lenient: bool = False) -> Ctx:
+    """The render context of `request`; its `language` parameter is validated (a bad one
+    is a ParamError, except for an error page: `lenient` ignores it)."""
     st = request.app.state
+    raw = request.query_params.get("language")
+    try:
+        language = parse_language(raw) or ""
+    except ValueError:
+        if not lenient:
+            raise
+        language = ""
+    kept = ("q", "place")
     return Ctx(
         store=st.store,
         env=st.templates,
         base=st.settings.public_base_url.rstrip("/"),
         settings=st.settings,
         now=st.clock(),
+        language=language,
+        path=request.url.path,
+        query=tuple((k, v) for k, v in request.query_params.multi_items() if k in kept),
     )
 
 
-def page(c: Ctx, template: str, status: int = 200, **values: Any) -> Rendered:
+def _here(c: Ctx, language: str) -> str:
+    """This page with the filter `language` ("" none), its other parameters kept."""
+    params = [*c.query, *([("language", language)] if language else [])]
+    return c.path + (f"?{urlencode(params)}" if params else "")
+
+
+def _languages(c: Ctx, variants: bool) -> dict[str, Any]:
+    """The chooser's entries, the hreflang alternates and the filter, for the templates."""
+    present = [code for code, _ in c.store.story_languages(limit=30)]
+    if c.language and c.language not in present:
+        present.append(c.language)
+    chooser = [(code, _here(c, code), code == c.language) for code in present]
+    alternates: list[tuple[str, str]] = []
+    if variants and present:
+        alternates = [(code, c.base + _here(c, code)) for code in present]
+        alternates.append(("x-default", c.base + _here(c, "")))
+    return {
+        "language_filter": c.language,
+        "language_chooser": chooser,
+        "language_all": _here(c, ""),
+        "alternates": alternates,
+    }
+
+
+def page(
+    c: Ctx, template: str, status: int = 200, variants: bool = False, **values: Any
+) -> Rendered:
+    """Render `template` with the site's chrome. `variants`: the page lists stories by
+    the reader's language filter, so it names its language variants (`hreflang`) and its
+    canonical URL and feed links keep the filter."""
     s = c.settings
-    body = c.env.get_template(template).render(
-        site_name=s.site_name,
-        site_about=s.site_about,
-        site_copyright=s.site_copyright,
-        base=c.base,
-        sections=SECTIONS,
-        now=c.now,
-        age=lambda dt: _age(dt, c.now),
-        when=lambda dt, full=False: when(dt, c.now, full),
-        **values,
-    )
+    if variants and c.language:
+        if values.get("canonical"):
+            values["canonical"] = keep(values["canonical"], c.language)
+        if values.get("feeds"):
+            values["feeds"] = {k: keep(v, c.language) for k, v in values["feeds"].items()}
+    token = _FILTER.set(c.language)
+    try:
+        body = c.env.get_template(template).render(
+            site_name=s.site_name,
+            site_about=s.site_about,
+            site_copyright=s.site_copyright,
+            site_language=s.site_language,
+            base=c.base,
+            sections=SECTIONS,
+            now=c.now,
+            age=lambda dt: _age(dt, c.now),
+            when=lambda dt, full=False: when(dt, c.now, full),
+            **_languages(c, variants),
+            **values,
+        )
+    finally:
+        _FILTER.reset(token)
     return Rendered(status, body.encode("utf-8"), HTML)

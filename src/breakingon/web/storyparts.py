@@ -1,5 +1,7 @@
 """The parts of the story page built from stored records: the numbered sources, the
-coverage box, the timeline of the story's development and the disagreement note.
+coverage box (with its count of outlets and countries per language,
+`languages.coverage.language_coverage`, the same count the brief's language is chosen
+by), the timeline of the story's development and the disagreement note.
 
 The sources are the page's one list of articles (cited ones first). The timeline does
 not repeat it: it tells how the story developed (who reported it first, when new
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from breakingon.languages.coverage import LanguageCoverage, language_coverage
 from breakingon.records import Article, Brief, BriefSentence, Outlet
 from breakingon.store.base import BriefVersion, ReadStore
 from breakingon.web.api import safe_url
@@ -48,6 +51,7 @@ def sources(brief: Brief | None, articles: Sequence[Article]) -> list[Source]:
     if brief is not None:
         sentences = list(brief.dek) + [s for sec in brief.sections for s in sec.sentences]
         sentences += disagreement_notes(brief)
+        sentences += [s for r in brief.other_languages for s in r.sentences]
         for sent in sentences:
             for cit in sent.citations:
                 a = by_id.get(cit.article_id)
@@ -58,6 +62,21 @@ def sources(brief: Brief | None, articles: Sequence[Article]) -> list[Source]:
     for a in articles:
         add(str(a.id), a.title, a.outlet, a.url, a.published)
     return out
+
+
+def outlet_numbers(found: Sequence[Source]) -> dict[str, int]:
+    """Each outlet's first source number (an outlet named in the brief links to it)."""
+    out: dict[str, int] = {}
+    for src in found:
+        if src.outlet:
+            out.setdefault(src.outlet, src.n)
+    return out
+
+
+def languages(articles: Sequence[Article]) -> tuple[LanguageCoverage, ...]:
+    """The story's independent outlets and their countries per language, most covered
+    first (each article's country is its outlet's, as stored)."""
+    return language_coverage(articles)
 
 
 def story_outlets(store: ReadStore, articles: Sequence[Article]) -> dict[int, Outlet]:

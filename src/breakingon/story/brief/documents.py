@@ -1,10 +1,16 @@
-"""The brief of a story as the story stage writes it: which articles it reads, and the
-extractive brief with the optional abstractive rewrite.
+"""The brief of a story as the story stage writes it: which articles it reads, in which
+language, and the extractive brief with the optional abstractive rewrite.
 
 `brief_documents(articles)` chooses the reports a brief draws on; `write_story_brief`
-writes the brief from them (None for a story of fewer than two outlets). This is the
-production path the brief evaluation gate measures. Must not touch the store or the
-web layer; the only network use is the optional rewrite (`llm`).
+writes the brief from them (None for a story of fewer than two outlets). A story
+reported in one language (or none known) gets its brief from all its reports, as ever.
+A story reported in several gets its brief in one language (`languages.coverage`:
+the operator's preferred one when an outlet reported in it, else the dominant one)
+from the reports in that language only, and for each other language its outlets and
+one or two lead sentences in that language (`Brief.other_languages`, docs/briefs.md,
+"Languages"). This is the production path the brief evaluation gate measures. Must
+not touch the store or the web layer; the only network use is the optional rewrite
+(`llm`).
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from breakingon.records import Article, Brief
+from breakingon.languages.coverage import LanguageCoverage, language_coverage, writing_order
+from breakingon.records import Article, Brief, LanguageReport
 from breakingon.story.brief.extractive import BriefSettings, BriefSource, Embedder, write_brief
 
 if TYPE_CHECKING:
@@ -28,6 +36,9 @@ log = logging.getLogger("breakingon.process")  # the name operators filter on
 
 MAX_BRIEF_DOCS = 12  # the brief reads the first reports and the latest ones, not all 200
 MAX_DOC_CHARS = 20_000  # of each article's text
+MAX_OTHER_LANGUAGES = 8  # other languages listed with their lead sentences
+OTHER_LANGUAGE_DOCS = 4  # reports (earliest first) a language's lead sentences come from
+OTHER_LANGUAGE_WORDS = 60  # the word budget of one language's lead sentences (two at most)
 
 
 class SentenceCache:
@@ -75,37 +86,82 @@ def brief_documents(articles: Sequence[Article]) -> list[Article]:
     return firsts[:half] + firsts[-(MAX_BRIEF_DOCS - half) :]
 
 
+def _source(a: Article) -> BriefSource:
+    return BriefSource(
+        id=str(a.id),
+        title=a.title,
+        text=a.text[:MAX_DOC_CHARS],
+        outlet=a.outlet,
+        url=a.url,
+        published=a.published,
+        authors=a.authors,
+        duplicate_of=None,
+    )
+
+
+def _reports_in(articles: Sequence[Article], language: str) -> list[BriefSource]:
+    return [_source(a) for a in brief_documents([a for a in articles if a.language == language])]
+
+
+def _other_language(
+    articles: Sequence[Article], coverage: LanguageCoverage, cfg: BriefSettings
+) -> LanguageReport:
+    """The outlets of one other language and one or two lead sentences in it, cited."""
+    docs = _reports_in(articles, coverage.code)[:OTHER_LANGUAGE_DOCS]
+    lead = write_brief(docs, replace(cfg, max_words=OTHER_LANGUAGE_WORDS), coverage.code)
+    sentences = lead.dek or tuple(s for sec in lead.sections for s in sec.sentences)
+    return LanguageReport(coverage.code, coverage.outlets, tuple(sentences[:2]))
+
+
+def brief_by_language(
+    articles: Sequence[Article], cfg: BriefSettings, preferred: str = ""
+) -> tuple[Brief, list[BriefSource]]:
+    """The extractive brief of a story and the reports it was written from.
+
+    One language (or none known): every chosen report, as ever. Several: the reports in
+    the language `languages.coverage.writing_order` puts first (the preferred one when
+    an independent outlet reported in it, else the dominant one; the next one when it
+    gives no sentence at all), then each other language's `LanguageReport`, most
+    covered first. An article of unknown language is read only in a one-language story.
+    """
+    coverage = language_coverage(articles)
+    order = writing_order(coverage, preferred)
+    if len(order) <= 1:
+        docs = [_source(a) for a in brief_documents(articles)]
+        return write_brief(docs, cfg, order[0] if order else ""), docs
+    written: list[tuple[Brief, list[BriefSource]]] = []
+    for language in order:
+        docs = _reports_in(articles, language)
+        written.append((write_brief(docs, cfg, language), docs))
+        if written[-1][0].dek or written[-1][0].sections:
+            break
+    brief, docs = next(((b, d) for b, d in written if b.dek or b.sections), written[0])
+    others = [c for c in coverage if c.code != brief.language][:MAX_OTHER_LANGUAGES]
+    reports = tuple(_other_language(articles, c, cfg) for c in others)
+    return replace(brief, other_languages=reports), docs
+
+
 def write_story_brief(
     articles: Sequence[Article],
     embedder: Embedder | None = None,
     llm: LLMSettings | None = None,
     api_key: str = "",
     post: PostJson | None = None,
+    language: str = "",
 ) -> Brief | None:
     """The brief of a story with at least two independent outlets (else None).
 
-    The extractive brief is always written; with `llm` and `post` (the client the caller
-    injects, e.g. `crawl.api.ApiClient.post_json`), the abstractive rewrite replaces it
-    only when every sentence is supported by the sources it cites.
+    The extractive brief is always written (`brief_by_language`; `language` is the
+    operator's preferred one, BREAKINGON_BRIEF_LANGUAGE, "" none); with `llm` and
+    `post` (the client the caller injects, e.g. `crawl.api.ApiClient.post_json`), the
+    abstractive rewrite of its text, in its language, replaces it only when every
+    sentence is supported by the sources it cites.
     """
     chosen = brief_documents(articles)
     if len({a.outlet for a in chosen}) < 2:
         return None
-    docs = [
-        BriefSource(
-            id=str(a.id),
-            title=a.title,
-            text=a.text[:MAX_DOC_CHARS],
-            outlet=a.outlet,
-            url=a.url,
-            published=a.published,
-            authors=a.authors,
-            duplicate_of=None,
-        )
-        for a in chosen
-    ]
     cfg = BriefSettings(embedder=embedder) if embedder is not None else BriefSettings()
-    brief: Brief = write_brief(docs, cfg)
+    brief, docs = brief_by_language(articles, cfg, language)
     if llm is not None and llm.enabled and post is not None:
         from breakingon.story.brief.llm import rewrite_brief
 

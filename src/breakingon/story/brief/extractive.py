@@ -25,6 +25,7 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from breakingon.languages.sentences import is_english, personal_start_in, word_count
 from breakingon.records import Brief, BriefSection, BriefSentence, Citation
 from breakingon.story.headline import choose_headline, clean_title, is_neutral_headline
 from breakingon.text import (
@@ -111,11 +112,13 @@ def single_source_lead(title: str, text: str) -> tuple[str, str]:
     return choose_headline([title], [0.0], dek) or clean_title(title), dek
 
 
-def report_sentences(text: str, doc: int = 0) -> list[SourceSentence]:
+def report_sentences(text: str, doc: int = 0, lang: str = "") -> list[SourceSentence]:
     """The sentences of `text` that may stand as an outlet's reporting: `split_sentences`'
     clean sentences less first-person text, opinion, reader comments, promos, captions
-    and dangling lines (`text.sentence_problem`). Used for a one-outlet story's lead."""
-    return [s for s in split_sentences(text, doc) if sentence_problem(s.text) is None]
+    and dangling lines (`text.sentence_problem`), by the rules of its language `lang`.
+    Used for a one-outlet story's lead."""
+    sentences = split_sentences(text, doc, lang=lang)
+    return [s for s in sentences if sentence_problem(s.text, lang) is None]
 
 
 # --- selection -----------------------------------------------------------------------
@@ -130,6 +133,8 @@ class _Pool:
     numbers: list[set[str]]
     names: list[set[str]]
     eligible: list[bool]  # may stand in a brief as reporting (`text.sentence_problem`)
+    words: list[int]  # words per sentence (`languages.sentences.word_count`)
+    language: str = ""  # of every sentence ("" unknown: English rules)
 
 
 def _balance_keys(docs: Sequence[BriefSource]) -> list[str]:
@@ -183,7 +188,7 @@ def _salience(pool: _Pool, cfg: BriefSettings) -> npt.NDArray[np.float64]:
         if other.any():
             support[i] = float(pool.sim[i, other].max())
     pos = np.array([s.position for s in pool.sents], dtype=np.float64)
-    lens = np.array([len(s.text.split()) for s in pool.sents])
+    lens = np.array(pool.words)
     score = (
         cfg.w_centroid * cent
         + cfg.w_support * support
@@ -207,9 +212,11 @@ def _anchor(pool: _Pool, i: int, chosen: Collection[int]) -> int | None:
     (the person it names is the one the article is following). None when that sentence
     is not in `chosen`."""
     s = pool.sents[i]
-    if not starts_with_pronoun(s.text):
+    if not starts_with_pronoun(s.text, pool.language):
         return i
-    reach = 3 if _PERSONAL.match(s.text) else 1
+    english = is_english(pool.language)
+    personal = _PERSONAL.match(s.text) if english else personal_start_in(s.text, pool.language)
+    reach = 3 if personal else 1
     for j in range(i - 1, -1, -1):
         t = pool.sents[j]
         if t.doc != s.doc or s.position - t.position > reach:
@@ -221,7 +228,7 @@ def _anchor(pool: _Pool, i: int, chosen: Collection[int]) -> int | None:
 
 def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
     score = _salience(pool, cfg)
-    lens = [len(s.text.split()) for s in pool.sents]
+    lens = pool.words
     taken_per_outlet: dict[str, int] = {}
     chosen: list[int] = []
     words = 0
@@ -287,13 +294,13 @@ def _reading_order(pool: _Pool, chosen: Sequence[int]) -> tuple[list[int], dict[
 def _least_used_wording(
     pool: _Pool, i: int, taken: dict[str, int], cfg: BriefSettings, candidates: set[int]
 ) -> int:
-    lens_i = len(pool.sents[i].text.split())
+    lens_i = pool.words[i]
     best = i
     best_key = (taken.get(pool.outlet_of_doc[pool.sents[i].doc], 0), 0)
     for j in list(candidates):
         if pool.outlet_of_doc[pool.sents[j].doc] == pool.outlet_of_doc[pool.sents[i].doc]:
             continue
-        if len(pool.sents[j].text.split()) > lens_i + 5:
+        if pool.words[j] > lens_i + 5:
             continue  # do not trade a sentence for a much longer one
         if not _same_fact(pool, i, j, cfg.same_fact_similarity):
             continue
@@ -417,22 +424,27 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -> Brief:
-    """Write the extractive brief of one story from its articles.
+def write_brief(
+    docs: Sequence[BriefSource], cfg: BriefSettings | None = None, language: str = ""
+) -> Brief:
+    """Write the extractive brief of one story from its articles, all in `language`
+    (ISO 639-1; "" unknown: English rules), which the brief records.
 
     Every sentence of the result is a cleaned sentence of a source (or an attributed
     contradiction note quoting each source's figure verbatim) and cites every outlet that
-    states it. The dek plus the sections hold at most `cfg.max_words` words.
+    states it. The dek plus the sections hold at most `cfg.max_words` words. In a brief
+    that is not in English, a contradiction note (written in English words) is kept apart
+    in `disagreements`, never in a paragraph of the brief's language.
     """
     cfg = cfg or BriefSettings()
     sents: list[SourceSentence] = []
     for index, doc in enumerate(docs):
-        sents.extend(split_sentences(doc.text, index))
+        sents.extend(split_sentences(doc.text, index, lang=language))
     # a title that is an instruction to a model is no headline (nor a dek's anchor)
     titles = ["" if is_instruction(d.title) else d.title for d in docs]
     if not sents:
         headline = next((clean_title(t) for t in titles if t.strip()), "")
-        return Brief(headline=headline, dek=(), sections=(), credits=())
+        return Brief(headline=headline, dek=(), sections=(), credits=(), language=language)
 
     emb = np.asarray(cfg.embedder([s.text for s in sents] + [t or " " for t in titles]))
     sent_emb, title_emb = emb[: len(sents)], emb[len(sents) :]
@@ -443,11 +455,17 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         outlet_of_doc=_balance_keys(docs),
         numbers=[number_tokens(s.text) for s in sents],
         names=[proper_names(s.text) for s in sents],
-        eligible=[sentence_problem(s.text) is None for s in sents],
+        eligible=[sentence_problem(s.text, language) is None for s in sents],
+        words=[word_count(s.text, language) for s in sents],
+        language=language,
     )
     chosen = _select(pool, cfg, cfg.max_words)
     notes = {i: _contradiction(pool, i, docs, cfg) for i in chosen}
-    total = sum(_words(sents[i].text) for i in chosen)
+    apart: tuple[BriefSentence, ...] = ()
+    if not is_english(language):
+        apart = tuple(n for n in notes.values() if n is not None)
+        notes = dict.fromkeys(chosen)
+    total = sum(pool.words[i] for i in chosen)
     total += sum(_words(n.text) for n in notes.values() if n is not None)
     # Make room for contradiction notes by dropping the least salient plain sentences.
     for i in reversed(list(chosen)):
@@ -456,7 +474,7 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         leaned_on = any(k != i and _anchor(pool, k, chosen) == i for k in chosen)
         if notes[i] is None and len(chosen) > 1 and not leaned_on:
             chosen.remove(i)
-            total -= _words(sents[i].text)
+            total -= pool.words[i]
     if total > cfg.max_words:
         notes = dict.fromkeys(chosen)
     chosen, follows = _reading_order(pool, chosen)
@@ -471,7 +489,7 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         if i in follows or _section_of(sents[i]) == REACTIONS:
             continue
         dek_idx.append(i)
-        if _words(sents[i].text) >= 20 or i in heads:
+        if pool.words[i] >= 20 or i in heads:
             break
     body: dict[str, list[BriefSentence]] = {name: [] for name in _SECTION_ORDER}
     dek: list[BriefSentence] = []
@@ -513,4 +531,6 @@ def write_brief(docs: Sequence[BriefSource], cfg: BriefSettings | None = None) -
         sections=sections,
         credits=_credits(docs, cited_docs),
         writer="extractive",
+        disagreements=apart,
+        language=language,
     )

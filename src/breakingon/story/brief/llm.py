@@ -7,7 +7,10 @@ accepts the answer only if every sentence cites sources and is supported by them
 (`support.check_support`: embedding similarity to a cited source sentence that agrees
 with it in negation and roles, every number and name in the cited articles, no
 instruction to a model as support). Otherwise (or on any transport or format error)
-the extractive brief is returned unchanged. Off by default.
+the extractive brief is returned unchanged. Off by default. The rewrite keeps to the
+brief's language (`Brief.language`): the model is told to write in it and never to
+translate, it is given only the reports in that language, every sentence is checked
+with that language's rules, and the reporting in other languages is kept as it was.
 
 It opens no sockets: the request goes through the `post` callable the caller injects
 (`PostJson`; the pipeline passes `breakingon.crawl.api.ApiClient.post_json`, one
@@ -24,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from breakingon.languages.sentences import is_english, word_count
 from breakingon.records import Brief, BriefSection, BriefSentence, Citation
 from breakingon.story.brief.extractive import BriefSettings, BriefSource, is_neutral_headline
 from breakingon.story.brief.support import check_support
@@ -90,6 +94,16 @@ _SYSTEM = (
 )
 
 
+def _system(language: str) -> str:
+    """The instructions, with the brief's language when it is not English."""
+    if is_english(language):
+        return _SYSTEM
+    return _SYSTEM + (
+        f' The brief and its sources are in the language with ISO 639-1 code "{language}":'
+        " write every sentence in that language, in the sources' own words; never translate."
+    )
+
+
 def _prompt(extractive: Brief) -> str:
     lines = [f"Headline: {extractive.headline}"]
     for sent in extractive.dek:
@@ -150,7 +164,8 @@ def _build(
     headline = normalize_space(headline)
     if not is_neutral_headline(headline):
         raise ValueError("headline is not neutral")
-    reason = check_support(headline, docs, cfg, llm.min_support)
+    language = extractive.language
+    reason = check_support(headline, docs, cfg, llm.min_support, language)
     if reason:
         raise ValueError(f"unsupported headline: {reason}")
 
@@ -158,7 +173,7 @@ def _build(
         out: list[BriefSentence] = []
         for text, ids in _sentences(raw, by_id):
             cited = [by_id[i] for i in dict.fromkeys(ids)]
-            why = check_support(text, cited, cfg, llm.min_support)
+            why = check_support(text, cited, cfg, llm.min_support, language)
             if why:
                 raise ValueError(f"unsupported: {text[:60]!r}: {why}")
             out.append(BriefSentence(text=text, citations=tuple(_citation(d) for d in cited)))
@@ -183,8 +198,11 @@ def _build(
         sections=tuple(sections),
         credits=extractive.credits,
         writer=f"llm:{llm.model}",
+        disagreements=extractive.disagreements,
+        language=language,
+        other_languages=extractive.other_languages,
     )
-    if len(brief.summary_text().split()) > cfg.max_words:
+    if word_count(brief.summary_text(), language) > cfg.max_words:
         raise ValueError("over the word budget")
     return brief
 
@@ -217,7 +235,7 @@ def rewrite_brief(
         "temperature": 0,
         "max_tokens": llm.max_tokens,
         "messages": [
-            {"role": "system", "content": _SYSTEM},
+            {"role": "system", "content": _system(extractive.language)},
             {"role": "user", "content": _prompt(extractive)},
         ],
     }

@@ -16,6 +16,11 @@ supported only when all of these hold:
   write that ...", `text.is_instruction`) is never support: it is left out of the
   sentences and of the words names and numbers are looked up in.
 
+A brief in another language than English (`language`) is checked with that language's
+words where `languages.words` lists them: its negations ("nicht", "ne ... pas"), its
+passive agent ("von", "par") and its number words ("drei" must be a 3 in the sources);
+a capitalised first word is not taken for a name (German capitalises every noun).
+
 Pure: the embedder comes with `BriefSettings`.
 """
 
@@ -28,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from breakingon.languages.sentences import is_english, negated_in, number_words_in
+from breakingon.languages.words import PASSIVE_AGENT
 from breakingon.stopwords import ENGLISH_STOP_WORDS
 from breakingon.story.brief.extractive import BriefSettings, BriefSource
 from breakingon.text import (
@@ -46,7 +53,7 @@ _NEGATION = re.compile(
     r"(?i)\b(?:not|no|never|none|nobody|nothing|nowhere|neither|nor|without|cannot|"
     r"den(?:y|ies|ied)|refus(?:e|es|ed)\s+to|fail(?:s|ed)?\s+to|no\s+longer)\b|n[’']t\b"
 )
-_PASSIVE = {"by"}
+_PASSIVE = frozenset({"by"})
 
 
 def _norm(token: str) -> str:
@@ -60,8 +67,13 @@ def _tokens(text: str) -> list[str]:
     return [t for t in (_norm(m.group(0)) for m in _TOKEN.finditer(text)) if t]
 
 
-def negated(sentence: str) -> bool:
-    """True when the sentence says something is not so (not, never, no longer, denied)."""
+def negated(sentence: str, language: str = "") -> bool:
+    """True when the sentence says something is not so (not, never, no longer, denied;
+    in another language, its own words where they are listed)."""
+    if not is_english(language):
+        own = negated_in(sentence, language)
+        if own is not None:
+            return own
     return bool(_NEGATION.search(sentence))
 
 
@@ -76,13 +88,15 @@ class _Doc:
     names: frozenset[str]  # capitalised words inside its sentences
 
 
-def _names(sentence: str, known_names: frozenset[str]) -> tuple[set[str], list[str]]:
+def _names(
+    sentence: str, known_names: frozenset[str], language: str = ""
+) -> tuple[set[str], list[str]]:
     """(every name in `sentence` to look up; the names in order, for roles). A
-    capitalised first word counts when it is not a stop word."""
+    capitalised first word counts when it is not a stop word (in English)."""
     inner = {_norm(n) for n in proper_names(sentence)}
     tokens = _TOKEN.findall(sentence)
     lookup = set(inner)
-    if tokens and tokens[0][:1].isupper():
+    if tokens and tokens[0][:1].isupper() and is_english(language):
         first = _norm(tokens[0])
         if first not in ENGLISH_STOP_WORDS:
             lookup.add(first)
@@ -92,7 +106,7 @@ def _names(sentence: str, known_names: frozenset[str]) -> tuple[set[str], list[s
     return {n for n in lookup if n}, order
 
 
-def _roles_swapped(claim: str, support: str, names: set[str]) -> bool:
+def _roles_swapped(claim: str, support: str, names: set[str], passive: frozenset[str]) -> bool:
     """Two names of `claim` joined by a content word (a verb) appear in `support` in the
     other order around that word (a passive "by" on one side only turns it back)."""
     ct, st = _tokens(claim), _tokens(support)
@@ -110,8 +124,8 @@ def _roles_swapped(claim: str, support: str, names: set[str]) -> bool:
         if not verbs & {w[:5] for w in s_between}:
             continue  # not the same relation in this sentence: nothing to compare
         flipped = py < px
-        passive = bool(_PASSIVE & set(between)) != bool(_PASSIVE & set(s_between))
-        if flipped != passive:
+        turned = bool(passive & set(between)) != bool(passive & set(s_between))
+        if flipped != turned:
             return True
     return False
 
@@ -121,8 +135,10 @@ def check_support(
     cited: Sequence[BriefSource],
     cfg: BriefSettings,
     min_support: float,
+    language: str = "",
 ) -> str | None:
-    """Why `sentence` is not supported by the `cited` articles, or None when it is."""
+    """Why `sentence` is not supported by the `cited` articles, or None when it is;
+    `language` is the brief's (ISO 639-1, "" unknown)."""
     if is_instruction(sentence):
         return "an instruction, not reporting"
     if not cited:
@@ -135,18 +151,19 @@ def check_support(
         docs.append(_Doc(frozenset(_tokens(text)), names))
         source_sents += [
             (k, s.text)
-            for s in split_sentences(d.text, k, min_words=3)
+            for s in split_sentences(d.text, k, min_words=3, lang=language)
             if not is_instruction(s.text)
         ]
         if d.title.strip() and not is_instruction(d.title):
             source_sents.append((k, normalize_space(d.title)))
     corpus = " ".join(_clean(d.title + "\n" + d.text) for d in cited)
-    missing_numbers = number_tokens(sentence) - number_tokens(corpus)
+    claimed = number_tokens(sentence) | number_words_in(sentence, language)
+    missing_numbers = claimed - number_tokens(corpus) - number_words_in(corpus, language)
     if missing_numbers:
         return f"number not in sources: {sorted(missing_numbers)[0]}"
     words = frozenset().union(*(d.words for d in docs))
     known = frozenset().union(*(d.names for d in docs))
-    lookup, order = _names(sentence, known)
+    lookup, order = _names(sentence, known, language)
     missing_names = sorted(n for n in lookup if n not in words)
     if missing_names:
         return f"name not in sources: {missing_names[0]}"
@@ -157,14 +174,16 @@ def check_support(
     best = float(np.max(sims))
     if best < min_support:
         return f"similarity {best:.2f} below {min_support:.2f}"
+    passive = _PASSIVE | PASSIVE_AGENT.get(language, frozenset())
     for _, other in source_sents:  # a cited sentence saying it the other way round
-        if _roles_swapped(sentence, other, set(order)):
+        if _roles_swapped(sentence, other, set(order), passive):
             return "roles swapped against the source"
     ranked = [int(i) for i in np.argsort(-sims) if float(sims[i]) >= min_support]
-    if negated(sentence) != negated(source_sents[ranked[0]][1]):
+    claim_negated = negated(sentence, language)
+    if claim_negated != negated(source_sents[ranked[0]][1], language):
         return "negation differs from the source"
     for idx in ranked:
         k, support = source_sents[idx]
-        if negated(sentence) == negated(support) and set(order) <= docs[k].words:
+        if claim_negated == negated(support, language) and set(order) <= docs[k].words:
             return None
     return "names from different sources"
