@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from breakingon.sources.catalogue import MAX_OPML_BYTES
-from breakingon.web.openapi_me import me_paths, me_schemas
 from breakingon.web.openapi_languages import LANGUAGE_COVERAGE, LANGUAGE_PARAM, LANGUAGE_REPORT
+from breakingon.web.openapi_me import me_paths, me_schemas
 from breakingon.web.params import MAX_ID, MAX_OFFSET, MAX_QUERY, QUERY_PATTERN, SECTIONS
 
 _NULLABLE_STR = {"type": ["string", "null"]}
