@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from breakingon.extract.pagekind import non_article_kind
 from breakingon.records import Article
-from breakingon.stopwords import ENGLISH_STOP_WORDS
+from breakingon.stopwords import ENGLISH_STOP_WORDS, stop_words
 
 # Calibration (measured with bench/clustering on the shared sets, see docs/research/clustering.md):
 # 128 word pieces of title + lead keep MiniLM at ~65 articles/s on 2 cores (256 halves it)
@@ -224,23 +224,19 @@ def _norm_term(word: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def stop_words(language: str) -> frozenset[str]:
-    """The words that say nothing about an event in `language` (English: the list the
-    clusterer was tuned with; others: stopwords-iso's list, 58 languages, with folded
-    spellings; none for a language it lacks)."""
+def _stop_words(language: str) -> frozenset[str]:
+    """The words that say nothing about an event in `language`: English, the list the
+    clusterer was tuned with; others, `breakingon.stopwords.stop_words` (the stop-words
+    package's 33 languages), with folded spellings; none for a language it lacks."""
     if language in ("en", ""):
         return _STOP
-    import stopwordsiso
-
-    if not stopwordsiso.has_lang(language):
-        return frozenset()
-    words = {w.lower() for w in stopwordsiso.stopwords(language)}
+    words = stop_words(language)
     return frozenset(words | {fold(w) for w in words})
 
 
 def extract_terms(title: str, text: str, language: str = "en") -> tuple[tuple[str, int], ...]:
     """Content-word counts of the title (counted twice) and lead, most frequent first."""
-    stop = stop_words(language)
+    stop = _stop_words(language)
     counts: Counter[str] = Counter()
     for weight, part in ((2, title), (1, _lead(text, LEXICAL_WORDS))):
         for m in _WORD.finditer(part):
@@ -285,7 +281,7 @@ def extract_entities(title: str, text: str, language: str = "en") -> tuple[str, 
     share one. Numbers keep decimals ("6.1" magnitude, "$3 million" -> #3).
     """
     seen: dict[str, None] = {}
-    stop = stop_words(language)
+    stop = _stop_words(language)
     body = _lead(text, LEXICAL_WORDS)
     for part in (title, body):
         for m in _CAP_SEQ.finditer(part):
