@@ -6,7 +6,7 @@ datetimes and ids (never ORM rows). This module imports only the standard librar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -288,3 +288,54 @@ class ImageCandidate:
     outlet: str
     published: datetime
     duplicate: bool = False  # a syndicated copy of another member
+
+
+# -- accounts (the reader side: optional, private) -----------------------------------------
+FollowKind = Literal["top", "breaking", "section", "place", "outlet", "search", "story"]
+FOLLOW_KINDS: tuple[FollowKind, ...] = (
+    "top",
+    "breaking",
+    "section",
+    "place",
+    "outlet",
+    "search",
+    "story",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A reader's account (one row of `users`). The hashes never leave the server: the
+    password's argon2 hash, the sha256 of the per-user API token and of the Fever key."""
+
+    id: int
+    name: str
+    created_at: datetime
+    password_hash: str = field(default="", repr=False)
+    api_token_hash: str | None = field(default=None, repr=False)
+    fever_key_hash: str | None = field(default=None, repr=False)
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """One stream a user follows (a row of `user_follows`): the Google Reader / Fever
+    subscriptions and the site's follows. `value` is the section slug, the place's
+    geonameid, the outlet id, the search query or the story id ("" for top, breaking)."""
+
+    id: int
+    user_id: int
+    kind: FollowKind
+    value: str
+    title: str
+    created_at: datetime
+    last_seen_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemState:
+    """A user's state of one story: read and starred (saved), with when."""
+
+    story_id: int
+    read_at: datetime | None = None
+    starred_at: datetime | None = None

@@ -17,6 +17,7 @@ from breakingon.store import (
     SQLStore,
     Store,
     StoryStore,
+    UserStore,
     WebStore,
     WebSubStore,
 )
@@ -32,6 +33,7 @@ PARTS = (
     StoryStore,
     ImageStore,
     OpsStore,
+    UserStore,
 )
 
 
@@ -58,7 +60,7 @@ def test_each_method_is_declared_once() -> None:
 def test_store_is_the_union_of_the_parts() -> None:
     union = set().union(*(_methods(p) for p in PARTS))
     assert _methods(Store) == union | {"close"}
-    assert _methods(WebStore) == _methods(SourceStore) | _methods(OpsStore)
+    assert _methods(WebStore) == _methods(SourceStore) | _methods(OpsStore) | _methods(UserStore)
 
 
 def test_sql_store_implements_every_method() -> None:

@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "serve",
     "demo",
     "ops",
+    "users",
 )
 
 

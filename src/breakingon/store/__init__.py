@@ -22,6 +22,7 @@ from breakingon.store.base import (
     Store,
     StoreError,
     StoryStore,
+    UserStore,
     WebStore,
     WebSubStore,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoryStore",
+    "UserStore",
     "WebStore",
     "WebSubStore",
     "open_store",

@@ -5,8 +5,9 @@ the union of one protocol per consumer: `ReadStore` (readers: the web layer, the
 stage), `SourceStore` (managing outlets and feeds), `CrawlStore` (ingest: polling,
 pushes, archives, extraction), `WebSubStore` (WebSub subscriptions), `LeaseStore`
 (named leases and meta), `ClusterStore` (the clustering stage), `StoryStore` (the story
-and trend stages), `OpsStore` (retention, metrics, health) and `WebStore` (the web
-layer's union). A consumer asks for the narrowest protocol it needs.
+and trend stages), `OpsStore` (retention, metrics, health), `UserStore` (readers'
+accounts, declared in `store.base_accounts`) and `WebStore` (the web layer's union).
+A consumer asks for the narrowest protocol it needs.
 
 Methods take and return records (`breakingon.records`) or the small intent records
 below, never rows. Writes that belong together (a feed's new items and its new
@@ -34,6 +35,7 @@ from breakingon.records import (
     Story,
     StoryImage,
 )
+from breakingon.store.base_accounts import UserStore as UserStore
 
 
 class StoreError(RuntimeError):
@@ -46,6 +48,10 @@ class LeaseLost(StoreError):
 
 class SchemaTooNew(StoreError):
     """The database was written by a newer BreakingOn."""
+
+
+class TooManyFollows(StoreError):
+    """A user already follows `MAX_FOLLOWS` streams."""
 
 
 ArticleState = Literal["discovered", "extracted", "clustered"]
@@ -503,11 +509,14 @@ class OpsStore(LeaseStore, Protocol):
         ...
 
 
-class WebStore(SourceStore, OpsStore, Protocol):
-    """What the web layer uses: reads, feed management and the status counts."""
+class WebStore(SourceStore, OpsStore, UserStore, Protocol):
+    """What the web layer uses: reads, feed management, the status counts and the
+    readers' own data."""
 
 
-class Store(SourceStore, IngestStore, ClusterStore, StoryStore, ImageStore, OpsStore, Protocol):
+class Store(
+    SourceStore, IngestStore, ClusterStore, StoryStore, ImageStore, OpsStore, UserStore, Protocol
+):
     """The whole storage contract: the union of the protocols above. Every method is
     safe to call from any worker."""
 

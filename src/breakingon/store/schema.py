@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-LATEST = "0005"  # the newest migration revision this module describes
+LATEST = "0006"  # the newest migration revision this module describes
 
 SEARCH_TABLES = ("articles_fts", "stories_fts")  # SQLite only, with their shadow tables
 SEARCH_COLUMNS = (("articles", "tsv"), ("stories", "tsv"))  # PostgreSQL only
@@ -287,6 +287,50 @@ def _define(md: sa.MetaData) -> None:
         sa.Column("checked_at", TS, nullable=False),
     )
 
+    # -- revision 0006: readers' accounts, the streams they follow, their item states ---
+    sa.Table(
+        "users",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("api_token_hash", sa.Text),
+        sa.Column("fever_key_hash", sa.Text),
+        sa.Column("disabled", sa.Integer, nullable=False, server_default="0"),
+        sa.UniqueConstraint("name", name="uq_users_name"),
+        sa.Index("ix_users_token", "api_token_hash", unique=True),
+        sa.Index("ix_users_fever", "fever_key_hash"),
+    )
+    sa.Table(
+        "user_follows",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("value", sa.Text, nullable=False, server_default=""),
+        sa.Column("title", sa.Text, nullable=False, server_default=""),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("last_seen_at", TS),
+        sa.UniqueConstraint("user_id", "kind", "value", name="uq_user_follows"),
+    )
+    sa.Table(
+        "user_item_state",
+        md,
+        sa.Column(
+            "user_id",
+            sa.Integer,
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("story_id", sa.Integer, primary_key=True),
+        sa.Column("read_at", TS),
+        sa.Column("starred_at", TS),
+        sa.Index("ix_user_item_story", "story_id"),
+    )
+
 
 metadata = sa.MetaData()
 _define(metadata)
@@ -306,3 +350,6 @@ leases = metadata.tables["leases"]
 websub = metadata.tables["websub"]
 images = metadata.tables["images"]
 image_sources = metadata.tables["image_sources"]
+users = metadata.tables["users"]
+user_follows = metadata.tables["user_follows"]
+user_item_state = metadata.tables["user_item_state"]

@@ -31,6 +31,7 @@ from breakingon.store.sql_feeds import _FeedsMixin
 from breakingon.store.sql_images import _ImagesMixin
 from breakingon.store.sql_ops import _OpsMixin
 from breakingon.store.sql_search import _SearchMixin
+from breakingon.store.sql_users import _UsersMixin
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -48,7 +49,7 @@ def head_revision() -> str:
     return head
 
 
-class SQLStore(_FeedsMixin, _ArticlesMixin, _ImagesMixin, _SearchMixin, _OpsMixin):
+class SQLStore(_FeedsMixin, _ArticlesMixin, _ImagesMixin, _SearchMixin, _OpsMixin, _UsersMixin):
     """`Store` over SQLAlchemy Core; see `breakingon.store.base.Store` for the contract."""
 
     def __init__(self, url: str) -> None:
