@@ -57,6 +57,7 @@ def delivery(event: str = "breaking", **payload: object) -> Delivery:
         story_id=9,
         event_key="breaking:9:1767000000",
         event=event,  # type: ignore[arg-type]
+        channel="webhook",
         state="pending",
         attempts=0,
         next_attempt_at=NOW,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from breakingon.alerts.model import AlertRule, Follow, StoryChange
+from breakingon.alerts.model import AlertRule, StoryChange
 from breakingon.alerts.rules import match, matches_search
 from breakingon.alerts.validate import RuleError, rule_spec
 from breakingon.crawl.netpolicy import NetPolicy
-from breakingon.records import Place, Story
+from breakingon.records import Follow, Place, Story
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 BASE = "https://news.example"
@@ -60,7 +60,7 @@ def rule(
 
 
 def follow(kind: str, value: str, user: int = 1, ago: timedelta = timedelta(days=1)) -> Follow:
-    return Follow(user, kind, value, value.title(), NOW - ago)
+    return Follow(0, user, kind, value, value.title(), NOW - ago)  # type: ignore[arg-type]
 
 
 def keys(events: list) -> list[tuple[int, str, str]]:  # type: ignore[type-arg]

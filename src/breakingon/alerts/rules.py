@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from breakingon.alerts.model import AlertEvent, AlertRule, EventKind, Follow, StoryChange
-from breakingon.records import Story
+from breakingon.alerts.model import AlertEvent, AlertRule, EventKind, StoryChange
+from breakingon.records import Follow, Story
 
 NEW_GRACE = timedelta(hours=1)
 MAX_TERMS = 12  # as the site's search (store.base.search_terms)
