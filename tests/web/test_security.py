@@ -58,6 +58,21 @@ def _routes(filled: Filled) -> list[tuple[str, str]]:
         ("POST", "/"),  # 405
         ("HEAD", "/"),
         ("GET", "/media/" + "0" * 64 + ".jpg"),  # 404: no such image
+        # readers: signing in, following, alerts (anonymous: a form, 303 to /signin, 401/403)
+        ("GET", "/signin"),
+        ("POST", "/signin"),  # 400: not a form
+        ("POST", "/signout"),
+        ("POST", "/follow"),
+        ("POST", "/unfollow"),
+        ("GET", "/following"),
+        ("GET", "/alerts"),
+        ("POST", "/alerts/rules"),
+        ("POST", "/alerts/rules/1/remove"),
+        ("POST", "/alerts/rules/1/mute"),
+        ("POST", "/alerts/mute"),
+        ("POST", "/alerts/push"),
+        ("POST", "/alerts/push/remove"),
+        ("GET", "/sw.js"),
     ]
 
 

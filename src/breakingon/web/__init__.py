@@ -1,7 +1,8 @@
 """The site, the JSON API and the feeds out: `create_app(settings, store)` (see web/app.py).
 
 Reads the store and renders; never runs a pipeline stage and never writes to the store
-except through the token-protected admin API.
+except through the token-protected admin API and, for a signed-in reader, that reader's
+own follows, alert rules and push subscriptions (CSRF-checked forms).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from breakingon.records import Place
-from breakingon.store.base import Store, StoryQuery, search_terms
+from breakingon.store.base import ReadStore, StoryQuery, search_terms
 from breakingon.web import storyparts as parts
 from breakingon.web.briefdiff import summary as diff_summary
 from breakingon.web.briefdiff import version_diffs
@@ -37,6 +37,7 @@ from breakingon.web.paging import Pager
 from breakingon.web.params import SECTIONS, parse_id, parse_page, parse_query_text, query_param
 from breakingon.web.render import HTML, Ctx, country_name, ctx, highlight, page
 from breakingon.web.security import safe_next
+from breakingon.web.session import current_reader
 
 
 def _unique_places(places: Sequence[Place]) -> list[Place]:
@@ -54,7 +55,12 @@ async def _cached(
     request: Request, render: Any, params: KeyParams = (), partition: str = ""
 ) -> Response:
     """The cached page; `params` are the parsed query parameters the page reads (no
-    other parameter makes a cache entry), `partition` "search" for searches."""
+    other parameter makes a cache entry), `partition` "search" for searches. A signed-in
+    reader's page (follow buttons) is rendered for them alone and never cached."""
+    if current_reader(request) is not None:
+        r: Rendered = await run_in_threadpool(render)
+        headers = {"Cache-Control": "private, no-store", "Vary": "Cookie", **dict(r.headers)}
+        return Response(r.body, status_code=r.status, media_type=r.media_type, headers=headers)
     cache = request.app.state.cache
     return await cached_response(
         request, cache, render, "public, max-age=10", params=params, partition=partition
@@ -92,7 +98,7 @@ def _gazetteer() -> dict[int, tuple[str, str, str]]:
     return out
 
 
-def find_place(store: Store, geonameid: int) -> Place | None:
+def find_place(store: ReadStore, geonameid: int) -> Place | None:
     for story in store.list_stories(StoryQuery(geonameid=geonameid, limit=1)):
         for p in story.places:
             if p.geonameid == geonameid:
@@ -195,6 +201,7 @@ async def story(request: Request) -> Response:
             updated=s.updated_at or s.last_reported,
             credits=(brief.credits if brief and brief.credits else s.outlets),
             feeds=_feed_links(c.base, f"/story/{s.id}/feed"),
+            follow=("story", str(s.id)),
         )
 
     return await _cached(request, render)
@@ -280,6 +287,7 @@ async def section(request: Request) -> Response:
             name.title(),
             f"{c.base}/section/{name}",
             _feed_links(c.base, f"/section/{name}/feed"),
+            follow=("section", name),
         )
 
     return await _cached(request, render, (("page", pager.page),))
@@ -310,6 +318,7 @@ async def place(request: Request) -> Response:
             _feed_links(c.base, f"/place/{gid}/feed"),
             subtitle=where,
             place_form=True,
+            follow=("place", str(gid)),
         )
 
     return await _cached(request, render, (("page", pager.page),))
@@ -336,6 +345,7 @@ async def outlet(request: Request) -> Response:
             outlet=o,
             outlet_feeds=feeds,
             stories=stories,
+            follow=("outlet", str(oid)),
         )
 
     return await _cached(request, render)
@@ -375,6 +385,7 @@ async def search(request: Request) -> Response:
             article_total=n_articles,
             pager=paged,
             feeds=_feed_links(c.base, "/search/feed", urlencode({"q": q})) if q else None,
+            follow=("search", q) if q else None,
         )
 
     return await _cached(request, render, (("q", q), ("page", number)), "search")

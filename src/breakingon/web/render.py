@@ -1,13 +1,14 @@
 """The template environment and the render context of a request.
 
-Shared by the HTML pages (`web.pages`) and the outbound feeds (`web.feedpages`): the Jinja2
-environment (autoescape on, undefined names are errors) and its filters, `Ctx` (store,
-templates, public base URL, settings and clock of one request) and `page` (a template with
-the site's chrome). Headlines and deks are shown as the story stage stored them. Times
-are rendered per request from the stored instants (`when`: relative and absolute),
-country codes as names (`country`), search terms marked in escaped text (`highlight`);
-feed URLs and errors only in `web.redact`'s public view (`feed_url`, `feed_error`,
-`run_error`, `worker`).
+Shared by the HTML pages (`web.pages`) and the outbound feeds (`web.feedpages`): the
+Jinja2 environment (autoescape on, undefined names are errors) and its filters, `Ctx`
+(store, templates, public base URL, settings, clock and signed-in reader of one request)
+and `page` (a template with the site's chrome; `reader` is None on every anonymous
+page). Headlines and deks are shown as the story stage stored them. Times are rendered
+per request from the stored instants (`when`: relative and absolute), country codes as
+names (`country`), search terms marked in escaped text (`highlight`); feed URLs and
+errors only in `web.redact`'s public view (`feed_url`, `feed_error`, `run_error`,
+`worker`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from breakingon.web.redact import (
     public_run_error,
     public_worker,
 )
+from breakingon.web.session import Reader, current_reader
 
 TEMPLATES = Path(__file__).parent / "templates"
 HTML = "text/html; charset=utf-8"
@@ -153,6 +155,7 @@ class Ctx:
     base: str
     settings: Any
     now: datetime
+    reader: Reader | None = None  # the signed-in reader (web.session); None: anonymous
 
 
 def ctx(request: Request) -> Ctx:
@@ -163,6 +166,7 @@ def ctx(request: Request) -> Ctx:
         base=st.settings.public_base_url.rstrip("/"),
         settings=st.settings,
         now=st.clock(),
+        reader=current_reader(request),
     )
 
 
@@ -177,6 +181,7 @@ def page(c: Ctx, template: str, status: int = 200, **values: Any) -> Rendered:
         now=c.now,
         age=lambda dt: _age(dt, c.now),
         when=lambda dt, full=False: when(dt, c.now, full),
+        reader=c.reader,
         **values,
     )
     return Rendered(status, body.encode("utf-8"), HTML)
