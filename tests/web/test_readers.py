@@ -147,6 +147,27 @@ def test_anonymous_pages_stay_shared_and_cached_while_a_readers_are_private(
     assert again.headers["cache-control"].startswith("public")
 
 
+def test_every_response_that_sets_the_cookie_is_private(app: object) -> None:
+    """A shared cache must never hold (and hand out) a reader's cookie: the responses
+    that set it are private, and no other response sets it."""
+    visitor = browser(app)
+    form = visitor.get("/signin")
+    assert "set-cookie" in form.headers and form.headers["cache-control"] == "private, no-store"
+    token = csrf_of(form.text)
+    signin = visitor.post(
+        "/signin",
+        data={"name": "alice", "password": PASSWORD, "csrf": token},
+        follow_redirects=False,
+    )
+    assert "set-cookie" in signin.headers and signin.headers["cache-control"] == "private, no-store"
+    for path in ("/", "/feed.atom", "/api/stories", "/static/site.css"):
+        r = visitor.get(path)
+        assert "set-cookie" not in r.headers, path  # the same for everyone: may be shared
+    assert visitor.get("/").headers["cache-control"] == "private, no-store"  # her page
+    out = visitor.post("/signout", data={"csrf": csrf_of(visitor.get("/following").text)})
+    assert out.history and out.history[0].headers["cache-control"] == "private, no-store"
+
+
 def test_follow_and_unfollow_each_kind_of_page(
     app: object, world: tuple[Store, Filled, dict[str, User]]
 ) -> None:

@@ -82,7 +82,3 @@ class Outbound:
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
 
-    def header(self, name: str) -> str | None:
-        """The value of header `name` (case-insensitive), or None."""
-        low = name.lower()
-        return next((v for k, v in self.headers if k.lower() == low), None)

@@ -40,7 +40,13 @@ from breakingon.web.security import (
     BodyTooLarge,
     SecurityMiddleware,
 )
-from breakingon.web.session import COOKIE, MAX_AGE_S, ReaderMiddleware, session_secret
+from breakingon.web.session import (
+    COOKIE,
+    MAX_AGE_S,
+    CookieGuard,
+    ReaderMiddleware,
+    session_secret,
+)
 
 STATIC = Path(__file__).parent / "static"
 SEARCH_CACHE_ENTRIES = 512  # searches evict only searches past this many entries
@@ -119,6 +125,7 @@ def create_app(
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
     readers = [
+        Middleware(CookieGuard),
         Middleware(
             SessionMiddleware,
             secret_key=session_secret(settings.session_secret, store),

@@ -12,8 +12,10 @@ else: the cookie is signed, not encrypted.
 (the user and the (kind, value) of every stream they follow) on `scope["reader"]`; pages
 then render for that reader, uncached and `Cache-Control: private, no-store`, and the
 security middleware's cache fast path is skipped for any request carrying the cookie,
-so no reader's page is ever served to another. Anonymous requests carry no cookie (none
-is set until /signin) and get the shared, cached pages unchanged.
+so no reader's page is ever served to another; `CookieGuard` makes every response that
+sets the cookie (the session middleware sets it only when the session changed: at
+/signin, signing in and out) private whatever its route said. Anonymous requests carry
+no cookie (none is set until /signin) and get the shared, cached pages unchanged.
 
 Every state-changing form carries the session's CSRF token (`csrf_field`; JavaScript
 sends it as `X-CSRF-Token`); `csrf_ok` compares it in constant time.
@@ -29,7 +31,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from breakingon.records import User
 
@@ -64,8 +66,9 @@ def session_secret(configured: str, store: Any) -> str:
         return configured
     kept: str | None = store.get_meta(SECRET_META)
     if not kept:
-        kept = secrets.token_urlsafe(48)
-        store.set_meta(SECRET_META, kept)
+        store.set_meta(SECRET_META, secrets.token_urlsafe(48))
+        kept = store.get_meta(SECRET_META)  # a process starting beside this one may win
+        assert kept
     return kept
 
 
@@ -104,6 +107,32 @@ class ReaderMiddleware:
             return None
         follows = await run_in_threadpool(self.store.list_follows, uid)
         return Reader(user, session["csrf"], {(f.kind, f.value): f.id for f in follows})
+
+
+class CookieGuard:
+    """Outside the session middleware: a response that sets (or refreshes) the session
+    cookie belongs to one browser, so it is made `Cache-Control: private, no-store`
+    (`Vary: Cookie`) whatever the route said, and no shared cache (a CDN, a proxy) can
+    hand a reader's cookie to anyone else. Anonymous responses set no cookie."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if any(k.lower() == b"set-cookie" for k, _ in headers):
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers += [(b"cache-control", b"private, no-store"), (b"vary", b"Cookie")]
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, guarded)
 
 
 def current_reader(request: Request) -> Reader | None:
