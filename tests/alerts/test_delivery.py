@@ -16,7 +16,7 @@ import pytest
 from fakes import save_story, settings, smtp_server
 from pushcheck import Browser, verify_vapid
 from receiver import Receiver
-from test_stage import T, Clock, add_rule, stage_for, steps, user
+from test_stage import Clock, T, add_rule, stage_for, steps, user
 
 from breakingon.alerts.webpush import generate_vapid_keys
 from breakingon.store import Store

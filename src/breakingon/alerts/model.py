@@ -81,4 +81,3 @@ class Outbound:
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
-
