@@ -77,14 +77,6 @@ def fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:24]
 
 
-def has_cookie(scope: Scope) -> bool:
-    """True when the request carries a session cookie (signed in, or at /signin)."""
-    for name, value in scope.get("headers", ()):
-        if name == b"cookie" and COOKIE.encode() + b"=" in value:
-            return True
-    return False
-
-
 class ReaderMiddleware:
     """Puts the session's `Reader` (or None) on `scope["reader"]`."""
 
