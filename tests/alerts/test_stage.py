@@ -7,6 +7,7 @@ before any connection."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -164,6 +165,10 @@ def test_killed_mid_send_webhooks_come_again_with_their_key_emails_never(
         real = store.finish_alert_deliveries
 
         def killed(*args: Any, **kw: Any) -> int:
+            # both sends are out (each records its outcome in a thread of its own): die
+            deadline = time.monotonic() + 30
+            while not (rx.received and inbox.messages) and time.monotonic() < deadline:
+                time.sleep(0.05)
             raise RuntimeError("killed after the send, before its outcome was recorded")
 
         monkeypatch.setattr(store, "finish_alert_deliveries", killed)

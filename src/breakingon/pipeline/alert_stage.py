@@ -182,7 +182,9 @@ class AlertStage:
         if not held:
             return 0
         cursor = _decode_cursor(self.store.get_meta(CURSOR)) or (now - self.margin, 0)
-        start = cursor
+        # from the cursor's time, not after its story: a story saved with the same stamp
+        # (one story stage step stamps all its stories alike) may have committed later
+        start = (cursor[0], 0)
         if time.monotonic() - self._margin_at >= MARGIN_EVERY_S:
             self._margin_at = time.monotonic()
             start = (cursor[0] - self.margin, 0)
