@@ -227,9 +227,12 @@ def test_mutes_per_rule_and_per_reader(store: Store, tmp_path: Path) -> None:
         clock = Clock(T + timedelta(seconds=1))
         assert steps(stage_for(store, cfg, clock), 2) == 0
         assert rx.received == []
+        # unmuted (the mute ends now): the story saved while muted stays dropped
+        clock.at = T + timedelta(minutes=1)
+        store.mute_alert_rule(a.id, ra.id, clock.at)
+        store.mute_user_alerts(b.id, clock.at)
+        assert steps(stage_for(store, cfg, clock), 2) == 0 and rx.received == []
         # muted after the event was queued: it is dropped at the send, not delivered later
-        store.mute_alert_rule(a.id, ra.id, None)
-        store.mute_user_alerts(b.id, None)
         save_story(store, T + timedelta(hours=2), headline="A second dam breaks")
         clock.at = T + timedelta(hours=2, seconds=1)
         stage = stage_for(store, cfg, clock, "w2")

@@ -14,8 +14,9 @@ re-reads a margin behind its cursor) and the outbox still queues each event once
 - `brief:<story>:<version>`: a followed story's brief was revised after the follow
   began (a `follows` rule).
 
-A story fires nothing for a rule created after the story's last save, and a muted rule
-(or reader) fires nothing: muting drops what happens meanwhile.
+A story fires nothing for a rule created after the story's last save, and nothing for a
+rule (or reader) muted now or saved before the mute's end: muting drops what happens
+meanwhile, and unmuting (which sets the end to that moment) does not bring it back.
 """
 
 from __future__ import annotations
@@ -84,6 +85,12 @@ def matches_place(s: Story, target: str) -> bool:
 
 def _is_new(s: Story, since: datetime) -> bool:
     return s.first_reported >= since - NEW_GRACE
+
+
+def _muted_then(rule: AlertRule, saved: datetime) -> bool:
+    """The story was saved before the rule's (or its reader's) mute ended: dropped, even
+    when the stage sees it after the mute (unmuting sets the end to that moment)."""
+    return any(t is not None and saved < t for t in (rule.muted_until, rule.user_muted_until))
 
 
 def breaking_now(s: Story, now: datetime) -> bool:
@@ -156,7 +163,7 @@ def match(
     breaking = flagged is not None
     breaking_key = f"breaking:{s.id}:{int(flagged.timestamp())}" if flagged else ""
     for rule in rules:
-        if rule.muted_at(now) or saved < rule.created_at:
+        if rule.muted_at(now) or saved < rule.created_at or _muted_then(rule, saved):
             continue
         if rule.kind == "breaking":
             if breaking and (not rule.target or rule.target in s.sections):

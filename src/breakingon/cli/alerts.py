@@ -199,10 +199,11 @@ def mute(
     """Mute a reader's alerts (one rule, or all): what happens meanwhile is dropped."""
     if off == bool(for_):
         fail("give exactly one of --for DURATION or --off")
-    until = None
+    now = datetime.now(UTC)
+    until = now  # unmuted from now: what happened while muted stays dropped
     if for_:
         try:
-            until = datetime.now(UTC) + parse_duration(for_)
+            until = now + parse_duration(for_)
         except ValueError as exc:
             fail(f"--for {exc}")
     store = open_configured_store(load())
@@ -212,7 +213,7 @@ def mute(
     elif not store.mute_alert_rule(reader.id, rule_id, until):
         fail(f"{name} has no alert rule {rule_id}", code=1)
     what = f"rule {rule_id}" if rule_id is not None else "all alerts"
-    typer.echo(f"{name}: {what} " + (f"muted until {until.isoformat()}" if until else "unmuted"))
+    typer.echo(f"{name}: {what} " + (f"muted until {until.isoformat()}" if for_ else "unmuted"))
 
 
 @alerts_app.command("vapid-keys")

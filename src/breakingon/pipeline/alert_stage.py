@@ -175,9 +175,13 @@ class AlertStage:
         """Queue the events of the stories saved since the cursor; how many rows are new
         (0 when another worker holds the scan)."""
         now = self.clock()
-        rules = [r for r in self.store.active_alert_rules() if not r.muted_at(now)]
-        if not rules:
-            return 0  # no reader wants alerts now: nothing to scan for
+        every = self.store.active_alert_rules()
+        if not every:
+            return 0  # no reader has a rule: nothing to scan for (a new rule fires only
+            # on stories saved after it was made)
+        # muted rules fire nothing, but the cursor moves on: what happens while a rule
+        # is muted is dropped, not delivered when it is unmuted
+        rules = [r for r in every if not r.muted_at(now)]
         held, _ = self.store.try_lease(SCAN_LEASE, self.worker, now, self.settings.lease_s)
         if not held:
             return 0

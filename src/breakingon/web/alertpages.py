@@ -128,10 +128,10 @@ async def remove_rule(request: Request) -> Response:
     return RedirectResponse("/alerts", status_code=303)
 
 
-def _until(request: Request, form: dict[str, str]) -> datetime | None:
+def _until(request: Request, form: dict[str, str]) -> datetime:
     choice = field(form, "for")
-    if choice == "off":
-        return None
+    if choice == "off":  # unmuted from now: what happened while muted stays dropped
+        return ctx(request).now
     if choice not in MUTES:
         raise HTTPException(400, f"for: one of {', '.join(MUTES)} or off")
     return ctx(request).now + MUTES[choice]
