@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from breakingon.settings import SettingsError, load_settings
+from breakingon.settings import Settings, SettingsError, load_settings
 
 
 def test_defaults_and_env() -> None:
@@ -77,3 +77,36 @@ def test_embed_precisions_are_the_encoders() -> None:
     from breakingon.settings import EMBED_PRECISIONS
 
     assert EMBED_PRECISIONS == PRECISIONS
+
+
+def test_every_setting_is_documented() -> None:
+    """docs/configuration.md names every BREAKINGON_ variable Settings reads."""
+    from dataclasses import fields as settings_fields
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+    missing = [
+        f"BREAKINGON_{f.name.upper()}"
+        for f in settings_fields(Settings)
+        if f"`BREAKINGON_{f.name.upper()}`" not in doc
+    ]
+    assert not missing, f"document in docs/configuration.md: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"BREAKINGON_SMTP_URL": "http://mail.example"}, "BREAKINGON_SMTP_URL"),
+        ({"BREAKINGON_SESSION_SECRET": "short"}, "BREAKINGON_SESSION_SECRET"),
+        ({"BREAKINGON_VAPID_PRIVATE_KEY": "x" * 43}, "BREAKINGON_VAPID_SUBJECT"),
+        ({"BREAKINGON_VAPID_PRIVATE_KEY": "not a key"}, "BREAKINGON_VAPID_PRIVATE_KEY"),
+        (
+            {"BREAKINGON_VAPID_PRIVATE_KEY": "x" * 43, "BREAKINGON_VAPID_SUBJECT": "ops"},
+            "BREAKINGON_VAPID_SUBJECT",
+        ),
+        ({"BREAKINGON_SMTP_FROM": "nobody"}, "BREAKINGON_SMTP_FROM"),
+        ({"BREAKINGON_ALERT_INTERVAL_S": "0"}, "BREAKINGON_ALERT_INTERVAL_S"),
+    ],
+)
+def test_alert_settings_are_checked(env: dict[str, str], name: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings(env)

@@ -81,6 +81,13 @@ class Settings:
     web_body_timeout_s: float = 60.0  # and its body this soon after the head
     web_keepalive_s: float = 5.0  # an idle kept-alive connection is closed after this
     web_max_connections: int = 2048  # connections or requests in flight; past it 503
+    # Readers' sign-in and alerts (docs/operations.md, "Alerts").
+    session_secret: str = field(default="", repr=False)  # "" -> made once, kept in the store
+    smtp_url: str = field(default="", repr=False)  # smtp://, smtp+starttls://, smtps://
+    smtp_from: str = ""  # "" -> alerts@<the public base URL's host>
+    vapid_private_key: str = field(default="", repr=False)  # Web Push; "" turns it off
+    vapid_subject: str = ""  # mailto: or https: contact the push services see
+    alert_interval_s: float = 2.0  # how often the alert stage scans stories and sends
     lease_s: int = 120
     log_level: str = "INFO"
     log_json: bool = False
@@ -246,5 +253,35 @@ def _validate(s: Settings) -> None:
             raise SettingsError(
                 f"{PREFIX}{name}: expected an ISO 639 code such as en, got {code!r}"
             )
+    _validate_alerts(s)
     if s.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError(f"{PREFIX}LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR")
+
+
+def _validate_alerts(s: Settings) -> None:
+    """The sign-in and alert settings' shape (the CLI checks the keys themselves)."""
+    if s.session_secret and len(s.session_secret) < 32:
+        raise SettingsError(f"{PREFIX}SESSION_SECRET: use at least 32 characters")
+    if s.smtp_url and s.smtp_url.partition("://")[0].lower() not in (
+        "smtp",
+        "smtp+starttls",
+        "smtps",
+    ):
+        raise SettingsError(f"{PREFIX}SMTP_URL: expected smtp://, smtp+starttls:// or smtps://")
+    if s.smtp_from and ("@" not in s.smtp_from or any(c in s.smtp_from for c in "\r\n")):
+        raise SettingsError(f"{PREFIX}SMTP_FROM: expected an email address")
+    key = s.vapid_private_key
+    if key and (len(key) != 43 or not all(c.isalnum() or c in "-_" for c in key)):
+        raise SettingsError(
+            f"{PREFIX}VAPID_PRIVATE_KEY: expected 43 base64url characters "
+            "(`breakingon alerts vapid-keys` makes a pair)"
+        )
+    subject = s.vapid_subject
+    if subject and not (
+        (subject.startswith("mailto:") and "@" in subject) or subject.startswith("https://")
+    ):
+        raise SettingsError(f"{PREFIX}VAPID_SUBJECT: expected mailto:ADDRESS or an https:// URL")
+    if key and not subject:
+        raise SettingsError(f"{PREFIX}VAPID_SUBJECT: required with {PREFIX}VAPID_PRIVATE_KEY")
+    if s.alert_interval_s <= 0:
+        raise SettingsError(f"{PREFIX}ALERT_INTERVAL_S: must be > 0")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 
 from breakingon.store import (
+    AlertStore,
     ArticleClaims,
     ClusterStore,
     CrawlStore,
@@ -36,6 +37,7 @@ PARTS = (
     OpsStore,
     UserStore,
     ReaderStore,
+    AlertStore,
 )
 
 
@@ -62,9 +64,13 @@ def test_each_method_is_declared_once() -> None:
 def test_store_is_the_union_of_the_parts() -> None:
     union = set().union(*(_methods(p) for p in PARTS))
     assert _methods(Store) == union | {"close"}
-    assert _methods(WebStore) == _methods(SourceStore) | _methods(OpsStore) | _methods(
-        UserStore
-    ) | _methods(ReaderStore)
+    assert _methods(WebStore) == (
+        _methods(SourceStore)
+        | _methods(OpsStore)
+        | _methods(UserStore)
+        | _methods(ReaderStore)
+        | _methods(AlertStore)
+    )
 
 
 def test_sql_store_implements_every_method() -> None:

@@ -88,6 +88,21 @@ def _routes(filled: Filled) -> list[tuple[str, str]]:
         ("DELETE", "/api/me/follows/1"),
         ("GET", "/api/me/items/1"),
         ("PUT", "/api/me/items/1"),
+        # readers: signing in, following, alerts (anonymous: a form, 303 to /signin, 401/403)
+        ("GET", "/signin"),
+        ("POST", "/signin"),  # 400: not a form
+        ("POST", "/signout"),
+        ("POST", "/follow"),
+        ("POST", "/unfollow"),
+        ("GET", "/following"),
+        ("GET", "/alerts"),
+        ("POST", "/alerts/rules"),
+        ("POST", "/alerts/rules/1/remove"),
+        ("POST", "/alerts/rules/1/mute"),
+        ("POST", "/alerts/mute"),
+        ("POST", "/alerts/push"),
+        ("POST", "/alerts/push/remove"),
+        ("GET", "/sw.js"),
     ]
 
 

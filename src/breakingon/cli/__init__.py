@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "demo",
     "ops",
     "users",
+    "alerts",
 )
 
 

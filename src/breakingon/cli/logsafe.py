@@ -4,7 +4,8 @@
 (BreakingOn's, uvicorn's access and error logs, httpx's) is covered whatever handler
 prints it. A record's message (`msg % args`) is rewritten before any handler sees it:
 
-- the configured secrets (`BREAKINGON_ADMIN_TOKEN`, `BREAKINGON_LLM_API_KEY`) become `***`;
+- the configured secrets (`BREAKINGON_ADMIN_TOKEN`, `BREAKINGON_LLM_API_KEY`, the session
+  secret, the VAPID private key and the whole SMTP URL) become `***`;
 - in every URL, userinfo is dropped and query values become `…` (feed URLs can carry
   keys: `?token=...`), and a WebSub callback's path token (`/websub/<token>`) is masked;
 - `Authorization: Bearer ...` and `GoogleLogin auth=...` values, and `api_key=` and
@@ -53,7 +54,14 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
 def install(settings: Settings) -> None:
     """Redact every log record of this process from now on (idempotent)."""
     global _secrets, _installed
-    _secrets = tuple(s for s in (settings.admin_token, settings.llm_api_key) if len(s) >= 4)
+    configured = (
+        settings.admin_token,
+        settings.llm_api_key,
+        settings.session_secret,
+        settings.vapid_private_key,
+        settings.smtp_url,
+    )
+    _secrets = tuple(s for s in configured if len(s) >= 4)
     if _installed:
         return
     _installed = True

@@ -167,6 +167,9 @@ def _shutdown(store: Store) -> None:
 def worker(
     crawl: Annotated[bool, typer.Option(help="Fetch feeds and pages.")] = True,
     process: Annotated[bool, typer.Option(help="Cluster, signals, briefs.")] = True,
+    alerts: Annotated[
+        bool | None, typer.Option(help="Readers' alerts (default: with --process).")
+    ] = None,
 ) -> None:
     """A scale-out worker: claims due feeds, pending articles and dirty stories with leases."""
     from breakingon.pipeline import Pipeline
@@ -174,7 +177,7 @@ def worker(
     settings = load()
     setup_logging(settings)
     store = open_configured_store(settings)
-    pipeline = Pipeline(settings, store, crawl=crawl, process=process)
+    pipeline = Pipeline(settings, store, crawl=crawl, process=process, alerts=alerts)
     logging.getLogger("breakingon").info("worker %s started", pipeline.worker)
 
     async def main() -> None:

@@ -1,7 +1,8 @@
 """The hardened, polite HTTP fetcher: the only module that opens outbound sockets.
 
-`Fetcher.fetch(url)` returns a `records.FetchResult`, and so does `Fetcher.post_form(url,
-form)` (the one POST the project sends: WebSub hub requests); expected failures are data
+`Fetcher.fetch(url)` returns a `records.FetchResult`, and so do `Fetcher.post(url, body,
+content_type)` (alert webhooks and push endpoints) and `Fetcher.post_form(url, form)`
+(WebSub hub requests); expected failures are data
 with a typed `error` code (timeout, dns, connect, tls, deadline_exceeded, too_large,
 too_many_redirects, redirect_without_location, address_not_allowed, bad_url,
 http_<status>, rate_limited, gone, protocol, robots_disallowed, encoding).
@@ -27,13 +28,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email.utils
 import functools
 import http.cookiejar
 import logging
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -55,6 +55,7 @@ from breakingon.crawl.netpolicy import (
     check_url,
     parse_ip_literal,
 )
+from breakingon.crawl.retryafter import parse_retry_after
 from breakingon.crawl.robots import RobotsCache
 from breakingon.crawl.transport import ConnectHook, PinnedBackend, PinnedTransport
 from breakingon.records import FetchResult
@@ -98,27 +99,6 @@ class FetchSettings:
     # about once per politeness delay, so the idle pools of every host in rotation must
     # fit, or connections are torn down and reopened for each request.
     max_connections: int = 512
-
-
-def parse_retry_after(value: str | None, now: datetime, cap_s: float) -> float | None:
-    """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date), capped.
-
-    Garbage gives None (the caller falls back to backoff); a date in the past gives 0.
-    """
-    if value is None:
-        return None
-    v = value.strip()
-    if not v:
-        return None
-    if v.isdigit():
-        return min(float(int(v)), cap_s)
-    try:
-        when = email.utils.parsedate_to_datetime(v)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, min((when - now).total_seconds(), cap_s))
 
 
 # --- politeness state ---------------------------------------------------------------
@@ -305,7 +285,22 @@ class Fetcher:
     async def post_form(
         self, url: str, form: Mapping[str, str], *, max_response_bytes: int = 64 * 1024
     ) -> FetchResult:
-        """POST `form` (urlencoded) to `url`. Never raises for network trouble.
+        """POST `form` (urlencoded) to `url` (WebSub hub requests); see `post`."""
+        body = urlencode(form).encode()
+        ctype = "application/x-www-form-urlencoded"
+        return await self.post(url, body, ctype, max_response_bytes=max_response_bytes)
+
+    async def post(
+        self,
+        url: str,
+        body: bytes,
+        content_type: str,
+        *,
+        headers: Sequence[tuple[str, str]] = (),
+        max_response_bytes: int = 64 * 1024,
+    ) -> FetchResult:
+        """POST `body` with `content_type` and extra `headers` (ASCII) to `url` (WebSub
+        hubs, alert webhooks and push endpoints). Never raises for network trouble.
 
         The same SSRF policy, pinned connections, per-host politeness, Retry-After
         embargo and total deadline as `fetch`; no redirect is followed (a redirect is
@@ -314,13 +309,13 @@ class Fetcher:
         """
         return await self._run(
             url,
-            [("Content-Type", "application/x-www-form-urlencoded")],
+            [("Content-Type", content_type), *headers],
             accept="*/*",
             gap=self.settings.per_host_delay_s,
             limit=max_response_bytes,
             truncate=True,
             max_redirects=0,
-            content=urlencode(form).encode(),
+            content=body,
         )
 
     def _embargoed(self, url: str, final_url: str) -> FetchResult:

@@ -2,7 +2,8 @@
 
 One asyncio loop runs the feed checks and page fetches (network-bound); clustering,
 story signals, briefs and trends run one step at a time in a worker thread (CPU-bound,
-torch releases the GIL). `stop` ends the loops after the unit of work in hand, so a
+torch releases the GIL); the alert stage has its own loop beside them (it never holds
+up clustering or the story stage). `stop` ends the loops after the unit of work in hand, so a
 Ctrl-C finishes in-flight work; anything claimed and not finished is handed back when
 its lease expires.
 """
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from breakingon.crawl.netpolicy import Resolver
 from breakingon.ops.health import Health
 from breakingon.ops.retention import RetentionStep
+from breakingon.pipeline.alert_stage import AlertStage
 from breakingon.pipeline.cluster_stage import ClusterStage
 from breakingon.pipeline.crawlpass import CrawlPass
 from breakingon.pipeline.image_stage import ImageStage
@@ -79,6 +81,7 @@ class Pipeline:
         crawl: bool = True,
         process: bool = True,
         health: Health | None = None,
+        alerts: bool | None = None,
     ) -> None:
         self.settings = settings
         # every store call watched: a storage failure marks /healthz degraded until that
@@ -89,6 +92,7 @@ class Pipeline:
         self.clock = clock
         self.do_crawl = crawl
         self.do_process = process
+        self.do_alerts = process if alerts is None else alerts
         self.progress = Progress()
         self.crawl = CrawlStage(
             settings, store, self.worker, resolver=resolver, clock=clock, on_pass=self._passed
@@ -97,6 +101,7 @@ class Pipeline:
         self.stories = StoryStage(settings, store, self.worker, clock=clock)
         self.trends = TrendStage(settings, store, clock=clock)
         self.images = ImageStage(store, self.crawl.fetcher, clock=clock)
+        self.alerts = AlertStage(settings, store, self.worker, resolver=resolver, clock=clock)
         self._websub_renewed = 0.0
         self.retention = RetentionStep(settings, store, self.worker, clock=clock)
         self.health = health
@@ -121,7 +126,7 @@ class Pipeline:
         processed = asyncio.Event()
         run_id = await self._start_run()
         error: str | None = None
-        async with self.crawl:
+        async with self.crawl, self.alerts:
             tasks = [asyncio.create_task(self._report_loop(stop, run_id))]
             if self.do_crawl:
                 tasks.append(asyncio.create_task(self._feed_loop(stop, once, feeds_done)))
@@ -135,6 +140,9 @@ class Pipeline:
                 tasks.append(
                     asyncio.create_task(self._process_loop(stop, once, pages_done, processed))
                 )
+            if self.do_alerts:
+                upstream = processed if self.do_process else pages_done
+                tasks.append(asyncio.create_task(self._alert_loop(stop, once, upstream)))
             if self.do_crawl and self.settings.fetch_images:
                 upstream = processed if self.do_process else pages_done
                 tasks.append(asyncio.create_task(self._image_loop(stop, once, upstream)))
@@ -268,6 +276,20 @@ class Pipeline:
                 if once and upstream_done:
                     return
                 await self._idle(stop, 1.0)
+
+    async def _alert_loop(self, stop: asyncio.Event, once: bool, upstream: asyncio.Event) -> None:
+        """Readers' alerts (the alert stage): scan saved stories, send what is due."""
+        while not stop.is_set():
+            upstream_done = upstream.is_set()  # read before the step: nothing comes after
+            try:
+                n = await self.alerts.step()
+            except Exception as exc:
+                self._failed("alert loop", exc)
+                n = 0
+            if n == 0:
+                if once and upstream_done:
+                    return
+                await self._idle(stop, self.settings.alert_interval_s)
 
     async def _process_loop(
         self,

@@ -9,6 +9,7 @@ stages or the web layer.
 from __future__ import annotations
 
 from breakingon.store.base import (
+    AlertStore,
     ArticleClaims,
     ClusterStore,
     CrawlStore,
@@ -30,6 +31,7 @@ from breakingon.store.base import (
 from breakingon.store.sql import SQLStore
 
 __all__ = [
+    "AlertStore",
     "ArticleClaims",
     "ClusterStore",
     "CrawlStore",

@@ -6,7 +6,8 @@ stage), `SourceStore` (managing outlets and feeds), `CrawlStore` (ingest: pollin
 pushes, archives, extraction), `WebSubStore` (WebSub subscriptions), `LeaseStore`
 (named leases and meta), `ClusterStore` (the clustering stage), `StoryStore` (the story
 and trend stages), `OpsStore` (retention, metrics, health), `UserStore` and
-`ReaderStore` (readers' accounts and streams, declared in `store.base_accounts`) and
+`ReaderStore` (readers' accounts and streams, declared in `store.base_accounts`),
+`AlertStore` (alert rules, push subscriptions and the outbox, in `store.base_alerts`) and
 `WebStore` (the web layer's union). A consumer asks for the narrowest protocol it needs.
 
 Methods take and return records (`breakingon.records`) or the small intent records
@@ -37,6 +38,7 @@ from breakingon.records import (
 )
 from breakingon.store.base_accounts import ReaderStore as ReaderStore
 from breakingon.store.base_accounts import UserStore as UserStore
+from breakingon.store.base_alerts import AlertStore as AlertStore
 
 
 class StoreError(RuntimeError):
@@ -53,6 +55,10 @@ class SchemaTooNew(StoreError):
 
 class TooManyFollows(StoreError):
     """A user already follows `MAX_FOLLOWS` streams."""
+
+
+class TooManyRules(StoreError):
+    """A user already has `MAX_RULES` alert rules (or `MAX_PUSH_SUBSCRIPTIONS`)."""
 
 
 ArticleState = Literal["discovered", "extracted", "clustered"]
@@ -524,9 +530,9 @@ class OpsStore(LeaseStore, Protocol):
         ...
 
 
-class WebStore(SourceStore, OpsStore, UserStore, ReaderStore, Protocol):
+class WebStore(SourceStore, OpsStore, UserStore, ReaderStore, AlertStore, Protocol):
     """What the web layer uses: reads, feed management, the status counts and the
-    readers' own data."""
+    readers' own data (follows, alert rules, push subscriptions)."""
 
 
 class Store(
@@ -538,6 +544,7 @@ class Store(
     OpsStore,
     UserStore,
     ReaderStore,
+    AlertStore,
     Protocol,
 ):
     """The whole storage contract: the union of the protocols above. Every method is

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-LATEST = "0007"  # the newest migration revision this module describes
+LATEST = "0008"  # the newest migration revision this module describes
 
 SEARCH_TABLES = ("articles_fts", "stories_fts")  # SQLite only, with their shadow tables
 SEARCH_COLUMNS = (("articles", "tsv"), ("stories", "tsv"))  # PostgreSQL only
@@ -333,6 +333,75 @@ def _define(md: sa.MetaData) -> None:
         sa.Index("ix_user_item_story", "story_id"),
     )
 
+    # -- revision 0007: alert rules, mutes, Web Push subscriptions, the delivery outbox --
+    def user_fk() -> sa.Column[int]:
+        return sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        )
+
+    sa.Table(
+        "alert_rules",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        user_fk(),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("target", sa.Text, nullable=False, server_default=""),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("config", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("digest", sa.Text, nullable=False, server_default=""),
+        sa.Column("muted_until", TS),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Index("ix_alert_rules_user", "user_id"),
+    )
+    sa.Table(
+        "alert_mutes",
+        md,
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column("muted_until", TS, nullable=False),
+    )
+    sa.Table(
+        "push_subscriptions",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        user_fk(),
+        sa.Column("endpoint", sa.Text, nullable=False),
+        sa.Column("p256dh", sa.Text, nullable=False),
+        sa.Column("auth", sa.Text, nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.UniqueConstraint("endpoint", name="uq_push_endpoint"),
+        sa.Index("ix_push_user", "user_id"),
+    )
+    sa.Table(
+        "alert_deliveries",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "rule_id",
+            sa.Integer,
+            sa.ForeignKey("alert_rules.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("user_id", sa.Integer, nullable=False),
+        sa.Column("story_id", sa.Integer),
+        sa.Column("event_key", sa.Text, nullable=False),
+        sa.Column("event", sa.Text, nullable=False),
+        sa.Column("channel", sa.Text, nullable=False),
+        sa.Column("payload", sa.Text, nullable=False, server_default="{}"),
+        sa.Column("state", sa.Text, nullable=False, server_default="pending"),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("next_attempt_at", TS, nullable=False),
+        *_lease(),
+        sa.Column("last_error", sa.Text),
+        sa.Column("event_at", TS, nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("sent_at", TS),
+        sa.UniqueConstraint("rule_id", "event_key", name="uq_alert_deliveries_event"),
+        sa.Index("ix_alert_deliveries_due", "state", "next_attempt_at"),
+        sa.Index("ix_alert_deliveries_user", "user_id", "id"),
+    )
+
 
 metadata = sa.MetaData()
 _define(metadata)
@@ -355,3 +424,7 @@ image_sources = metadata.tables["image_sources"]
 users = metadata.tables["users"]
 user_follows = metadata.tables["user_follows"]
 user_item_state = metadata.tables["user_item_state"]
+alert_rules = metadata.tables["alert_rules"]
+alert_mutes = metadata.tables["alert_mutes"]
+push_subscriptions = metadata.tables["push_subscriptions"]
+alert_deliveries = metadata.tables["alert_deliveries"]

@@ -26,6 +26,7 @@ from breakingon.store import schema
 from breakingon.store.base import SchemaTooNew, StoreError
 from breakingon.store.files import create_private_file, make_private_dir, secure_database_files
 from breakingon.store.redact import redact_text, redact_url
+from breakingon.store.sql_alerts import _AlertsMixin
 from breakingon.store.sql_articles import _ArticlesMixin
 from breakingon.store.sql_feeds import _FeedsMixin
 from breakingon.store.sql_images import _ImagesMixin
@@ -58,6 +59,7 @@ class SQLStore(
     _OpsMixin,
     _UsersMixin,
     _ReaderMixin,
+    _AlertsMixin,
 ):
     """`Store` over SQLAlchemy Core; see `breakingon.store.base.Store` for the contract."""
 

@@ -2,7 +2,8 @@
 
 Reads the store and renders; never runs a pipeline stage and never writes to the store
 except through the token-protected admin API and, for a signed-in reader, that reader's
-own follows and read states (the Google Reader, Fever and /api/me APIs).
+own follows and read states (the Google Reader, Fever and /api/me APIs), their alert rules
+and push subscriptions (CSRF-checked forms).
 """
 
 from __future__ import annotations

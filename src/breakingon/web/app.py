@@ -1,11 +1,12 @@
 """The web application: `create_app(settings, store)` returns the Starlette app.
 
-Composes the HTML pages (`web.pages`, templates from `web.render`), the feeds out
-(`web.feedpages`), the JSON API (`web.api`), the static files, the response cache
-(`web.cache`) and the hardening middleware (`web.security`, wrapped outermost so even error
-responses carry the security headers). Operations routes (`/healthz`, `/metrics`) are not
-defined here: the ops layer passes them in through `extra_routes` (the hook below). This
-module reads no environment and opens no sockets.
+Composes the HTML pages (`web.pages`, templates from `web.render`), signing in and
+following (`web.readerpages`, sessions in `web.session`), readers' alerts
+(`web.alertpages`), the feeds out (`web.feedpages`), the JSON API (`web.api`), the static
+files, the response cache (`web.cache`) and the hardening middleware (`web.security`,
+wrapped outermost so even error responses carry the security headers). Operations routes
+(`/healthz`, `/metrics`) are not defined here: the ops layer passes them in through
+`extra_routes` (the hook below). This module reads no environment and opens no sockets.
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from breakingon.alerts.webpush import public_key_of
 from breakingon.crawl.netpolicy import NetPolicy, Resolver, SystemResolver
 from breakingon.settings import Network, Settings
 from breakingon.sources.catalogue import MAX_OPML_BYTES
 from breakingon.store.base import Store
 from breakingon.web import (
+    alertpages,
     api,
     feedpages,
     fever,
@@ -36,6 +41,7 @@ from breakingon.web import (
     media,
     pages,
     reader_auth,
+    readerpages,
     render,
 )
 from breakingon.web.cache import ResponseCache
@@ -45,6 +51,13 @@ from breakingon.web.security import (
     SECURITY_HEADERS,
     BodyTooLarge,
     SecurityMiddleware,
+)
+from breakingon.web.session import (
+    COOKIE,
+    MAX_AGE_S,
+    CookieGuard,
+    ReaderMiddleware,
+    session_secret,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -120,12 +133,27 @@ def create_app(
         *fever.routes(),
         *me.routes(),
         *pages.routes(),
+        *readerpages.routes(),
+        *alertpages.routes(),
         *feedpages.routes(),
         *media.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
+    readers = [
+        Middleware(CookieGuard),
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_secret(settings.session_secret, store),
+            session_cookie=COOKIE,
+            max_age=MAX_AGE_S,
+            same_site="lax",
+            https_only=settings.public_base_url.startswith("https://"),
+        ),
+        Middleware(ReaderMiddleware, store=store),
+    ]
     app = _App(
         routes=routes,
+        middleware=readers,
         exception_handlers={
             ParamError: _param_error,
             HTTPException: _http_error,
@@ -141,6 +169,7 @@ def create_app(
         ),
         "search_rate_limit_per_min": settings.search_rate_limit_per_min,
         "search_concurrency": settings.search_concurrency,
+        "private_cookie": COOKIE,
     }
     cache = ResponseCache(
         store.last_change,
@@ -157,4 +186,6 @@ def create_app(
     app.state.login_limiter = reader_auth.login_limiter()
     app.state.resolver = resolver if resolver is not None else SystemResolver()
     app.state.net_policy = NetPolicy(allow_networks=tuple(settings.fetch_allow_networks))
+    key = settings.vapid_private_key
+    app.state.vapid_public_key = public_key_of(key) if key else ""
     return app

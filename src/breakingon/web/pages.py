@@ -30,7 +30,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from breakingon.records import Place
-from breakingon.store.base import Store, StoryQuery, search_terms
+from breakingon.store.base import ReadStore, StoryQuery, search_terms
 from breakingon.web import storyparts as parts
 from breakingon.web.briefdiff import summary as diff_summary
 from breakingon.web.briefdiff import version_diffs
@@ -40,6 +40,7 @@ from breakingon.web.paging import Pager
 from breakingon.web.params import SECTIONS, parse_id, parse_page, parse_query_text, query_param
 from breakingon.web.render import HTML, Ctx, country_name, ctx, highlight, keep, page
 from breakingon.web.security import safe_next
+from breakingon.web.session import current_reader
 
 
 def _unique_places(places: Sequence[Place]) -> list[Place]:
@@ -58,7 +59,12 @@ async def _cached(
 ) -> Response:
     """The cached page; `params` are the parsed query parameters the page reads (no
     other parameter makes a cache entry; the language filter is always one),
-    `partition` "search" for searches."""
+    `partition` "search" for searches. A signed-in reader's page (follow buttons) is
+    rendered for them alone and never cached."""
+    if current_reader(request) is not None:
+        r: Rendered = await run_in_threadpool(render)
+        headers = {"Cache-Control": "private, no-store", "Vary": "Cookie", **dict(r.headers)}
+        return Response(r.body, status_code=r.status, media_type=r.media_type, headers=headers)
     params = (*params, ("language", ctx(request, lenient=True).language or None))
     cache = request.app.state.cache
     return await cached_response(
@@ -97,7 +103,7 @@ def _gazetteer() -> dict[int, tuple[str, str, str]]:
     return out
 
 
-def find_place(store: Store, geonameid: int) -> Place | None:
+def find_place(store: ReadStore, geonameid: int) -> Place | None:
     for story in store.list_stories(StoryQuery(geonameid=geonameid, limit=1)):
         for p in story.places:
             if p.geonameid == geonameid:
@@ -209,6 +215,7 @@ async def story(request: Request) -> Response:
             updated=s.updated_at or s.last_reported,
             credits=(brief.credits if brief and brief.credits else s.outlets),
             feeds=_feed_links(c.base, f"/story/{s.id}/feed"),
+            follow=("story", str(s.id)),
         )
 
     return await _cached(request, render)
@@ -302,6 +309,7 @@ async def section(request: Request) -> Response:
             name.title(),
             f"{c.base}/section/{name}",
             _feed_links(c.base, f"/section/{name}/feed"),
+            follow=("section", name),
         )
 
     return await _cached(request, render, (("page", pager.page),))
@@ -332,6 +340,7 @@ async def place(request: Request) -> Response:
             _feed_links(c.base, f"/place/{gid}/feed"),
             subtitle=where,
             place_form=True,
+            follow=("place", str(gid)),
         )
 
     return await _cached(request, render, (("page", pager.page),))
@@ -358,6 +367,7 @@ async def outlet(request: Request) -> Response:
             outlet=o,
             outlet_feeds=feeds,
             stories=stories,
+            follow=("outlet", str(oid)),
         )
 
     return await _cached(request, render)
@@ -399,6 +409,7 @@ async def search(request: Request) -> Response:
             article_total=n_articles,
             pager=paged,
             feeds=_feed_links(c.base, "/search/feed", urlencode({"q": q})) if q else None,
+            follow=("search", q) if q else None,
         )
 
     return await _cached(request, render, (("q", q), ("page", number)), "search")

@@ -2,13 +2,13 @@
 
 Shared by the HTML pages (`web.pages`) and the outbound feeds (`web.feedpages`): the Jinja2
 environment (autoescape on, undefined names are errors) and its filters, `Ctx` (store,
-templates, public base URL, settings and clock of one request) and `page` (a template with
-the site's chrome). Headlines and deks are shown as the story stage stored them. Times
-are rendered per request from the stored instants (`when`: relative and absolute),
-country codes as names (`country`), language codes as names in English and in
-themselves (`language`, `native`), search terms marked in escaped text (`highlight`);
-feed URLs and errors only in `web.redact`'s public view (`feed_url`, `feed_error`,
-`run_error`, `worker`).
+templates, public base URL, settings, clock and signed-in reader of one request) and
+`page` (a template with the site's chrome; `reader` is None on every anonymous page).
+Headlines and deks are shown as the story stage stored them. Times are rendered per
+request from the stored instants (`when`: relative and absolute), country codes as names
+(`country`), language codes as names in English and in themselves (`language`,
+`native`), search terms marked in escaped text (`highlight`); feed URLs and errors only
+in `web.redact`'s public view (`feed_url`, `feed_error`, `run_error`, `worker`).
 
 Languages: every page is `<html lang>` of the site's language (BREAKINGON_SITE_LANGUAGE)
 and offers the language chooser (the languages of the live stories, `?language=xx`); a
@@ -44,6 +44,7 @@ from breakingon.web.redact import (
     public_run_error,
     public_worker,
 )
+from breakingon.web.session import Reader, current_reader
 
 TEMPLATES = Path(__file__).parent / "templates"
 HTML = "text/html; charset=utf-8"
@@ -186,6 +187,7 @@ class Ctx:
     language: str = ""  # the reader's language filter (`?language=xx`), "" none
     path: str = "/"  # the page's on-site path, for the chooser's links
     query: tuple[tuple[str, str], ...] = field(default=())  # its other parameters
+    reader: Reader | None = None  # the signed-in reader (web.session); None: anonymous
 
 
 def ctx(request: Request, lenient: bool = False) -> Ctx:
@@ -209,6 +211,7 @@ def ctx(request: Request, lenient: bool = False) -> Ctx:
         language=language,
         path=request.url.path,
         query=tuple((k, v) for k, v in request.query_params.multi_items() if k in kept),
+        reader=current_reader(request),
     )
 
 
@@ -260,6 +263,7 @@ def page(
             now=c.now,
             age=lambda dt: _age(dt, c.now),
             when=lambda dt, full=False: when(dt, c.now, full),
+            reader=c.reader,
             **_languages(c, variants),
             **values,
         )

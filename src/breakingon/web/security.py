@@ -1,4 +1,5 @@
-"""Web hardening: security headers, request body limits, per-client rate limits, admin auth.
+"""Web hardening: security headers, request body limits, per-client rate limits, admin
+auth.
 
 `SecurityMiddleware` is a plain ASGI middleware wrapping the whole app. On every HTTP
 response it sets a Content-Security-Policy without inline script, `nosniff`, `frame-
@@ -10,9 +11,10 @@ trusted proxy (the request envelope is not trusted). Searches (`is_search`: /sea
 /api/search, /search/feed.*, /local), the expensive reads, have their own stricter
 bucket per client and a cap on searches in flight (per client and in all), answered 429
 and 503 with `Retry-After`, so one client cannot keep the machine busy searching while
-the other pages stay served. After the rate limits, an optional
-`fast_path` (the response cache's `lookup`) may answer a GET from memory before any
-routing. `admin_denial` checks the bearer token in constant time (no timing leak);
+the other pages stay served. After the rate limits, an optional `fast_path` (the
+response cache's `lookup`) may answer a GET from memory before any routing, except for a
+request carrying the `private_cookie` (a signed-in reader's session: their pages are
+their own). `admin_denial` checks the bearer token in constant time (no timing leak);
 `safe_next` keeps redirect targets on-site.
 
 This module must not touch the store, templates or the network.
@@ -169,9 +171,11 @@ class SecurityMiddleware:
         fast_path: FastPath | None = None,
         search_rate_limit_per_min: int = 0,
         search_concurrency: int = 0,
+        private_cookie: str = "",
     ) -> None:
         self.app = app
         self.fast_path = fast_path
+        self.private_cookie = (private_cookie + "=").encode() if private_cookie else b""
         self.search_limiter = (
             RateLimiter(search_rate_limit_per_min, clock) if search_rate_limit_per_min > 0 else None
         )
@@ -226,8 +230,17 @@ class SecurityMiddleware:
             else:
                 del self._searching[client]
 
+    def _private(self, scope: Scope) -> bool:
+        """The request carries the session cookie: never answer it from the shared cache."""
+        if not self.private_cookie:
+            return False
+        return any(
+            name == b"cookie" and self.private_cookie in value
+            for name, value in scope.get("headers", ())
+        )
+
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.fast_path is not None:
+        if self.fast_path is not None and not self._private(scope):
             key = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
             hit = self.fast_path(key, scope["method"], scope["headers"])
             if hit is not None:  # already carries SECURITY_HEADERS (see web.cache)
