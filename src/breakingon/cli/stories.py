@@ -42,8 +42,8 @@ def _parse_published(value: object, lineno: int) -> datetime | None:
     return when.astimezone(UTC)
 
 
-def parse_cluster_line(line: str, lineno: int) -> ClusterInput:
-    """Parse one input line into a `ClusterInput`, reading only the allowed fields."""
+def _line_object(line: str, lineno: int) -> tuple[dict[str, object], str | int]:
+    """One input line as a JSON object and its `id` (a non-empty string or an integer)."""
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -53,6 +53,12 @@ def parse_cluster_line(line: str, lineno: int) -> ClusterInput:
     ident = obj.get("id")
     if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
         raise InputError(f"line {lineno}: 'id' is missing or not a string/integer")
+    return obj, ident
+
+
+def parse_cluster_line(line: str, lineno: int) -> ClusterInput:
+    """Parse one input line into a `ClusterInput`, reading only the allowed fields."""
+    obj, ident = _line_object(line, lineno)
     title = obj.get("title") or ""
     text = obj.get("text") or ""
     if not isinstance(title, str) or not isinstance(text, str):
@@ -134,15 +140,7 @@ def cluster_file(
 
 def parse_pair_line(line: str, lineno: int) -> tuple[str, ClusterInput, ClusterInput]:
     """One `pair-score` line: `id`, `lang1`, `lang2`, `text1`, `text2` (nothing else read)."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"line {lineno}: not valid JSON ({exc.msg})") from None
-    if not isinstance(obj, dict):
-        raise InputError(f"line {lineno}: expected a JSON object")
-    ident = obj.get("id")
-    if isinstance(ident, bool) or not isinstance(ident, str | int) or ident == "":
-        raise InputError(f"line {lineno}: 'id' is missing or not a string/integer")
+    obj, ident = _line_object(line, lineno)
     sides = []
     for n in (1, 2):
         text = obj.get(f"text{n}")
