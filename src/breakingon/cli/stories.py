@@ -168,11 +168,13 @@ def pair_score(
         typer.Option("--output", "-o", help="Where to write {id, similarity, same_story}."),
     ],
 ) -> None:
-    """Score article pairs with the clusterer's join score (0..1) and its decision.
+    """Score article pairs with the clusterer's join score and its decision.
 
     The same scoring the live clusterer uses to decide whether an article joins a story
     (embeddings, words, entities, language-weighted; docs/clustering.md), the second
-    text against a story of the first; `same_story` is whether it would join.
+    text against a story of the first. `similarity` (0..1) is that score as a join
+    confidence: a logistic centred between the join floor and the sure-join threshold,
+    0.73 at the sure join; `same_story` is whether it would join.
     """
     from breakingon.cluster.batch import score_pairs
 

@@ -9,6 +9,7 @@ assignment against gold labels (evaluation only).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -96,8 +97,22 @@ def cluster_inputs(
 class PairScore:
     """How alike two articles are, by the clusterer's own join score."""
 
-    similarity: float  # the join score, clipped to 0..1
+    score: float  # the join score itself
+    similarity: float  # its join confidence, 0..1 (`join_confidence`)
     same_story: bool  # whether the join decision would put them in one story
+
+
+def join_confidence(score: float, settings: ClusterSettings) -> float:
+    """A join score as a confidence in 0..1: a logistic centred midway between the
+    clusterer's two join thresholds, `join_floor` (a join when clearly ahead of every
+    other story: 0.27) and `join_threshold` (a sure join: 0.73). The score is a weighted
+    sum of cosines whose bearing on sameness saturates at both ends (two unrelated
+    reports score anywhere below the floor; two of one event anywhere above the sure
+    join); the logistic keeps its order and spends the 0..1 range where the clusterer
+    decides."""
+    mid = (settings.join_floor + settings.join_threshold) / 2.0
+    scale = (settings.join_threshold - settings.join_floor) / 2.0
+    return 1.0 / (1.0 + math.exp(-(score - mid) / scale))
 
 
 def score_pairs(
@@ -109,7 +124,7 @@ def score_pairs(
     The online IDF is learnt from every text of the batch first, as the live clusterer
     learns it from the stream; a pair is one story if the score reaches the sure-join
     threshold (`join_threshold`): with one story and no rivals, the margin rule has no
-    evidence to go on.
+    evidence to go on. `similarity` is the score's `join_confidence`.
     """
     s = settings or ClusterSettings()
     flat = [item for pair in pairs for item in pair]
@@ -119,7 +134,7 @@ def score_pairs(
     out: list[PairScore] = []
     for i in range(len(pairs)):
         score = cl.pair_score(reps[2 * i], reps[2 * i + 1])
-        out.append(PairScore(min(1.0, max(0.0, score)), score >= s.join_threshold))
+        out.append(PairScore(score, join_confidence(score, s), score >= s.join_threshold))
     return out
 
 

@@ -10,10 +10,11 @@ precision `breakingon.cluster.embed` chose (bfloat16 where the CPU has it in har
 about 110 articles/s at 128 word pieces on two cores, measured). The word-embedding
 table stays 4-bit in memory (96 M values) and only the rows a batch uses are expanded.
 
-Tokenisation is the unigram model's Viterbi segmentation over the packaged pieces,
-after the packaged per-character normalisation (NFKC-like), with SentencePiece's
-metaspace rule; a text is embedded as "passage: " + text, mean-pooled over its tokens
-and L2-normalised, as the model card prescribes. About 100 languages share one space:
+Tokenisation is the unigram model's Viterbi segmentation over the packaged pieces
+(run by Hugging Face `tokenizers`), after the packaged per-character normalisation
+(NFKC-like), with SentencePiece's metaspace rule; a text is embedded as
+"passage: " + text, mean-pooled over its tokens and L2-normalised, as the model card
+prescribes. About 100 languages share one space:
 a German and an English report of one event land near each other.
 
 Pure: no store, no network, no web.
@@ -22,7 +23,6 @@ Pure: no store, no network, no web.
 from __future__ import annotations
 
 import json
-import math
 import mmap
 import struct
 import threading
@@ -53,12 +53,10 @@ def model_path() -> Path:
 @dataclass(frozen=True, slots=True)
 class _Vocab:
     pieces: dict[str, tuple[int, float]]  # piece -> (id, score); <unk> left out
-    normal: dict[int, str]  # code point -> its normalised replacement
+    normal: dict[int, str]  # code point -> its normalised replacement (`str.translate`)
     bos: int
     eos: int
     unk: int
-    unk_score: float
-    max_chars: int  # the longest piece, in characters
 
 
 class _Reader:
@@ -137,9 +135,8 @@ class _Model:
             bos=bos,
             eos=eos,
             unk=unk,
-            unk_score=float(scores.min()) - 10.0,
-            max_chars=max(len(p) for p in pieces),
         )
+        self._tokenizer: Any = None
         (n_dir,) = r.take("<i")
         tensors: dict[str, tuple[int, int, int]] = {}
         for _ in range(n_dir):
@@ -197,37 +194,29 @@ class _Model:
 
     def _segment(self, text: str) -> list[int]:
         v = self.vocab_info
-        norm = "".join(v.normal.get(ord(ch), ch) for ch in text)
+        norm = text.translate(v.normal)
         while "  " in norm:
             norm = norm.replace("  ", " ")
         s = (norm if norm.startswith(" ") else " " + norm).replace(" ", _META)
-        n = len(s)
-        best = [-math.inf] * (n + 1)
-        back_id = [0] * (n + 1)
-        back_from = [0] * (n + 1)
-        best[0] = 0.0
-        pieces, widest, unk, unk_score = v.pieces, v.max_chars, v.unk, v.unk_score
-        for i in range(n):
-            here = best[i]
-            for e in range(i + 1, min(n, i + widest) + 1):
-                hit = pieces.get(s[i:e])
-                if hit is not None:
-                    sc = here + hit[1]
-                    if sc > best[e]:
-                        best[e] = sc
-                        back_id[e] = hit[0]
-                        back_from[e] = i
-            if here + unk_score > best[i + 1]:
-                best[i + 1] = here + unk_score
-                back_id[i + 1] = unk
-                back_from[i + 1] = i
-        ids: list[int] = []
-        at = n
-        while at > 0:
-            ids.append(back_id[at])
-            at = back_from[at]
-        ids.reverse()
+        ids: list[int] = self._unigram().encode(s, add_special_tokens=False).ids
         return ids
+
+    def _unigram(self) -> Any:
+        """The packaged pieces as a unigram model of Hugging Face `tokenizers` (Rust):
+        the same Viterbi segmentation SentencePiece does, unknown characters at the
+        lowest piece score less 10, about 8x faster than Python (measured)."""
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer, models
+
+            v = self.vocab_info
+            # ids with no piece of their own (duplicates, the empty piece) get a score
+            # no segmentation can prefer to <unk>
+            vocab = [(f"\x00{i}", -1e9) for i in range(self.vocab)]
+            for piece, (i, score) in v.pieces.items():
+                vocab[i] = (piece, score)
+            vocab[v.unk] = ("\x00unk", 0.0)  # a literal "<unk>" in a text is characters
+            self._tokenizer = Tokenizer(models.Unigram(vocab, unk_id=v.unk, byte_fallback=False))
+        return self._tokenizer
 
     # ----- the encoder -------------------------------------------------------------
     def word_rows(self, ids: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
