@@ -297,3 +297,26 @@ def test_the_site_language_is_the_pages_and_the_feeds(
         ]
         assert feed["feed_url"].endswith("/feed.json?language=fr")
         assert 'xml:lang="de"' in german.get("/feed.atom").text
+
+
+def test_listed_headlines_name_their_language(site: tuple[Store, dict[str, int]]) -> None:
+    store, ids = site
+
+    def listed(c: TestClient) -> dict[str, tuple[str | None, str | None]]:
+        front = _doc(c, "/")
+        out = {}
+        for item in front.xpath("//section[@class='top']//article[@class='story-item']"):
+            h = item.xpath(".//h2")[0]
+            dek = item.xpath(".//p[@class='dek']")
+            href = h.xpath("./a")[0].get("href")
+            out[href] = (h.get("lang"), dek[0].get("lang") if dek else h.get("lang"))
+        return out
+
+    with _client(store) as english:  # the event's brief is German: marked; the bridge not
+        got = listed(english)
+        assert got[f"/story/{ids['event']}"] == ("de", "de")
+        assert got[f"/story/{ids['bridge']}"] == (None, None)
+    with _client(store, site_language="de") as german:  # German is the page's language now
+        got = listed(german)
+        assert got[f"/story/{ids['event']}"] == (None, None)
+        assert got[f"/story/{ids['bridge']}"] == ("en", "en")

@@ -181,7 +181,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.clock = clock
-    app.state.templates = render.make_environment()
+    app.state.templates = render.make_environment(settings.brief_language, settings.site_language)
     app.state.cache = cache
     app.state.login_limiter = reader_auth.login_limiter()
     app.state.resolver = resolver if resolver is not None else SystemResolver()

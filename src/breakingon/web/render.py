@@ -133,8 +133,23 @@ def highlight(text: str, terms: Sequence[str]) -> Markup:
     return Markup("").join(out)
 
 
-def make_environment() -> Environment:
-    """The Jinja2 environment: autoescape always on, undefined names are errors."""
+def headline_lang(story: Any, brief_language: str = "", site_language: str = "en") -> Markup:
+    """The ` lang` (and `dir`) attributes of a listed story's headline and dek when they
+    are not in the site's language, else nothing. A story's headline is written in its
+    brief's language: the operator's preferred one when an outlet reported in it, else
+    the story's dominant one (`story.languages` is most covered first)."""
+    languages = tuple(getattr(story, "languages", ()) or ())
+    if not languages:
+        return Markup("")
+    code = brief_language if brief_language in languages else languages[0]
+    if not code or code == site_language:
+        return Markup("")
+    return Markup(' lang="{}" dir="{}"').format(code, names.direction(code))
+
+
+def make_environment(brief_language: str = "", site_language: str = "en") -> Environment:
+    """The Jinja2 environment: autoescape always on, undefined names are errors.
+    `brief_language` and `site_language` are the operator's (for `headline_lang`)."""
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
@@ -158,6 +173,7 @@ def make_environment() -> Environment:
     env.filters["native"] = names.native_name
     env.filters["direction"] = names.direction
     env.globals["keep"] = keep
+    env.globals["hl"] = lambda story: headline_lang(story, brief_language, site_language)
     return env
 
 
