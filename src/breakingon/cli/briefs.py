@@ -42,6 +42,30 @@ def _sources(line: dict[str, Any], story_id: str) -> list[Any]:
     return out
 
 
+def _language(line: dict[str, Any], number: int) -> tuple[str, list[int] | None]:
+    """The brief's language and the documents it reads (None: all). The line's `lang`,
+    else the documents' own `lang` fields, the most common one, whose documents alone are
+    read (as the story stage reads a story's dominant language: docs/briefs.md); none
+    given: "" (English rules) and every document."""
+    from breakingon.cli.stories import InputError, parse_language
+
+    try:
+        chosen = parse_language(line.get("lang"), number)
+        docs = line["documents"]
+        langs = [parse_language(d.get("lang"), number) for d in docs]
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+    if chosen:
+        keep = [k for k, lang in enumerate(langs) if lang in (chosen, "")]
+        return chosen, keep if len(keep) < len(docs) else None
+    known = [lang for lang in langs if lang]
+    if not known:
+        return "", None
+    dominant = max(sorted(set(known)), key=known.count)
+    keep = [k for k, lang in enumerate(langs) if lang in (dominant, "")]
+    return dominant, keep if len(keep) < len(docs) else None
+
+
 def brief_to_json(story_id: str, brief: Any) -> dict[str, Any]:
     """The output record of `summarize-file` for one brief."""
 
@@ -71,6 +95,7 @@ def brief_to_json(story_id: str, brief: Any) -> dict[str, Any]:
         "citations": list(cited.values()),
         "credits": list(brief.credits),
         "writer": brief.writer,
+        "language": brief.language,
     }
 
 
@@ -79,7 +104,10 @@ def summarize_file(
     input_path: Annotated[Path, typer.Argument(help="JSON Lines: id, documents[{title,text}]")],
     output: Annotated[Path, typer.Option("--output", "-o", help="where to write briefs")],
 ) -> None:
-    """Write a cited extractive brief for each story cluster of a JSON Lines file."""
+    """Write a cited extractive brief for each story cluster of a JSON Lines file.
+
+    A line may name its language (`lang`, e.g. "de"), or its documents theirs: the brief
+    is written in it (the most common one) from the documents in it."""
     from breakingon.story.brief.extractive import BriefSettings, write_brief
 
     if not input_path.is_file():
@@ -95,7 +123,11 @@ def summarize_file(
                 if not isinstance(line, dict):
                     raise ValueError("not a JSON object")
                 story_id = str(line.get("id", number))
-                brief = write_brief(_sources(line, story_id), cfg)
+                sources = _sources(line, story_id)
+                language, keep = _language(line, number)
+                if keep is not None:
+                    sources = [sources[k] for k in keep]
+                brief = write_brief(sources, cfg, language)
             except (ValueError, TypeError) as exc:
                 errors += 1
                 typer.echo(f"error: {input_path}:{number}: {exc}", err=True)

@@ -562,3 +562,50 @@ def test_marks_set_loose_at_a_quotes_edges_are_put_back() -> None:
     ]
     # a quote that opens on a pronoun is seen as one, so it never dangles in a brief
     assert starts_with_pronoun(sentences[1])
+
+
+def test_summarize_file_writes_in_the_lines_language(tmp_path: Path) -> None:
+    de_a = (
+        "Ein Erdbeben der Stärke 6,1 hat am Montag die Stadt Izmir erschüttert. "
+        "Mindestens zwölf Menschen kamen ums Leben, teilten die Behörden mit. "
+        "Rettungskräfte suchten in den Trümmern nach Überlebenden."
+    )
+    de_b = (
+        "Bei einem Erdbeben in Izmir sind mindestens zwölf Menschen gestorben. "
+        "Die Erschütterung der Stärke 6,1 war bis Istanbul zu spüren, hieß es."
+    )
+    en = "An earthquake of magnitude 6.1 struck Izmir on Monday, killing at least twelve people."
+    rows = [
+        {
+            "id": "named",
+            "lang": "de",
+            "documents": [
+                {"title": "Erdbeben in Izmir", "text": de_a, "source": "Zeit"},
+                {"title": "Tote nach Beben", "text": de_b, "source": "Standard"},
+            ],
+        },
+        {  # the documents say: German twice, English once -> German, from those two
+            "id": "mixed",
+            "documents": [
+                {"title": "Erdbeben in Izmir", "text": de_a, "source": "Zeit", "lang": "de"},
+                {"title": "Quake in Izmir", "text": en, "source": "Wire", "lang": "en"},
+                {"title": "Tote nach Beben", "text": de_b, "source": "Standard", "lang": "de"},
+            ],
+        },
+        {"id": "bad", "lang": 7, "documents": [{"title": "t", "text": en}]},
+    ]
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    from typer.testing import CliRunner
+
+    import breakingon.cli.briefs  # noqa: F401  (registers summarize-file)
+    from breakingon.cli.app import app
+
+    result = CliRunner().invoke(app, ["summarize-file", str(src), "-o", str(out)])
+    assert result.exit_code == 1 and ":3:" in result.output
+    got = {x["id"]: x for x in map(json.loads, out.read_text().splitlines())}
+    assert set(got) == {"named", "mixed"}
+    for brief in got.values():
+        assert brief["language"] == "de"
+        assert brief["summary"] and "earthquake" not in brief["summary"].lower()
+        assert {c["outlet"] for c in brief["citations"]} <= {"Zeit", "Standard"}
