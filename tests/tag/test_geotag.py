@@ -188,6 +188,26 @@ def test_georgia_the_country_or_the_us_state_by_context() -> None:
     assert _found("Georgia voters went to the polls.", "GE") == [("Georgia", "GE", "country")]
 
 
+def test_canadian_provinces_and_australian_states_are_places() -> None:
+    ontario = ("Ontario", "CA", "region")
+    assert _found("Wildfires forced thousands to flee in northern Ontario.")[0] == ontario
+    assert _found("Ontario, California, police arrested a man.")[0] == ("Ontario", "US", "city")
+    # a city inside a province: London, Ontario, not London, England
+    assert _found("Police in London, Ontario, arrested a man.")[:2] == [
+        ("London", "CA", "city"),
+        ontario,
+    ]
+    assert _found("Quebec will hold an election in October.")[0] == ("Quebec", "CA", "region")
+    got = _found("Floods hit Queensland and New South Wales as the rain went on.")
+    assert got[:2] == [("Queensland", "AU", "region"), ("New South Wales", "AU", "region")]
+    assert ("Victoria", "AU", "region") in _found("The premier of Victoria locked down Melbourne.")
+    assert _found("Victoria Beckham launched a new line.") == []  # a person, as before
+    quebec = next(
+        p for p in geotag("Quebec votes", "Quebec votes on Monday.") if p.kind == "region"
+    )
+    assert quebec.geonameid == 6115047  # GeoNames' province, not Quebec City
+
+
 def test_a_person_or_animal_named_like_a_town_is_not_a_place() -> None:
     assert _found("Nola, a northern white rhino, died at the zoo on Sunday.") == []
     assert _found("Paris Hilton and Georgia Smith arrived.") == []

