@@ -229,3 +229,36 @@ def test_front_page_order_favours_independent_coverage(store: Store, settings: S
     # Newest first is the other order, and still there for the reader who asks for it.
     recent = store.list_stories(StoryQuery(order="recent", limit=10))
     assert recent[0].id == lone_story
+
+
+def test_the_cluster_stage_reads_english_sections_with_the_embedding(
+    store: Store, settings: Settings
+) -> None:
+    # Ingest (lexicons only, no encoder in the extraction workers) guessed World for all
+    # three; the clustering stage reads them again with the batch's MiniLM vectors.
+    transfer = _add(
+        store,
+        "Daily Planet",
+        "GB",
+        "Striker signs for rivals in record deal",
+        "The forward joined on a five-year contract after a medical on Friday.",
+        T0,
+    )
+    shooting = _add(
+        store,
+        "Le Quotidien",
+        "US",
+        "Gunman opens fire at a Kansas shopping mall, killing three",
+        "Police said the suspect was taken into custody after the shooting on Saturday.",
+        T0 + timedelta(minutes=1),
+    )
+    quake = _add(store, *QUAKE[0], T0 + timedelta(minutes=2))
+    clock = lambda: T0 + timedelta(minutes=10)  # noqa: E731
+    assert _drain(ClusterStage(settings, store, "w1", clock=clock)) == 3
+    sections = {a: store.get_article(a).sections for a in (transfer, shooting, quake)}  # type: ignore[union-attr]
+    assert sections[transfer] == ("sports",)
+    assert sections[shooting] == ()  # a domestic crime report fits none of the sections
+    assert sections[quake][:1] == ("world",)
+    assert _drain(StoryStage(settings, store, "w1", clock=clock)) == 3
+    story = store.get_story(store.get_article(shooting).story_id)  # type: ignore[union-attr,arg-type]
+    assert story is not None and "world" not in story.sections

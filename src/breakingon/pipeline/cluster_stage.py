@@ -18,6 +18,12 @@ Repair runs every `repair_every` articles exactly (a batch ends where the pass i
 as in the batch entry point `cluster-file`, so both give the same stories), and when a
 step finds nothing to cluster and articles were added since the last pass, so the
 stories of a burst settle once it is over.
+
+English articles' sections are read again here with the MiniLM vector the batch was
+embedded with (`tag.sections.classify_many`: lexicons, the feed's section and the label
+prototypes): the extraction workers that tag them at ingest load no encoder, and on
+short items the lexicons alone are far weaker (docs/signals.md, "Sections"). The new
+sections commit with the memberships.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import numpy as np
 
 from breakingon.cluster.clusterer import ClusterSettings, StoryClusterer, WorkingSetState
 from breakingon.cluster.represent import ClusterInput, Representation, input_from_article, represent
@@ -48,6 +56,7 @@ from breakingon.ops.metrics import METRICS
 from breakingon.records import Article
 from breakingon.settings import Settings
 from breakingon.store.base import ClusterStore, LeaseLost, Membership, StoryStateRow
+from breakingon.tag.sections import LIVE_MIN_SCORE, classify_many
 
 log = logging.getLogger("breakingon.process")
 
@@ -55,6 +64,7 @@ CLUSTER_LEASE = "cluster-leader"
 DF_META = "cluster_doc_freq"
 HEAD_META = "cluster_working_set"
 DF_CHECKPOINT_EVERY = 20  # commits per full write of the document frequencies
+FEED_CACHE_S = 300.0  # how long a feed's sections are taken as read
 
 
 def df_delta_key(k: int) -> str:
@@ -87,6 +97,8 @@ class ClusterStage:
         self._clusterer: StoryClusterer | None = None
         self._df_deltas = 0  # deltas stored after the full document-frequency copy
         self._rate = 16.0  # articles/s the embedding step managed lately
+        self._feed_sections: dict[int, tuple[str, ...]] = {}
+        self._feeds_at = 0.0
 
     def _allocate(self) -> int:
         return self.store.new_story_id(self.clock())
@@ -251,6 +263,40 @@ class ClusterStage:
         touched.update(dst for _, dst in result.merges)
         touched.update(src for src, _ in result.merges)
 
+    def _feed_hint(self, feed_id: int | None) -> tuple[str, ...]:
+        """A feed's own sections (the classifier's strongest prior), cached a while."""
+        if feed_id is None:
+            return ()
+        if time.monotonic() - self._feeds_at > FEED_CACHE_S:
+            self._feed_sections.clear()
+            self._feeds_at = time.monotonic()
+        if feed_id not in self._feed_sections:
+            feed = self.store.get_feed(feed_id)
+            self._feed_sections[feed_id] = feed.sections if feed is not None else ()
+        return self._feed_sections[feed_id]
+
+    def _sections(
+        self, articles: list[Article], reps: list[Representation]
+    ) -> dict[int, tuple[str, ...]]:
+        """English news articles' sections read with their MiniLM vectors, by article
+        id, where they differ from the ingest's (none when no section fits)."""
+        picked = [
+            (a, r) for a, r in zip(articles, reps, strict=True) if r.english and not a.page_kind
+        ]
+        if not picked:
+            return {}
+        results = classify_many(
+            [(a.title, a.text, self._feed_hint(a.feed_id)) for a, _ in picked],
+            np.stack([r.vector for _, r in picked]),
+            languages=["en"] * len(picked),
+            min_score=LIVE_MIN_SCORE,
+        )
+        return {
+            a.id: res.labels
+            for (a, _), res in zip(picked, results, strict=True)
+            if a.id is not None and res.labels != a.sections
+        }
+
     def _decide_and_commit(
         self,
         articles: list[Article],
@@ -262,9 +308,13 @@ class ClusterStage:
         assert cl is not None
         memberships: list[Membership] = []
         touched: set[int] = set()
+        sections = self._sections(articles, reps)
         for item, rep in zip(inputs, reps, strict=True):
             d = cl.add(rep, item.published, item.outlet, item.duplicate_of)
-            memberships.append(Membership(int(item.key), d.story_id, d.score, d.reason))
+            key = int(item.key)
+            memberships.append(
+                Membership(key, d.story_id, d.score, d.reason, sections=sections.get(key))
+            )
             touched.add(d.story_id)
         merges: list[tuple[int, int]] = []
         if self.cfg.repair_every > 0 and cl.since_repair >= self.cfg.repair_every:

@@ -90,12 +90,15 @@ class FeedUpdate:
 
 @dataclass(frozen=True, slots=True)
 class Membership:
-    """One clustering decision: `article_id` belongs to `story_id`."""
+    """One clustering decision: `article_id` belongs to `story_id`. `sections`, when
+    given, replace the article's (the clustering stage reads them again with the
+    article's embedding)."""
 
     article_id: int
     story_id: int
     score: float = 0.0
     reason: str = ""
+    sections: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +424,7 @@ class ClusterStore(ArticleClaims, LeaseStore, Protocol):
     and fenced commits of its decisions."""
 
     def new_story_id(self, now: datetime) -> int: ...
+    def get_feed(self, feed_id: int) -> Feed | None: ...
 
     def save_clustering(
         self,

@@ -141,6 +141,7 @@ class _StoriesMixin(_SQLBase):
                         reason=mem.reason[:500],
                     )
                 )
+                resections = {} if mem.sections is None else {"sections": dumps(list(mem.sections))}
                 conn.execute(
                     a.update()
                     .where(a.c.id == mem.article_id)
@@ -150,6 +151,7 @@ class _StoriesMixin(_SQLBase):
                         lease_owner=None,
                         lease_until=None,
                         updated_at=now,
+                        **resections,
                     )
                 )
                 touched.add(mem.story_id)
