@@ -419,12 +419,11 @@ class LeaseStore(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
 
 
-class ClusterStore(ArticleClaims, LeaseStore, Protocol):
+class ClusterStore(ArticleClaims, LeaseStore, ReadStore, Protocol):
     """What the clustering stage uses: story ids, the clusterer's persisted working set,
-    and fenced commits of its decisions."""
+    and fenced commits of its decisions (and feeds' sections, read)."""
 
     def new_story_id(self, now: datetime) -> int: ...
-    def get_feed(self, feed_id: int) -> Feed | None: ...
 
     def save_clustering(
         self,
