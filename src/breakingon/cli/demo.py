@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ipaddress
+import json
 import queue
 import shutil
 import signal
@@ -22,7 +23,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Annotated
 
@@ -151,6 +154,27 @@ def start_simulator(stream: Path, speed: float) -> tuple[subprocess.Popen[str], 
         f"the newsroom simulator {why} within {SIMULATOR_START_S:g} s"
         + (f": {said[-1]}" if said else "")
     )
+
+
+def replay_clock(settings: Settings, opml_url: str, speed: float) -> Callable[[], datetime]:
+    """The running newsroom's clock, mirrored here: its `now` read once from its status
+    page, then run at `speed` and never past the wall clock, as the newsroom's own
+    (`sim.stream.NewsroomClock`, `--now`). The demo judges recency, breaking and trends
+    on it, so a story that starts fast in the replay is breaking while the replay plays
+    it, not only in the last hours before the stream catches up with the present."""
+    from breakingon.pipeline import fetch_bytes
+    from breakingon.sim.stream import NewsroomClock
+    from breakingon.sources.catalogue import SourceError
+
+    status = opml_url.rsplit("/", 1)[0] + "/_control/status"
+    data, error = fetch_bytes(settings, status)
+    if error:
+        raise SourceError(f"{status}: {error}")
+    try:
+        now = datetime.fromisoformat(json.loads(data)["now"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SourceError(f"{status}: no clock in the newsroom's status ({exc})") from None
+    return NewsroomClock(now.astimezone(UTC), speed, not_after_wall=True).now
 
 
 def stop_simulator(proc: subprocess.Popen[str]) -> None:
