@@ -128,9 +128,7 @@ class StoryStage:
                 except Exception:
                     log.exception("story %d failed", sid)
                     METRICS.errors.labels(stage="story").inc()
-                METRICS.stage_seconds.labels(stage="story").observe(
-                    time.perf_counter() - started
-                )
+                METRICS.stage_seconds.labels(stage="story").observe(time.perf_counter() - started)
             METRICS.stories_updated.inc(len(ids))
             total += len(ids)
             if len(ids) < limit or time.perf_counter() >= deadline:

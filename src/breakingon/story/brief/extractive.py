@@ -251,9 +251,7 @@ def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
     waiting: dict[int, list[int]] = {}
     while active.any():
         closest = redundancy if chosen else np.zeros(n, dtype=np.float64)
-        value = (
-            base - (1 - cfg.mmr_lambda) * closest - cfg.balance_penalty * taken[outlet_index]
-        )
+        value = base - (1 - cfg.mmr_lambda) * closest - cfg.balance_penalty * taken[outlet_index]
         value = np.where(active, value, -np.inf)
         best = int(np.argmax(value))  # ties: the lowest index, as before
         active[best] = False
