@@ -70,7 +70,7 @@ def test_the_basis_changes_only_with_what_the_brief_reads() -> None:
     # a new outlet, a changed text: another basis
     other = replace(later, id=11, outlet="Harbour Times")
     assert brief_basis([*arts, other]) != basis
-    assert brief_basis([replace(arts[0], text=arts[0].text + " More.")] + arts[1:]) != basis
+    assert brief_basis([replace(arts[0], text=arts[0].text + " More."), *arts[1:]]) != basis
     assert brief_basis(arts, "fr") == basis  # no French report: the order is the same
 
 

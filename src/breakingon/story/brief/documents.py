@@ -2,7 +2,8 @@
 language, and the extractive brief with the optional abstractive rewrite.
 
 `brief_documents(articles)` chooses the reports a brief draws on; `write_story_brief`
-writes the brief from them, and `brief_basis` digests what it reads (None for a story of fewer than two outlets). A story
+writes the brief from them (None for a story of fewer than two outlets), and
+`brief_basis` digests what it reads, so the story stage can keep a brief. A story
 reported in one language (or none known) gets its brief from all its reports, as ever.
 A story reported in several gets its brief in one language (`languages.coverage`:
 the operator's preferred one when an outlet reported in it, else the dominant one)
