@@ -172,6 +172,11 @@ class StoryStage:
         if story_id in self._force and decision == "defer":
             decision = "write"
         self._force.discard(story_id)
+        if decision != "write" and record is not None and record.brief is not None:
+            # another worker may have written the story's brief since: keep only the
+            # brief that is stored, never an older one of this worker's
+            if self.store.get_brief(story_id) != record.brief:
+                decision = "write"
         if decision == "write" or record is None:
             self._due.pop(story_id, None)
             return None, basis, reports

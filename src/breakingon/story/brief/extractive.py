@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -122,6 +123,42 @@ def report_sentences(text: str, doc: int = 0, lang: str = "") -> list[SourceSent
     return [s for s in sentences if sentence_problem(s.text, lang) is None]
 
 
+# --- sentence records ---------------------------------------------------------------
+# A developing story's brief is written again as reports join it, from mostly the same
+# articles: each article's sentences and each sentence's facts are worked out once and
+# kept (bounded LRUs; pure functions of the text and its language, so exact).
+
+
+@lru_cache(maxsize=2048)
+def _doc_sentences(text: str, language: str) -> tuple[SourceSentence, ...]:
+    return tuple(split_sentences(text, 0, lang=language))
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    numbers: frozenset[str]  # `text.number_tokens`
+    names: frozenset[str]  # `text.proper_names`
+    eligible: bool  # no `text.sentence_problem`
+    words: int  # `languages.sentences.word_count`
+
+
+@lru_cache(maxsize=50_000)
+def _facts(sentence: str, language: str) -> _Facts:
+    return _Facts(
+        numbers=frozenset(number_tokens(sentence)),
+        names=frozenset(proper_names(sentence)),
+        eligible=sentence_problem(sentence, language) is None,
+        words=word_count(sentence, language),
+    )
+
+
+def doc_sentences(text: str, doc: int, language: str, limit: int = 0) -> list[SourceSentence]:
+    """`split_sentences(text, doc, lang=language)` (its first `limit` when > 0), kept."""
+    kept = _doc_sentences(text, language)
+    kept = kept[:limit] if limit > 0 else kept
+    return [SourceSentence(s.text, doc, s.position, s.paragraph) for s in kept]
+
+
 # --- selection -----------------------------------------------------------------------
 
 
@@ -131,8 +168,8 @@ class _Pool:
     emb: npt.NDArray[np.float32]
     sim: npt.NDArray[np.float32]
     outlet_of_doc: list[str]  # balance key per document (original outlet for copies)
-    numbers: list[set[str]]
-    names: list[set[str]]
+    numbers: list[frozenset[str]]
+    names: list[frozenset[str]]
     eligible: list[bool]  # may stand in a brief as reporting (`text.sentence_problem`)
     words: list[int]  # words per sentence (`languages.sentences.word_count`)
     language: str = ""  # of every sentence ("" unknown: English rules)
@@ -454,8 +491,7 @@ def write_brief(
     cfg = cfg or BriefSettings()
     sents: list[SourceSentence] = []
     for index, doc in enumerate(docs):
-        kept = split_sentences(doc.text, index, lang=language)
-        sents.extend(kept[: cfg.max_doc_sentences] if cfg.max_doc_sentences > 0 else kept)
+        sents.extend(doc_sentences(doc.text, index, language, cfg.max_doc_sentences))
     # a title that is an instruction to a model is no headline (nor a dek's anchor)
     titles = ["" if is_instruction(d.title) else d.title for d in docs]
     if not sents:
@@ -464,15 +500,16 @@ def write_brief(
 
     emb = np.asarray(cfg.embedder([s.text for s in sents] + [t or " " for t in titles]))
     sent_emb, title_emb = emb[: len(sents)], emb[len(sents) :]
+    facts = [_facts(s.text, language) for s in sents]
     pool = _Pool(
         sents=sents,
         emb=sent_emb,
         sim=sent_emb @ sent_emb.T,
         outlet_of_doc=_balance_keys(docs),
-        numbers=[number_tokens(s.text) for s in sents],
-        names=[proper_names(s.text) for s in sents],
-        eligible=[sentence_problem(s.text, language) is None for s in sents],
-        words=[word_count(s.text, language) for s in sents],
+        numbers=[f.numbers for f in facts],
+        names=[f.names for f in facts],
+        eligible=[f.eligible for f in facts],
+        words=[f.words for f in facts],
         language=language,
     )
     chosen = _select(pool, cfg, cfg.max_words)
