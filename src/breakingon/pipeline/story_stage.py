@@ -44,7 +44,7 @@ __all__ = ["StoryStage", "TrendStage", "llm_settings", "story_settings"]
 log = logging.getLogger("breakingon.process")
 
 STEP_BUDGET_S = 2.0  # one step claims more stories only while this much time is left
-BRIEF_RECORDS = 20_000  # briefs kept in memory (LRU), for stories updated lately
+BRIEF_RECORDS = 2_000  # briefs kept in memory (LRU, ~10 KB each), for stories updated lately
 
 
 def _now() -> datetime:
