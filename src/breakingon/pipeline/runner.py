@@ -1,9 +1,11 @@
 """Drive the stages in loops: embedded (`breakingon run`) or as a scale-out worker.
 
-One asyncio loop runs the feed checks and page fetches (network-bound); clustering,
-story signals, briefs and trends run one step at a time in a worker thread (CPU-bound,
-torch releases the GIL); the alert stage has its own loop beside them (it never holds
-up clustering or the story stage). `stop` ends the loops after the unit of work in hand, so a
+One asyncio loop runs the feed checks and page fetches (network-bound); clustering (with
+trends and retention) and the story stage (signals and briefs) each run one step at a
+time in their own worker thread (CPU-bound, torch releases the GIL), so a slow story
+update (a long brief, an LLM endpoint that takes its time) never stalls clustering,
+nor clustering a story update; the alert stage has its own loop beside them (it never
+holds up clustering or the story stage). `stop` ends the loops after the unit of work in hand, so a
 Ctrl-C finishes in-flight work; anything claimed and not finished is handed back when
 its lease expires.
 """
@@ -254,14 +256,25 @@ class Pipeline:
         return self.store.backlog().get(kind, 0)
 
     def process_step(self) -> int:
-        """One step of clustering, story updates and trends (blocking)."""
+        """One step of clustering, story updates and trends (blocking; `run` runs the
+        cluster and story steps in two loops of their own)."""
+        n = self.cluster_step()
+        m = self.story_step()
+        return n + m
+
+    def cluster_step(self) -> int:
+        """One clustering step, then trends and retention when they are due (blocking)."""
         n = self.cluster.step()
         self.progress.articles_clustered += n
-        m = self.stories.step()
-        self.progress.stories_updated += m
         self.trends.step()
         self.retention.step()  # no-op unless retention is on and its interval has passed
-        return n + m
+        return n
+
+    def story_step(self) -> int:
+        """One story-stage step (blocking)."""
+        m = self.stories.step()
+        self.progress.stories_updated += m
+        return m
 
     async def _image_loop(self, stop: asyncio.Event, once: bool, upstream: asyncio.Event) -> None:
         """Lead images of updated stories (the image stage), beside the page fetches."""
@@ -298,25 +311,58 @@ class Pipeline:
         pages_done: asyncio.Event,
         processed: asyncio.Event | None = None,
     ) -> None:
+        clustered = asyncio.Event()
         try:
-            await self._process_until_done(stop, once, pages_done)
+            await asyncio.gather(
+                self._cluster_loop(stop, once, pages_done, clustered),
+                self._story_loop(stop, once, clustered),
+            )
         finally:
             if processed is not None:
                 processed.set()
 
-    async def _process_until_done(
-        self, stop: asyncio.Event, once: bool, pages_done: asyncio.Event
+    async def _cluster_loop(
+        self, stop: asyncio.Event, once: bool, pages_done: asyncio.Event, done: asyncio.Event
     ) -> None:
+        """Clustering steps (trends, retention beside them) until stopped; with `once`,
+        until the pages are done and no extracted article is left."""
+        try:
+            while not stop.is_set():
+                upstream_done = pages_done.is_set()  # read before the step
+                try:
+                    n = await asyncio.to_thread(self.cluster_step)
+                except Exception as exc:
+                    self._failed("cluster loop", exc)
+                    n = 0
+                if n == 0:
+                    if once and upstream_done:
+                        backlog = await asyncio.to_thread(self.store.backlog)
+                        if backlog.get("articles_extracted", 0) == 0:
+                            return
+                    await self._idle(stop, 0.5)
+        finally:
+            done.set()
+
+    async def _story_loop(self, stop: asyncio.Event, once: bool, clustered: asyncio.Event) -> None:
+        """Story-stage steps until stopped; with `once`, until clustering is done and no
+        story is dirty (deferred briefs written first), then the trends once more."""
         while not stop.is_set():
+            upstream_done = clustered.is_set()  # read before the step: nothing comes after
             try:
-                n = await asyncio.to_thread(self.process_step)
+                n = await asyncio.to_thread(self.story_step)
             except Exception as exc:
-                self._failed("process loop", exc)
+                self._failed("story loop", exc)
                 n = 0
             if n == 0:
-                if once and pages_done.is_set():
+                if once and upstream_done:
+                    flushed = await asyncio.to_thread(self.stories.flush)
                     backlog = await asyncio.to_thread(self.store.backlog)
-                    if backlog.get("articles_extracted", 0) == 0 and backlog["stories_dirty"] == 0:
+                    if flushed == 0 and backlog["stories_dirty"] == 0:
                         await asyncio.to_thread(self.trends.step, 0.0, True)
                         return
+                    continue
                 await self._idle(stop, 0.5)
+        try:  # stopped: the deferred briefs are written by whoever updates them next
+            await asyncio.to_thread(self.stories.flush)
+        except Exception as exc:
+            self._failed("story loop", exc)

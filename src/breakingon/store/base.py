@@ -454,6 +454,11 @@ class StoryStore(ReadStore, Protocol):
         self, worker: str, now: datetime, limit: int, lease_s: int
     ) -> list[int]: ...
     def recent_articles(self, since: datetime, limit: int) -> list[Article]: ...
+    def mark_stories_dirty(self, story_ids: Sequence[int]) -> None:
+        """Mark these stories to be updated again (the story stage's deferred briefs);
+        a merged-away story is left alone, a claimed one is updated again after its save."""
+        ...
+
     def save_story(self, update: StoryUpdate, now: datetime, worker: str | None = None) -> bool:
         """Store derived fields, keep a brief version when the brief changed, clear dirty.
 

@@ -295,6 +295,19 @@ class _StoriesMixin(_SQLBase):
                 ]
             return ids
 
+    def mark_stories_dirty(self, story_ids: Sequence[int]) -> None:
+        if not story_ids:
+            return
+        st = self.t["stories"]
+        with self._write() as conn:
+            # 1 whether claimed (2: its save keeps the 1) or not (0); updated_at stays,
+            # so the story page's freshness is not claimed before the update
+            conn.execute(
+                st.update()
+                .where(st.c.id.in_(sorted(set(story_ids))), st.c.merged_into.is_(None))
+                .values(dirty=1)
+            )
+
     def story_articles(self, story_id: int, limit: int = 500) -> list[Article]:
         a = self.t["articles"]
         with self._read() as conn:

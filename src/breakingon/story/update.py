@@ -81,6 +81,14 @@ class StoryResult:
     brief: Brief | None
 
 
+@dataclass(frozen=True, slots=True)
+class KeptBrief:
+    """A brief the story stage keeps instead of writing it again (None: the story had
+    no brief when it was last written)."""
+
+    brief: Brief | None
+
+
 def final_headline(
     brief: Brief | None, representative: Article, articles: Sequence[Article]
 ) -> str:
@@ -129,8 +137,16 @@ def update_story(
     outlets: Mapping[str, Outlet],
     now: datetime,
     cfg: StorySettings | None = None,
+    *,
+    kept: KeptBrief | None = None,
 ) -> StoryResult:
-    """The update of a story with these member articles (at least one)."""
+    """The update of a story with these member articles (at least one).
+
+    With `kept`, the brief is not written again: `kept.brief` (the one written for the
+    same `brief_basis`, or one the caller chose to keep a while) stands, and everything
+    else (coverage, rank, breaking, sections, places, languages, headline, dek) is
+    computed from the articles as always. With the basis unchanged the result equals a
+    full update's."""
     if not articles:
         raise ValueError("a story without articles has nothing to update")
     cfg = cfg or StorySettings()
@@ -145,9 +161,12 @@ def update_story(
         importance = Importance(
             0.0, f"not a news report ({articles[0].page_kind}); kept out of the lists"
         )
-    brief = write_story_brief(
-        news, cfg.sentences, cfg.llm, cfg.llm_api_key, cfg.llm_post, cfg.brief_language
-    )
+    if kept is not None:
+        brief = kept.brief
+    else:
+        brief = write_story_brief(
+            news, cfg.sentences, cfg.llm, cfg.llm_api_key, cfg.llm_post, cfg.brief_language
+        )
     independent = [a for a in articles if a.duplicate_of is None] or list(articles)
     representative = max(
         independent[:5], key=lambda a: (len(a.text) > 400, -a.published.timestamp())

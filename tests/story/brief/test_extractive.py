@@ -7,11 +7,13 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from breakingon.records import Brief
 from breakingon.story.brief.extractive import (
+    BriefSettings,
     BriefSource,
     choose_headline,
     is_neutral_headline,
@@ -609,3 +611,76 @@ def test_summarize_file_writes_in_the_lines_language(tmp_path: Path) -> None:
         assert brief["language"] == "de"
         assert brief["summary"] and "earthquake" not in brief["summary"].lower()
         assert {c["outlet"] for c in brief["citations"]} <= {"Zeit", "Standard"}
+
+
+def _plain_select(pool: Any, cfg: BriefSettings, budget: int) -> list[int]:
+    """The MMR loop as it was written before the incremental one (the oracle)."""
+    from breakingon.story.brief.extractive import _anchor, _least_used_wording, _salience
+
+    score = _salience(pool, cfg)
+    lens = pool.words
+    taken_per_outlet: dict[str, int] = {}
+    chosen: list[int] = []
+    words = 0
+    candidates = {i for i in range(len(pool.sents)) if pool.eligible[i]}
+    waiting: dict[int, list[int]] = {}
+    while candidates:
+        best, best_value = -1, float("-inf")
+        for i in candidates:
+            redundancy = max((float(pool.sim[i, j]) for j in chosen), default=0.0)
+            outlet = pool.outlet_of_doc[pool.sents[i].doc]
+            value = (
+                cfg.mmr_lambda * score[i]
+                - (1 - cfg.mmr_lambda) * redundancy
+                - cfg.balance_penalty * taken_per_outlet.get(outlet, 0)
+            )
+            if value > best_value or (value == best_value and i < best):
+                best, best_value = i, value
+        candidates.discard(best)
+        if chosen and max(float(pool.sim[best, j]) for j in chosen) > cfg.redundant_similarity:
+            continue
+        if words + lens[best] > budget:
+            continue
+        best = _least_used_wording(pool, best, taken_per_outlet, cfg, candidates)
+        if _anchor(pool, best, chosen) is None:
+            s = pool.sents[best]
+            for j in range(max(0, best - 3), best):
+                if pool.sents[j].doc == s.doc:
+                    waiting.setdefault(j, []).append(best)
+            continue
+        chosen.append(best)
+        words += lens[best]
+        outlet = pool.outlet_of_doc[pool.sents[best].doc]
+        taken_per_outlet[outlet] = taken_per_outlet.get(outlet, 0) + 1
+        candidates.update(k for k in waiting.pop(best, []) if k not in chosen)
+    return chosen
+
+
+def test_incremental_selection_makes_the_plain_loops_choices(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MMR that keeps each candidate's closest chosen sentence up to date chooses
+    what the plain loop chooses, in the same order, on real stories and settings that
+    make redundancy, balance and the budget bite."""
+    from breakingon.story.brief import extractive
+    from breakingon.story.brief.documents import SentenceCache
+
+    rows = (shared_data / "summarization" / "multinews-dev.jsonl").read_text().splitlines()
+    embed = SentenceCache()
+    for line in rows[:6]:
+        row = json.loads(line)
+        docs = [
+            BriefSource(id=str(k), title=d.get("title", ""), text=d["text"][:4000],
+                        outlet=f"Outlet {k % 2}")
+            for k, d in enumerate(row["documents"])
+        ]  # fmt: skip
+        for cfg in (
+            BriefSettings(embedder=embed),
+            BriefSettings(embedder=embed, mmr_lambda=0.3, balance_penalty=0.3, max_words=120),
+        ):
+            fast = write_brief(docs, cfg)
+            with monkeypatch.context() as m:
+                m.setattr(extractive, "_select", _plain_select)
+                plain = write_brief(docs, cfg)
+            assert fast == plain
+            assert fast.dek or fast.sections

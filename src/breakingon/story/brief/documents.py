@@ -2,7 +2,8 @@
 language, and the extractive brief with the optional abstractive rewrite.
 
 `brief_documents(articles)` chooses the reports a brief draws on; `write_story_brief`
-writes the brief from them (None for a story of fewer than two outlets). A story
+writes the brief from them (None for a story of fewer than two outlets), and
+`brief_basis` digests what it reads, so the story stage can keep a brief. A story
 reported in one language (or none known) gets its brief from all its reports, as ever.
 A story reported in several gets its brief in one language (`languages.coverage`:
 the operator's preferred one when an outlet reported in it, else the dominant one)
@@ -15,6 +16,7 @@ not touch the store or the web layer; the only network use is the optional rewri
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -139,6 +141,25 @@ def brief_by_language(
     others = [c for c in coverage if c.code != brief.language][:MAX_OTHER_LANGUAGES]
     reports = tuple(_other_language(articles, c, cfg) for c in others)
     return replace(brief, other_languages=reports), docs
+
+
+def brief_basis(articles: Sequence[Article], language: str = "") -> str:
+    """A digest of everything `write_story_brief` reads from these articles: the reports
+    of each language in writing order (id, title, text, outlet, url, time, authors),
+    the other languages' outlets, and whether two outlets reported. Two article lists
+    with the same basis get the same extractive brief, so the story stage keeps the brief
+    it has while the basis stays (a new article from an outlet already in the brief, a
+    syndicated copy, a non-article page) and writes it again only when it changes."""
+    coverage = language_coverage(articles)
+    order = writing_order(coverage, language)
+    chosen = brief_documents(articles)
+    parts: list[object] = [len({a.outlet for a in chosen}) >= 2, tuple(order)]
+    if len(order) <= 1:
+        parts.append(tuple(_source(a) for a in chosen))
+    else:
+        parts.extend(tuple(_reports_in(articles, code)) for code in order)
+        parts.append(tuple((c.code, c.outlets) for c in coverage))
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 def write_story_brief(

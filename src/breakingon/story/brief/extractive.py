@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -93,6 +94,7 @@ class BriefSettings:
     contradiction_similarity: float = 0.70  # same fact, different number: report both
     balance_penalty: float = 0.05  # per sentence already taken from the same outlet
     dek_max_sentences: int = 2
+    max_doc_sentences: int = 0  # read only each article's first N kept sentences (0: all)
     embedder: Embedder = field(default=_default_embedder, compare=False)
 
 
@@ -121,6 +123,42 @@ def report_sentences(text: str, doc: int = 0, lang: str = "") -> list[SourceSent
     return [s for s in sentences if sentence_problem(s.text, lang) is None]
 
 
+# --- sentence records ---------------------------------------------------------------
+# A developing story's brief is written again as reports join it, from mostly the same
+# articles: each article's sentences and each sentence's facts are worked out once and
+# kept (bounded LRUs; pure functions of the text and its language, so exact).
+
+
+@lru_cache(maxsize=2048)
+def _doc_sentences(text: str, language: str) -> tuple[SourceSentence, ...]:
+    return tuple(split_sentences(text, 0, lang=language))
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    numbers: frozenset[str]  # `text.number_tokens`
+    names: frozenset[str]  # `text.proper_names`
+    eligible: bool  # no `text.sentence_problem`
+    words: int  # `languages.sentences.word_count`
+
+
+@lru_cache(maxsize=50_000)
+def _facts(sentence: str, language: str) -> _Facts:
+    return _Facts(
+        numbers=frozenset(number_tokens(sentence)),
+        names=frozenset(proper_names(sentence)),
+        eligible=sentence_problem(sentence, language) is None,
+        words=word_count(sentence, language),
+    )
+
+
+def doc_sentences(text: str, doc: int, language: str, limit: int = 0) -> list[SourceSentence]:
+    """`split_sentences(text, doc, lang=language)` (its first `limit` when > 0), kept."""
+    kept = _doc_sentences(text, language)
+    kept = kept[:limit] if limit > 0 else kept
+    return [SourceSentence(s.text, doc, s.position, s.paragraph) for s in kept]
+
+
 # --- selection -----------------------------------------------------------------------
 
 
@@ -130,8 +168,8 @@ class _Pool:
     emb: npt.NDArray[np.float32]
     sim: npt.NDArray[np.float32]
     outlet_of_doc: list[str]  # balance key per document (original outlet for copies)
-    numbers: list[set[str]]
-    names: list[set[str]]
+    numbers: list[frozenset[str]]
+    names: list[frozenset[str]]
     eligible: list[bool]  # may stand in a brief as reporting (`text.sentence_problem`)
     words: list[int]  # words per sentence (`languages.sentences.word_count`)
     language: str = ""  # of every sentence ("" unknown: English rules)
@@ -227,33 +265,42 @@ def _anchor(pool: _Pool, i: int, chosen: Collection[int]) -> int | None:
 
 
 def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
+    """MMR under the word budget. Each candidate's redundancy (its closest chosen
+    sentence) is kept up to date as sentences are chosen, one matrix row per choice,
+    instead of being recomputed over all chosen sentences for every candidate in every
+    round: the same choices, in the same order, as the plain loop."""
     score = _salience(pool, cfg)
     lens = pool.words
+    n = len(pool.sents)
+    outlet_of = [pool.outlet_of_doc[s.doc] for s in pool.sents]
+    outlets = sorted(set(outlet_of))
+    outlet_index = np.array([outlets.index(o) for o in outlet_of], dtype=np.int64)
+    taken = np.zeros(len(outlets), dtype=np.float64)  # sentences taken per outlet
+    # each sentence's similarity to its closest chosen one (-inf: none chosen yet)
+    redundancy = np.full(n, -np.inf, dtype=np.float64)
+    active = np.zeros(n, dtype=bool)  # the candidates
+    base = cfg.mmr_lambda * score
     taken_per_outlet: dict[str, int] = {}
     chosen: list[int] = []
     words = 0
-    candidates = {i for i in range(len(pool.sents)) if pool.eligible[i]}
+    active[[i for i in range(n) if pool.eligible[i]]] = True
     # a sentence that leans back on one not chosen (yet) waits for it
     waiting: dict[int, list[int]] = {}
-    while candidates:
-        best, best_value = -1, float("-inf")
-        for i in candidates:
-            redundancy = max((float(pool.sim[i, j]) for j in chosen), default=0.0)
-            outlet = pool.outlet_of_doc[pool.sents[i].doc]
-            value = (
-                cfg.mmr_lambda * score[i]
-                - (1 - cfg.mmr_lambda) * redundancy
-                - cfg.balance_penalty * taken_per_outlet.get(outlet, 0)
-            )
-            if value > best_value or (value == best_value and i < best):
-                best, best_value = i, value
-        candidates.discard(best)
-        if chosen and max(float(pool.sim[best, j]) for j in chosen) > cfg.redundant_similarity:
+    while active.any():
+        closest = redundancy if chosen else np.zeros(n, dtype=np.float64)
+        value = base - (1 - cfg.mmr_lambda) * closest - cfg.balance_penalty * taken[outlet_index]
+        value = np.where(active, value, -np.inf)
+        best = int(np.argmax(value))  # ties: the lowest index, as before
+        active[best] = False
+        if chosen and redundancy[best] > cfg.redundant_similarity:
             continue
         if words + lens[best] > budget:
             continue
         # Balance: state the fact in the words of the least-used outlet that states it.
+        candidates = set(np.flatnonzero(active).tolist())
         best = _least_used_wording(pool, best, taken_per_outlet, cfg, candidates)
+        active[:] = False
+        active[list(candidates)] = True
         if _anchor(pool, best, chosen) is None:
             s = pool.sents[best]
             for j in range(max(0, best - 3), best):
@@ -262,9 +309,14 @@ def _select(pool: _Pool, cfg: BriefSettings, budget: int) -> list[int]:
             continue
         chosen.append(best)
         words += lens[best]
-        outlet = pool.outlet_of_doc[pool.sents[best].doc]
+        # sim[i, best] as the plain loop read it (a BLAS product need not be symmetric)
+        redundancy = np.maximum(redundancy, pool.sim[:, best].astype(np.float64))
+        outlet = outlet_of[best]
         taken_per_outlet[outlet] = taken_per_outlet.get(outlet, 0) + 1
-        candidates.update(k for k in waiting.pop(best, []) if k not in chosen)
+        taken[outlet_index[best]] += 1
+        for k in waiting.pop(best, []):
+            if k not in chosen:
+                active[k] = True
     return chosen
 
 
@@ -439,7 +491,7 @@ def write_brief(
     cfg = cfg or BriefSettings()
     sents: list[SourceSentence] = []
     for index, doc in enumerate(docs):
-        sents.extend(split_sentences(doc.text, index, lang=language))
+        sents.extend(doc_sentences(doc.text, index, language, cfg.max_doc_sentences))
     # a title that is an instruction to a model is no headline (nor a dek's anchor)
     titles = ["" if is_instruction(d.title) else d.title for d in docs]
     if not sents:
@@ -448,15 +500,16 @@ def write_brief(
 
     emb = np.asarray(cfg.embedder([s.text for s in sents] + [t or " " for t in titles]))
     sent_emb, title_emb = emb[: len(sents)], emb[len(sents) :]
+    facts = [_facts(s.text, language) for s in sents]
     pool = _Pool(
         sents=sents,
         emb=sent_emb,
         sim=sent_emb @ sent_emb.T,
         outlet_of_doc=_balance_keys(docs),
-        numbers=[number_tokens(s.text) for s in sents],
-        names=[proper_names(s.text) for s in sents],
-        eligible=[sentence_problem(s.text, language) is None for s in sents],
-        words=[word_count(s.text, language) for s in sents],
+        numbers=[f.numbers for f in facts],
+        names=[f.names for f in facts],
+        eligible=[f.eligible for f in facts],
+        words=[f.words for f in facts],
         language=language,
     )
     chosen = _select(pool, cfg, cfg.max_words)
