@@ -205,7 +205,7 @@ def fill_postgres(store: Any, corpus: Corpus, n_articles: int, n_stories: int) -
         conn.execute(t["feeds"].insert(), feeds)
         gin = conn.exec_driver_sql(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND tablename IN ('articles', 'stories') AND indexdef LIKE '%USING gin%'"
+            "AND tablename IN ('articles', 'stories') AND position('USING gin' in indexdef) > 0"
         ).all()
         for name, _ in gin:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
