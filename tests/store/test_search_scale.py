@@ -161,7 +161,8 @@ def test_pages_cross_windows_without_duplicates_or_gaps_and_stop_at_the_cap(
 def test_story_pages_in_small_windows(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_sql, "SEARCH_WINDOW", 4)
     monkeypatch.setattr(search_sql, "MAX_SEARCH_RESULTS", 10)
-    monkeypatch.setattr(search_sql, "PG_FIRST_WINDOW", 2)  # several id windows on PostgreSQL
+    monkeypatch.setattr(search_sql, "PG_FINE", 1)  # several windows of buckets on PostgreSQL
+    monkeypatch.setattr(search_sql, "PG_PER_COARSE", 2)
     ids = _stories(
         store,
         [
@@ -279,6 +280,28 @@ def test_search_survives_migration_0009(tmp_path: object) -> None:
         assert store.count_search_articles("avalanche", language="fr") == 0
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "top", [0, 1, 2047, 2048, 4095, 6143, 65_535, 65_536, 1_000_000, 3_333_333, 60_000_000]
+)
+def test_pg_windows_cover_every_id_once_newest_first(top: int) -> None:
+    fine, coarse = search_sql.PG_FINE, search_sql.PG_FINE * search_sql.PG_PER_COARSE
+    # the buckets named as in the index: PG_BUCKETS
+    assert search_sql.PG_BUCKETS == f"(ARRAY[id / {fine}, {search_sql.PG_COARSE} + id / {coarse}])"
+    covered: list[int] = []
+    for window in search_sql.pg_windows(top):
+        assert 0 < len(window) <= 64
+        ids: list[int] = []
+        for b in window:
+            if b >= search_sql.PG_COARSE:
+                c = b - search_sql.PG_COARSE
+                ids += range(min(top, (c + 1) * coarse - 1), c * coarse - 1, -1)
+            else:
+                ids += range(min(top, (b + 1) * fine - 1), b * fine - 1, -1)
+        assert ids == sorted(ids, reverse=True)
+        covered += ids
+    assert covered == list(range(top, -1, -1))  # every id once, newest first
 
 
 def test_rank_is_pure_and_window_by_window() -> None:

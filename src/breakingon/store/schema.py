@@ -13,7 +13,7 @@ Not described here, on purpose: the full-text search index, which revisions 0001
 are the FTS5 virtual tables `articles_fts` (title, text, language) and `stories_fts`
 (headline, dek, languages), with their shadow tables and the triggers that keep them
 current; on PostgreSQL the generated `tsv` columns of `articles` and `stories` and the
-GIN indexes over them and the language lexemes (`sql_search.PG_ARTICLE_DOC`).
+GIN indexes over them and the languages (`sql_search.PG_ARTICLE_LANGS`).
 `SEARCH_TABLES` and `SEARCH_COLUMNS` name them.
 """
 

@@ -11,17 +11,21 @@ the page's depth, never the number of matches. The counts stop at
 
 SQLite: the FTS5 tables (`articles_fts` over title, text and language; `stories_fts`
 over headline, dek and languages, migration 0009), read newest rowid first with a LIMIT,
-which FTS5 answers without visiting the other matches. PostgreSQL: the GIN indexes on
-`tsv` joined with the language lexemes (`PG_ARTICLE_DOC`, `PG_STORY_DOC`), read in id
-windows from the newest (16,384 ids, then 8 times wider) so the planner never sorts
-every match. Story searches return and count only listed stories
-(`sql_base.listed_story`). A `language` keeps the stories with a member in it (the
-`languages` list, as `StoryQuery.language`) and the articles in it; it is part of the
-index query on both backends, so a rare language costs no more than a common one.
+which FTS5 answers without visiting the other matches. PostgreSQL: GIN indexes over
+`tsv`, the languages and the id's buckets (of 2,048 and of 65,536 ids: `PG_BUCKETS`),
+read in windows of buckets from the newest (`pg_windows`: 4,096 ids, then to the next
+65,536 boundary, then 1, 8, 64, 64... coarse buckets), so one index scan intersects words,
+language and window and never sorts or reads every match.
+
+Story searches return and count only listed stories (`sql_base.listed_story`). A
+`language` keeps the stories with a member in it (the `languages` list, as
+`StoryQuery.language`) and the articles in it; it is part of the index query on both
+backends, so a rare language costs no more than a common one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,14 +37,36 @@ from breakingon.store.search_rank import Candidate, rank
 from breakingon.store.sql_base import listed_story
 from breakingon.store.sql_stories import _StoriesMixin
 
-# What the GIN indexes of migration 0009 index: `tsv` and one `~CODE` lexeme per
-# language (a query term is alphanumeric, so never `~...`). Written as the index is.
-PG_ARTICLE_DOC = "(tsv || array_to_tsvector(ARRAY['~' || language]))"
-PG_STORY_DOC = (
-    "(tsv || array_to_tsvector(string_to_array("
-    "'~' || replace(translate(languages, '[] \"', ''), ',', ',~'), ',')))"
-)
-PG_FIRST_WINDOW = 16_384  # ids; each next window is 8 times wider
+# The GIN indexes of migration 0009, written as the index is: `tsv`, the languages as a
+# text array, and the id's buckets: of PG_FINE ids, and (offset by PG_COARSE) of
+# PG_FINE * PG_PER_COARSE ids. Words, language and a window of the newest ids are one
+# index scan: GIN intersects them, skipping through the long lists of common words, and
+# a window never reads the matches outside it nor names more than a few dozen buckets.
+PG_ARTICLE_LANGS = "(ARRAY[language])"
+PG_STORY_LANGS = "(string_to_array(translate(languages, '[] \"', ''), ','))"
+PG_FINE = 2048
+PG_PER_COARSE = 32
+PG_COARSE = 1 << 24
+PG_BUCKETS = "(ARRAY[id / 2048, 16777216 + id / 65536])"
+
+
+def pg_windows(top: int) -> Iterator[list[int]]:
+    """The bucket values of the windows that cover ids `top` down to 0, newest first,
+    each once: the two newest fine buckets, the fine ones down to their coarse bucket's
+    start, then 1, 8, 64, 64... coarse buckets."""
+    h = top // PG_FINE
+    yield [b for b in (h, h - 1) if b >= 0]
+    nxt = h - 2
+    if nxt < 0:
+        return
+    c = nxt // PG_PER_COARSE
+    yield list(range(nxt, c * PG_PER_COARSE - 1, -1))
+    c, size = c - 1, 1
+    while c >= 0:
+        lo = max(0, c - size + 1)
+        yield [PG_COARSE + x for x in range(c, lo - 1, -1)]
+        c, size = lo - 1, min(size * 8, 64)
+
 
 # The extra condition a story match must meet: `sql_base.listed_story`, written as SQL.
 _LIVE_PG = (
@@ -64,8 +90,8 @@ _SQLITE = {
     ),
 }
 _PG = {
-    "articles": (PG_ARTICLE_DOC, "title, '', extract(epoch from published), 0"),
-    "stories": (PG_STORY_DOC, "headline, dek, extract(epoch from last_reported), outlet_count"),
+    "articles": (PG_ARTICLE_LANGS, "title, '', extract(epoch from published), 0"),
+    "stories": (PG_STORY_LANGS, "headline, dek, extract(epoch from last_reported), outlet_count"),
 }
 
 
@@ -81,11 +107,6 @@ def fts_query(terms: list[str], columns: str, lang_column: str = "", language: s
     if language:
         expr += f" AND {lang_column} : {fts_phrase(language)}"
     return expr
-
-
-def pg_language(language: str) -> str:
-    """The tsquery text of the `~CODE` lexeme of `language`."""
-    return "'~" + language.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 class _SearchMixin(_StoriesMixin):
@@ -113,35 +134,49 @@ class _SearchMixin(_StoriesMixin):
 
     # -- PostgreSQL --------------------------------------------------------------------
     def _pg_where(self, table: str, lang: str) -> str:
-        doc = _PG[table][0]
-        query = "to_tsquery('simple', %(q)s)"
+        where = "tsv @@ to_tsquery('simple', %(q)s) "
         if lang:
-            query = f"({query} && CAST(%(lang)s AS tsquery))"
-        return f"{doc} @@ {query} " + (_LIVE_PG if table == "stories" else "")
+            where += f"AND {_PG[table][0]} @> ARRAY[CAST(%(lang)s AS text)] "
+        if table == "stories":
+            where += _LIVE_PG + " "
+        buckets = (  # PG_BUCKETS (a test may use smaller buckets)
+            f"(ARRAY[id / {PG_FINE}, {PG_COARSE} + id / {PG_FINE * PG_PER_COARSE}])"
+        )
+        return where + f"AND {buckets} && CAST(%(b)s AS integer[])"
 
     def _pg_rows(
         self, conn: Connection, table: str, terms: list[str], lang: str, n: int, count: bool
     ) -> list[Any]:
-        params: dict[str, Any] = {"q": " & ".join(terms), "lang": pg_language(lang), "n": n}
+        # Only the GIN index answers: a backward scan of the primary key testing each
+        # row's tsv (the planner's choice for common words) reads far past sparse ones.
+        top = conn.exec_driver_sql(
+            "SELECT set_config('enable_indexscan', 'off', true), "
+            f"set_config('enable_seqscan', 'off', true), (SELECT max(id) FROM {table})"
+        ).one()[2]
+        if top is None:
+            return [(0,)] if count else []
         where = self._pg_where(table, lang)
         if count:
             sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %(n)s) m"
-            return list(conn.exec_driver_sql(sql, params))
-        top = conn.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar()
-        if top is None:
-            return []
-        sql = (
-            f"SELECT id, {_PG[table][1]} FROM {table} WHERE {where} "
-            "AND id > %(lo)s AND id <= %(hi)s ORDER BY id DESC LIMIT %(n)s"
-        )
+        else:
+            sql = (
+                f"SELECT id, {_PG[table][1]} FROM {table} WHERE {where} "
+                "ORDER BY id DESC LIMIT %(n)s"
+            )
+        params: dict[str, Any] = {"q": " & ".join(terms), "lang": lang}
         out: list[Any] = []
-        hi, span = int(top), PG_FIRST_WINDOW
-        while hi > 0 and len(out) < n:
-            lo = max(0, hi - span)
-            params.update(lo=lo, hi=hi, n=n - len(out))
-            out += conn.exec_driver_sql(sql, params).all()
-            hi, span = lo, span * 8
-        return out
+        total = 0
+        for buckets in pg_windows(int(top)):
+            if total >= n:
+                break
+            params.update(b=buckets, n=n - total)
+            rows = conn.exec_driver_sql(sql, params).all()
+            if count:
+                total += int(rows[0][0])
+            else:
+                out += rows
+                total = len(out)
+        return [(total,)] if count else out
 
     # -- both --------------------------------------------------------------------------
     def _found(

@@ -8,10 +8,12 @@ every match. The index now holds the language too:
   `languages` (the JSON list tokenises to its codes); searches name their columns
   (`{title text} : (...) AND language : "de"`). Both tables are made again and rebuilt
   from their content tables (minutes at a million articles).
-- PostgreSQL: GIN indexes on the `tsv` column joined with one `~CODE` lexeme per
-  language (`sql_search.PG_ARTICLE_DOC`, `PG_STORY_DOC`; no search term holds `~`).
-  `ix_articles_search` replaces `ix_articles_tsv`; `ix_stories_search` is added beside
-  `ix_stories_tsv` (the reader streams' search condition uses that one).
+- PostgreSQL: three-column GIN indexes: the `tsv` words, the languages as a text array
+  (`ARRAY[language]`; a story's `languages` list as `string_to_array`) and the id's
+  buckets of 2,048 and of 65,536 ids, so one index scan intersects words, language and a
+  window of the newest ids (`sql_search.PG_BUCKETS`, `pg_windows`). `ix_articles_search` and
+  `ix_stories_search` replace `ix_articles_tsv` and `ix_stories_tsv` (a query on `tsv`
+  alone uses them too).
 
 Revision ID: 0009
 Revises: 0008
@@ -25,11 +27,9 @@ revision = "0009"
 down_revision = "0008"
 
 # As in sql_search (a migration never imports the code it migrates for).
-_ARTICLE_DOC = "(tsv || array_to_tsvector(ARRAY['~' || language]))"
-_STORY_DOC = (
-    "(tsv || array_to_tsvector(string_to_array("
-    "'~' || replace(translate(languages, '[] \"', ''), ',', ',~'), ',')))"
-)
+_ARTICLE_LANGS = "(ARRAY[language])"
+_STORY_LANGS = "(string_to_array(translate(languages, '[] \"', ''), ','))"
+_BUCKETS = "(ARRAY[id / 2048, 16777216 + id / 65536])"
 
 
 def _fts(table: str, cols: str) -> None:
@@ -67,8 +67,11 @@ def upgrade() -> None:
         _fts("stories", "headline, dek, languages")
     else:
         op.execute("DROP INDEX IF EXISTS ix_articles_tsv")
-        op.execute(f"CREATE INDEX ix_articles_search ON articles USING gin({_ARTICLE_DOC})")
-        op.execute(f"CREATE INDEX ix_stories_search ON stories USING gin({_STORY_DOC})")
+        op.execute("DROP INDEX IF EXISTS ix_stories_tsv")
+        for table, langs in (("articles", _ARTICLE_LANGS), ("stories", _STORY_LANGS)):
+            op.execute(
+                f"CREATE INDEX ix_{table}_search ON {table} USING gin(tsv, {langs}, {_BUCKETS})"
+            )
 
 
 def downgrade() -> None:
@@ -79,3 +82,4 @@ def downgrade() -> None:
         op.execute("DROP INDEX IF EXISTS ix_stories_search")
         op.execute("DROP INDEX IF EXISTS ix_articles_search")
         op.execute("CREATE INDEX ix_articles_tsv ON articles USING gin(tsv)")
+        op.execute("CREATE INDEX ix_stories_tsv ON stories USING gin(tsv)")
