@@ -37,11 +37,12 @@ from breakingon.store.search_rank import Candidate, rank
 from breakingon.store.sql_base import listed_story
 from breakingon.store.sql_stories import _StoriesMixin
 
-# The GIN indexes of migration 0009, written as the index is: `tsv`, the languages as a
-# text array, and the id's buckets: of PG_FINE ids, and (offset by PG_COARSE) of
-# PG_FINE * PG_PER_COARSE ids. Words, language and a window of the newest ids are one
-# index scan: GIN intersects them, skipping through the long lists of common words, and
-# a window never reads the matches outside it nor names more than a few dozen buckets.
+# The GIN indexes of migration 0009, written as the index is: the id's buckets (of
+# PG_FINE ids, and, offset by PG_COARSE, of PG_FINE * PG_PER_COARSE ids), `tsv`, and the
+# languages as a text array. A window of the newest ids, words and language are one
+# index scan: GIN takes the keys in column order, so the window's few items lead and the
+# long lists of common words and languages are skipped through; a window never reads
+# the matches outside it nor names more than 64 buckets.
 PG_ARTICLE_LANGS = "(ARRAY[language])"
 PG_STORY_LANGS = "(string_to_array(translate(languages, '[] \"', ''), ','))"
 PG_FINE = 2048
