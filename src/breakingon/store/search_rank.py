@@ -19,7 +19,6 @@ needs twice the relevance. Ties go to the newer id.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import unicodedata
@@ -39,17 +38,20 @@ class Candidate:
     outlets: int = 0  # a story's outlet count; 0 for an article
 
 
-@functools.lru_cache(maxsize=65_536)
-def fold(word: str) -> str:
+# Combining marks (accents) left apart by NFKD, as FTS5's remove_diacritics drops them.
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def fold(text: str) -> str:
     """Lower case without diacritics, as the full-text indexes compare words."""
-    if word.isascii():
-        return word.lower()
-    decomposed = unicodedata.normalize("NFKD", word.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    low = text.lower()
+    if low.isascii():
+        return low
+    return _MARKS.sub("", unicodedata.normalize("NFKD", low))
 
 
 def _tokens(text: str) -> list[str]:
-    return [w if w.isascii() else fold(w) for w in _WORD.findall(text.lower())]
+    return _WORD.findall(fold(text))
 
 
 def _in_order(terms: Sequence[str], tokens: Sequence[str]) -> bool:
@@ -64,11 +66,12 @@ def relevance(terms: Sequence[str], c: Candidate) -> float:
     if not wanted:
         return 1.0
     title = _tokens(c.title)
-    score = 1.0 + 2.0 * len(wanted & set(title)) / len(wanted)
-    if len(folded) > 1 and _in_order(folded, title):
+    found = len(wanted.intersection(title))
+    score = 1.0 + 2.0 * found / len(wanted)
+    if len(folded) > 1 and found == len(wanted) and _in_order(folded, title):
         score += 1.0
     if c.dek:
-        score += 0.5 * len(wanted & set(_tokens(c.dek))) / len(wanted)
+        score += 0.5 * len(wanted.intersection(_tokens(c.dek))) / len(wanted)
     if c.outlets > 1:
         score *= 1.0 + math.log(c.outlets) / 10.0
     return score

@@ -143,7 +143,7 @@ class _SearchMixin(_StoriesMixin):
         buckets = (  # PG_BUCKETS (a test may use smaller buckets)
             f"(ARRAY[id / {PG_FINE}, {PG_COARSE} + id / {PG_FINE * PG_PER_COARSE}])"
         )
-        return where + f"AND {buckets} && CAST(%(b)s AS integer[])"
+        return where + f"AND {buckets} && CAST(%(b{{}})s AS integer[])"
 
     def _pg_rows(
         self, conn: Connection, table: str, terms: list[str], lang: str, n: int, count: bool
@@ -156,28 +156,22 @@ class _SearchMixin(_StoriesMixin):
         ).one()[2]
         if top is None:
             return [(0,)] if count else []
+        # One statement, the windows newest first under one LIMIT: PostgreSQL's Append
+        # runs a window only while the ones before it gave fewer than `n` rows.
         where = self._pg_where(table, lang)
-        if count:
-            sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {where} LIMIT %(n)s) m"
-        else:
-            sql = (
-                f"SELECT id, {_PG[table][1]} FROM {table} WHERE {where} "
-                "ORDER BY id DESC LIMIT %(n)s"
+        what = "1" if count else f"id, {_PG[table][1]}"
+        params: dict[str, Any] = {"q": " & ".join(terms), "lang": lang, "n": n}
+        parts = []
+        for i, buckets in enumerate(pg_windows(int(top))):
+            params[f"b{i}"] = buckets
+            parts.append(
+                f"(SELECT {what} FROM {table} WHERE {where.format(i)} "
+                + ("LIMIT %(n)s)" if count else "ORDER BY id DESC LIMIT %(n)s)")
             )
-        params: dict[str, Any] = {"q": " & ".join(terms), "lang": lang}
-        out: list[Any] = []
-        total = 0
-        for buckets in pg_windows(int(top)):
-            if total >= n:
-                break
-            params.update(b=buckets, n=n - total)
-            rows = conn.exec_driver_sql(sql, params).all()
-            if count:
-                total += int(rows[0][0])
-            else:
-                out += rows
-                total = len(out)
-        return [(total,)] if count else out
+        sql = f"SELECT * FROM ({' UNION ALL '.join(parts)}) w LIMIT %(n)s"
+        if count:
+            sql = f"SELECT count(*) FROM ({sql}) m"
+        return list(conn.exec_driver_sql(sql, params))
 
     # -- both --------------------------------------------------------------------------
     def _found(

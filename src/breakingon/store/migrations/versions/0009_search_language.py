@@ -13,9 +13,9 @@ every match. The index now holds the language too:
   `languages` list as `string_to_array`), so one index scan intersects a window of the
   newest ids, words and language (`sql_search.PG_BUCKETS`, `pg_windows`). The buckets
   come first: GIN checks a row's keys in column order, so the window's few items lead
-  and the long lists of common words and languages are skipped through, never walked. `ix_articles_search` and
-  `ix_stories_search` replace `ix_articles_tsv` and `ix_stories_tsv` (a query on `tsv`
-  alone uses them too).
+  and the long lists of common words and languages are skipped through, never walked.
+  `ix_articles_search` and `ix_stories_search` replace `ix_articles_tsv` and
+  `ix_stories_tsv` (a query on `tsv` alone uses them too).
 
 Revision ID: 0009
 Revises: 0008
