@@ -14,7 +14,7 @@ over headline, dek and languages, migration 0009), read newest rowid first with 
 which FTS5 answers without visiting the other matches. PostgreSQL: GIN indexes over
 `tsv`, the languages and the id's buckets (of 2,048 and of 65,536 ids: `PG_BUCKETS`),
 read in windows of buckets from the newest (`pg_windows`: 4,096 ids, then to the next
-65,536 boundary, then 1, 8, 64, 64... coarse buckets), so one index scan intersects words,
+65,536 boundary, then 1, 2, 4 ... 64 coarse buckets), so one index scan intersects words,
 language and window and never sorts or reads every match.
 
 Story searches return and count only listed stories (`sql_base.listed_story`). A
@@ -54,7 +54,8 @@ PG_BUCKETS = "(ARRAY[id / 2048, 16777216 + id / 65536])"
 def pg_windows(top: int) -> Iterator[list[int]]:
     """The bucket values of the windows that cover ids `top` down to 0, newest first,
     each once: the two newest fine buckets, the fine ones down to their coarse bucket's
-    start, then 1, 8, 64, 64... coarse buckets."""
+    start, then 1, 2, 4 ... 64, 64 coarse buckets (a window's index scan finds all its
+    matches before the LIMIT can stop it, so the windows grow slowly)."""
     h = top // PG_FINE
     yield [b for b in (h, h - 1) if b >= 0]
     nxt = h - 2
@@ -66,7 +67,7 @@ def pg_windows(top: int) -> Iterator[list[int]]:
     while c >= 0:
         lo = max(0, c - size + 1)
         yield [PG_COARSE + x for x in range(c, lo - 1, -1)]
-        c, size = lo - 1, min(size * 8, 64)
+        c, size = lo - 1, min(size * 2, 64)
 
 
 # The extra condition a story match must meet: `sql_base.listed_story`, written as SQL.
