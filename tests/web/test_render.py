@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from breakingon.web.render import _age, country_name, highlight, when
+from breakingon.web.render import _age, _found, country_name, highlight, when
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 
@@ -19,6 +19,13 @@ def test_ages_read_as_a_reader_says_them_and_old_ones_become_dates() -> None:
     assert _age(NOW + timedelta(minutes=2), NOW) == "just now"  # a little clock skew
     assert _age(NOW + timedelta(days=2), NOW) == "6 Mar"  # ahead of the clock: a date
     assert _age(None, NOW) == ""
+
+
+def test_search_counts_past_the_cap_read_as_a_thousand_plus() -> None:
+    # the store counts search matches up to MAX_SEARCH_RESULTS + 1 (store/sql_search.py)
+    assert _found(1001, "story", "stories") == "1,000+ stories"
+    assert _found(1000, "article") == "1,000 articles"
+    assert _found(1, "story", "stories") == "1 story" and _found(0, "article") == "0 articles"
 
 
 def test_when_gives_the_instant_the_age_and_the_absolute_utc_time() -> None:

@@ -195,6 +195,10 @@ class Run:
 
 
 MAX_SEARCH_TERMS = 12
+# A search's results: its newest matches, at most MAX_SEARCH_RESULTS, ranked window by
+# window of SEARCH_WINDOW (store/search_rank.py); counts stop at MAX_SEARCH_RESULTS + 1.
+MAX_SEARCH_RESULTS = 1000
+SEARCH_WINDOW = 200
 
 
 def search_terms(query: str) -> list[str]:
@@ -235,22 +239,28 @@ class ReadStore(Protocol):
     def search_stories(
         self, query: str, limit: int, offset: int = 0, language: str | None = None
     ) -> list[Story]:
-        """Live stories matching every term of `query`, best match first; with
-        `language`, only stories with a member in that language (as StoryQuery's)."""
+        """Live stories matching every term of `query`: the newest matches (at most
+        `MAX_SEARCH_RESULTS`), window by window of `SEARCH_WINDOW` newest first, each
+        window best match first (relevance and recency, store/search_rank.py); past the
+        last result, nothing. With `language`, only stories with a member in that
+        language (as StoryQuery's)."""
         ...
 
     def count_search_stories(self, query: str, language: str | None = None) -> int:
-        """How many live stories `search_stories` finds in all (for counts and paging)."""
+        """How many live stories `search_stories` finds, counted up to
+        `MAX_SEARCH_RESULTS + 1` (more than `MAX_SEARCH_RESULTS` reads "1,000+")."""
         ...
 
     def search_articles(
         self, query: str, limit: int, offset: int = 0, language: str | None = None
     ) -> list[Article]:
-        """Articles matching every term of `query`; with `language`, in that language."""
+        """Articles matching every term of `query`, in the order `search_stories`
+        describes; with `language`, in that language."""
         ...
 
     def count_search_articles(self, query: str, language: str | None = None) -> int:
-        """How many articles `search_articles` finds in all."""
+        """How many articles `search_articles` finds, counted up to
+        `MAX_SEARCH_RESULTS + 1`."""
         ...
 
     def get_trends(self, limit: int = 20) -> list[Trend]: ...

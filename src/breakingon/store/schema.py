@@ -8,18 +8,20 @@ PostgreSQL databases, that the two agree (tables, columns, types, nullability).
 `metadata` holds the tables at `LATEST`, the newest revision described here; the test
 fails when a new migration lands without its description here.
 
-Not described here, on purpose: the full-text search index, which revision 0001 makes
-in each dialect's own way and the store queries with raw SQL. On SQLite those are the
-FTS5 virtual tables `articles_fts` and `stories_fts` (with their shadow tables and the
-triggers that keep them current); on PostgreSQL the generated `tsv` columns of
-`articles` and `stories`. `SEARCH_TABLES` and `SEARCH_COLUMNS` name them.
+Not described here, on purpose: the full-text search index, which revisions 0001 and
+0009 make in each dialect's own way and the store queries with raw SQL. On SQLite those
+are the FTS5 virtual tables `articles_fts` (title, text, language) and `stories_fts`
+(headline, dek, languages), with their shadow tables and the triggers that keep them
+current; on PostgreSQL the generated `tsv` columns of `articles` and `stories` and the
+GIN indexes over them and the languages (`sql_search.PG_ARTICLE_LANGS`).
+`SEARCH_TABLES` and `SEARCH_COLUMNS` name them.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-LATEST = "0008"  # the newest migration revision this module describes
+LATEST = "0009"  # the newest migration revision this module describes
 
 SEARCH_TABLES = ("articles_fts", "stories_fts")  # SQLite only, with their shadow tables
 SEARCH_COLUMNS = (("articles", "tsv"), ("stories", "tsv"))  # PostgreSQL only

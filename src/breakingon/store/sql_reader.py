@@ -34,6 +34,7 @@ from breakingon.store.base_accounts import (
 )
 from breakingon.store.codec import brief_from_dict, to_utc
 from breakingon.store.sql_base import listed_story
+from breakingon.store.sql_search import fts_query
 from breakingon.store.sql_stories import _StoriesMixin
 
 SOURCES_PER_ITEM = 50  # member reports loaded for an item's content
@@ -104,7 +105,7 @@ class _ReaderMixin(_StoriesMixin):
             return sa.false()
         name = f"q_{n}"
         if self.dialect == "sqlite":
-            expr = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
+            expr = fts_query(terms, "{headline dek}")
             sql = f"stories.id IN (SELECT rowid FROM stories_fts WHERE stories_fts MATCH :{name})"
             return sa.text(sql).bindparams(sa.bindparam(name, expr)).self_group()  # type: ignore[return-value]
         sql = f"stories.tsv @@ to_tsquery('simple', :{name})"

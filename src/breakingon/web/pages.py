@@ -30,7 +30,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from breakingon.records import Place
-from breakingon.store.base import ReadStore, StoryQuery, search_terms
+from breakingon.store.base import MAX_SEARCH_RESULTS, ReadStore, StoryQuery, search_terms
 from breakingon.web import storyparts as parts
 from breakingon.web.briefdiff import summary as diff_summary
 from breakingon.web.briefdiff import version_diffs
@@ -385,7 +385,8 @@ async def search(request: Request) -> Response:
         lang = c.language or None
         n_stories = store.count_search_stories(q, lang) if q else 0
         n_articles = store.count_search_articles(q, lang) if q else 0
-        paged = replace(pager, total=max(n_stories, n_articles))
+        # the counts stop past MAX_SEARCH_RESULTS ("1,000+"), and so do the results
+        paged = replace(pager, total=min(max(n_stories, n_articles), MAX_SEARCH_RESULTS))
         if not paged.exists:
             return _no_such_page(c, paged)
         found = store.search_stories(q, SEARCH_SIZE, paged.offset, lang) if n_stories else []

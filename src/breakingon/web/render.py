@@ -34,7 +34,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 
 from breakingon.languages import names
-from breakingon.store.base import Store
+from breakingon.store.base import MAX_SEARCH_RESULTS, Store
 from breakingon.web.api import safe_url
 from breakingon.web.cache import Rendered
 from breakingon.web.params import SECTIONS, parse_language
@@ -55,6 +55,13 @@ HTML = "text/html; charset=utf-8"
 
 def _plural(n: int, unit: str, units: str = "") -> str:
     return f"{n:,} {unit if n == 1 else (units or unit + 's')}"
+
+
+def _found(n: int, unit: str, units: str = "") -> str:
+    """A search count: past `MAX_SEARCH_RESULTS` the store stops counting ("1,000+")."""
+    if n > MAX_SEARCH_RESULTS:
+        return f"{MAX_SEARCH_RESULTS:,}+ {units or unit + 's'}"
+    return _plural(n, unit, units)
 
 
 def _age(dt: datetime | None, now: datetime) -> str:
@@ -162,6 +169,7 @@ def make_environment(brief_language: str = "", site_language: str = "en") -> Env
     env.filters["href"] = safe_url
     env.filters["urlpart"] = lambda s: quote(str(s), safe="")
     env.filters["count"] = _plural
+    env.filters["found"] = _found
     env.filters["label"] = lambda s: str(s).replace("_", " ").capitalize()
     env.filters["country"] = country_name
     env.filters["feed_url"] = public_feed_url
