@@ -53,3 +53,20 @@ def test_a_missing_stream_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no newsroom stream at" in proc.stderr
     assert "--stream PATH" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "d").exists()  # nothing made before the checks pass
+
+
+def test_the_demo_judges_time_on_the_replays_clock(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from breakingon.cli.demo import replay_clock
+    from breakingon.sim.server import Newsroom
+    from breakingon.sim.stream import load_stream
+
+    stream = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "stream"
+    articles = load_stream(stream / "newsroom-dev.jsonl")[:40]
+    settings = demo_settings(Settings(), tmp_path / "d", 8123, 600)
+    with Newsroom(articles, speed=600, now=True) as room:
+        clock = replay_clock(settings, room.opml_url, 600)
+        ours, theirs = clock(), room.clock.now()
+    assert abs((ours - theirs).total_seconds()) < 600 * 2  # two wall seconds of replay
+    assert ours < datetime.now(UTC) - timedelta(hours=1)  # hours behind: the stream's time

@@ -262,3 +262,23 @@ def test_the_cluster_stage_reads_english_sections_with_the_embedding(
     assert _drain(StoryStage(settings, store, "w1", clock=clock)) == 3
     story = store.get_story(store.get_article(shooting).story_id)  # type: ignore[union-attr,arg-type]
     assert story is not None and "world" not in story.sections
+
+
+def test_signals_are_judged_on_the_replays_clock(store: Store, settings: Settings) -> None:
+    # A replay (`breakingon demo`) plays the stream hours behind the wall clock: its
+    # fast start is breaking on the replay's clock while leases and saves keep the wall's.
+    ids = [_add(store, *QUAKE[i], T0 + timedelta(minutes=i)) for i in range(3)]
+    wall = lambda: T0 + timedelta(hours=30)  # noqa: E731
+    assert _drain(ClusterStage(settings, store, "w1", clock=wall)) == 3
+    sid = store.get_article(ids[0]).story_id  # type: ignore[union-attr]
+    assert sid is not None
+    replay = T0 + timedelta(minutes=20)
+    stage = StoryStage(settings, store, "w1", clock=wall, signal_clock=lambda: replay)
+    assert _drain(stage) == 1
+    story = store.get_story(sid)
+    assert story is not None and story.breaking_until is not None
+    assert story.breaking_since is not None and story.breaking_until > replay
+    store.mark_stories_dirty([sid])
+    assert _drain(StoryStage(settings, store, "w1", clock=wall)) == 1  # the wall's clock
+    again = store.get_story(sid)
+    assert again is not None and (again.breaking_until is None or again.breaking_until < wall())

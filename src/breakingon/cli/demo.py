@@ -236,7 +236,12 @@ def demo(
             f"demo: {created} simulated outlets from {path.name} at x{speed:g}, "
             f"data in {data_dir}, polls every {low}-{high} s, fetches to 127.0.0.0/8 only"
         )
+        try:
+            clock = replay_clock(settings, opml_url, speed)
+        except SourceError as exc:
+            fail(f"the newsroom simulator's clock: {exc}")
+            return
         sys.stdout.flush()
-        serve_everything(settings, store)
+        serve_everything(settings, store, signal_clock=clock)
     finally:
         stop_simulator(proc)  # the data directory stays for a look; the next demo wipes it

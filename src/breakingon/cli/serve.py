@@ -8,6 +8,8 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -92,14 +94,25 @@ async def _status_loop(store: Store, stop: asyncio.Event, live: bool) -> None:
             log.info(await asyncio.to_thread(_status_line, store, started))
 
 
-async def _serve_web(settings: Settings, store: Store, health: Any, stop: asyncio.Event) -> None:
+async def _serve_web(
+    settings: Settings,
+    store: Store,
+    health: Any,
+    stop: asyncio.Event,
+    clock: Callable[[], datetime] | None = None,
+) -> None:
     import uvicorn
 
     from breakingon.cli.httpserver import uvicorn_options
     from breakingon.cli.web import service_routes
     from breakingon.web.app import create_app
 
-    web = create_app(settings, store, extra_routes=service_routes(store, health))
+    routes = service_routes(store, health)
+    web = (
+        create_app(settings, store, extra_routes=routes)
+        if clock is None
+        else create_app(settings, store, extra_routes=routes, clock=clock)
+    )
     config = uvicorn.Config(
         web,
         host=settings.host,
@@ -127,9 +140,13 @@ def run(
     serve_everything(settings, open_configured_store(settings))
 
 
-def serve_everything(settings: Settings, store: Store) -> None:
+def serve_everything(
+    settings: Settings, store: Store, signal_clock: Callable[[], datetime] | None = None
+) -> None:
     """Crawl, process and serve in this process until Ctrl-C or SIGTERM (`run` and
-    `demo` both end here), then close the store."""
+    `demo` both end here), then close the store. `signal_clock`: the time the story
+    stage, trends and the site judge recency at, when not the wall clock (the demo's
+    replay)."""
     from breakingon.cli.sources import HOW_TO_ADD
     from breakingon.ops.health import Health
     from breakingon.pipeline import Pipeline
@@ -144,10 +161,10 @@ def serve_everything(settings: Settings, store: Store) -> None:
         stop = asyncio.Event()
         _install_stop(stop)
         health = Health()
-        pipeline = Pipeline(settings, store, health=health)
+        pipeline = Pipeline(settings, store, health=health, signal_clock=signal_clock)
         await asyncio.gather(
             pipeline.run(stop),
-            _serve_web(settings, store, health, stop),
+            _serve_web(settings, store, health, stop, signal_clock),
             _status_loop(store, stop, live),
         )
 

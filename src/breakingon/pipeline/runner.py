@@ -84,6 +84,7 @@ class Pipeline:
         process: bool = True,
         health: Health | None = None,
         alerts: bool | None = None,
+        signal_clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
         # every store call watched: a storage failure marks /healthz degraded until that
@@ -100,8 +101,12 @@ class Pipeline:
             settings, store, self.worker, resolver=resolver, clock=clock, on_pass=self._passed
         )
         self.cluster = ClusterStage(settings, store, self.worker, clock=clock)
-        self.stories = StoryStage(settings, store, self.worker, clock=clock)
-        self.trends = TrendStage(settings, store, clock=clock)
+        # `signal_clock`: the time signals are judged at, when not the wall clock (a
+        # replay's, `breakingon demo`); every lease, claim and schedule keeps `clock`.
+        self.stories = StoryStage(
+            settings, store, self.worker, clock=clock, signal_clock=signal_clock
+        )
+        self.trends = TrendStage(settings, store, clock=signal_clock or clock)
         self.images = ImageStage(store, self.crawl.fetcher, clock=clock)
         self.alerts = AlertStage(settings, store, self.worker, resolver=resolver, clock=clock)
         self._websub_renewed = 0.0

@@ -87,11 +87,15 @@ class StoryStage:
         worker: str,
         clock: Callable[[], datetime] = _now,
         refresh: BriefRefresh | None = None,
+        signal_clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.worker = worker
         self.clock = clock
+        # The time recency, importance and breaking are judged at: the wall clock, or a
+        # replay's clock (`breakingon demo`); claims, leases and saves keep `clock`.
+        self.signal_clock = signal_clock
         self.refresh = refresh or BriefRefresh()
         # One kept-alive client for the operator's LLM endpoint, when one is set.
         self.api = ApiClient(user_agent=settings.user_agent) if settings.llm_url else None
@@ -193,7 +197,8 @@ class StoryStage:
         if not articles:
             return
         kept, basis, reports = self._kept(story_id, articles, now)
-        r = update_story(articles, self._outlet_map(), now, self.cfg, kept=kept)
+        judged = self.signal_clock() if self.signal_clock is not None else now
+        r = update_story(articles, self._outlet_map(), judged, self.cfg, kept=kept)
         if kept is None:
             self._briefs[story_id] = BriefRecord(basis, r.brief, reports, now)
             self._briefs.move_to_end(story_id)
