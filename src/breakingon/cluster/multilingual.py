@@ -65,7 +65,9 @@ def _sentencepiece(pieces: Sequence[tuple[str, float]], unk: int) -> Any:
     repeats) get one no segmentation can prefer to <unk>; a literal "<unk>" in a text is
     characters. Normalisation and the metaspace are done before (`_Model._segment`)."""
     import sentencepiece as spm
-    from sentencepiece import sentencepiece_model_pb2 as pb
+    from sentencepiece import sentencepiece_model_pb2
+
+    pb: Any = sentencepiece_model_pb2  # generated protobuf classes: untyped
 
     proto = pb.ModelProto()
     proto.trainer_spec.model_type = pb.TrainerSpec.UNIGRAM
