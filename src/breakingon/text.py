@@ -181,6 +181,9 @@ def split_paragraph(paragraph: str, lang: str = "") -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
+_MARK = re.compile(r"''|[\"“”]")
+
+
 def _quote_marks(sentences: Sequence[str]) -> list[tuple[bool, bool]]:
     """For each sentence of one paragraph: (opens inside a quotation, ends inside one).
 
@@ -189,19 +192,22 @@ def _quote_marks(sentences: Sequence[str]) -> list[tuple[bool, bool]]:
     mark toggles. A paragraph that ends inside a quotation (the newspaper convention for
     a quote running on into the next paragraph) leaves its last sentence open."""
     para = " ".join(sentences)
+    # Two apostrophes close a quotation in some copy ('"We will," he said.' typed as
+    # '"We will, \'\' he said.'): a closing mark, not two stray ones.
     balanced = para.count('"') % 2 == 0 and para.count("“") == para.count("”")
+    balanced = balanced or ((para.count('"') + para.count("''")) % 2 == 0 and "“" not in para)
     if not (balanced or para.startswith(("“", '"'))):
         return [(False, False)] * len(sentences)  # stray marks (inches, a cut quote)
     marks: list[tuple[bool, bool]] = []
     inside = False
     for sentence in sentences:
         start = inside
-        for ch in sentence:
-            if ch == "“":
+        for m in _MARK.finditer(sentence):
+            if m.group() == "“":
                 inside = True
-            elif ch == "”":
+            elif m.group() in ("”", "''"):
                 inside = False
-            elif ch == '"':
+            elif m.group() == '"':
                 inside = not inside
         marks.append((start, inside))
     return marks
@@ -214,7 +220,7 @@ def _requote(sentence: str, opens_inside: bool, ends_inside: bool, curly: bool) 
     opening, closing = ("“", "”") if curly else ('"', '"')
     if opens_inside and not sentence.startswith(("“", '"')):
         sentence = opening + sentence
-    if ends_inside and not sentence.endswith(("”", '"')):
+    if ends_inside and not sentence.endswith(("”", '"', "''")):
         sentence += closing
     return sentence
 

@@ -174,3 +174,19 @@ def test_classify_file_reads_the_section_and_the_outlet(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     labels = {r["id"]: r["label"] for r in map(json.loads, out.read_text().splitlines())}
     assert labels == {"a": "sports", "b": "technology", "c": "business"}
+
+
+def test_a_party_that_is_no_political_party() -> None:
+    """ "Christmas party" is no cue for politics ("not_keywords" in sections.json), while
+    a party leader still is."""
+    from breakingon.tag.sections import lexicon_scores
+
+    crime = lexicon_scores(
+        "Gunman opens fire at office Christmas party",
+        "A man opened fire at the company's Christmas party on Friday, police said. "
+        "Guests fled through the broken windows.",
+    )
+    assert crime["politics"] == 0.0
+    assert crime["technology"] == 0.0
+    politics = lexicon_scores("Party leader quits", "The opposition party's leader resigned.")
+    assert politics["politics"] > 0.0

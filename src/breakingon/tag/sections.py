@@ -105,6 +105,14 @@ def _lexicon() -> tuple[dict[str, dict[str, str]], dict[str, list[tuple[str, str
     return exact, prefixes
 
 
+@lru_cache(maxsize=1)
+def _not_keywords() -> frozenset[tuple[str, str]]:
+    """(word, keyword) pairs that are no cue for the keyword's section: "christmas party"
+    is not politics, "broken windows" not technology (`not_keywords` in sections.json)."""
+    pairs = (p.split() for p in _taxonomy().get("not_keywords", ()))
+    return frozenset((w[-2], w[-1]) for w in pairs if len(w) >= 2)
+
+
 def _tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
@@ -118,10 +126,13 @@ def lexicon_scores(title: str, text: str, language: str = "en") -> dict[str, flo
         head = " ".join(text.split()[:MAX_WORDS])
         return lexicons.lexicon_hits(lang, ((title, TITLE_WEIGHT), (head, 1.0)), SECTIONS)
     exact = _lexicon()[0]
+    excepted = _not_keywords()
     hits = dict.fromkeys(SECTIONS, 0.0)
     for block, w in ((title, TITLE_WEIGHT), (" ".join(text.split()[:MAX_WORDS]), 1.0)):
         toks = _tokens(block)
         for i, tok in enumerate(toks):
+            if i and (toks[i - 1], tok) in excepted:
+                continue  # "christmas party": the word is no cue here
             for n in (1, 2, 3):
                 gram = " ".join(toks[i : i + n]) if n > 1 else tok
                 if n > 1 and i + n > len(toks):

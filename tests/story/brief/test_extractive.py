@@ -540,6 +540,20 @@ def test_what_counts_as_a_back_reference(sentence: str, leans_back: bool) -> Non
     assert starts_with_pronoun(sentence) is leans_back
 
 
+def test_two_apostrophes_close_a_quotation() -> None:
+    """Copy that closes a quotation with two apostrophes ('"...," \'\' he said') gets no
+    extra closing mark: the two apostrophes are the closing mark."""
+    text = (
+        '"Police locked down the neighborhood and talked with the suspect, who gave up '
+        "just after 6 p.m., '' Fanning said in a statement. The shooting was at a party."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        '"Police locked down the neighborhood and talked with the suspect, who gave up '
+        "just after 6 p.m., '' Fanning said in a statement.",
+        "The shooting was at a party.",
+    ]
+
+
 def test_a_closing_quotation_mark_set_loose_is_put_back() -> None:
     text = (
         '"The suspect entered the business, which had a dozen people inside, " police said '
