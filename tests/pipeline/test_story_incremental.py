@@ -134,3 +134,36 @@ def test_flush_writes_deferred_briefs_now(store: Store) -> None:
     assert store.backlog()["stories_dirty"] == 1
     assert _drain(stage) == 1 and stage.briefs_written == 2
     assert len(store.brief_versions(sid)) == 2
+
+
+def test_a_step_embeds_its_briefs_sentences_in_one_batch(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The stage embeds the sentences of every brief a step writes in one call to the
+    encoder before writing them (`StoryStage._embed_ahead`), and the story it stores is
+    the one a stage that embeds brief by brief stores."""
+    import breakingon.cluster.embed as embed_module
+
+    ids = [
+        _add(store, o, c, t, x, T0 + timedelta(minutes=10 * i))
+        for i, (o, c, t, x) in enumerate(QUAKE)
+    ]
+    now = T0 + timedelta(minutes=40)
+    _drain(ClusterStage(SETTINGS, store, "w1", clock=lambda: now))
+    [sid] = {_story_of(store, a) for a in ids}
+    real = embed_module.embed_texts
+    calls: list[int] = []
+
+    def counted(texts, *a, **k):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return real(texts, *a, **k)
+
+    monkeypatch.setattr(embed_module, "embed_texts", counted)
+    ahead = StoryStage(SETTINGS, store, "w1", clock=lambda: now)
+    assert ahead.step() == 1 and ahead.briefs_written == 1
+    assert len(calls) == 1 and calls[0] > 10  # every sentence, in the one batch ahead
+    batched = _saved(store, sid)[:2]
+    calls.clear()
+    one_by_one = StoryStage(SETTINGS, store, "w2", clock=lambda: now)
+    monkeypatch.setattr(one_by_one, "_embed_ahead", lambda prepared: None)
+    store.mark_stories_dirty([sid])
+    assert one_by_one.step() == 1 and len(calls) == 1  # embedded inside the brief writer
+    assert _saved(store, sid)[:2] == batched

@@ -266,3 +266,17 @@ def test_a_small_town_named_like_a_person_needs_its_country_named() -> None:
     assert [m[0] for m in cuba] == ["Cuba", "Havana"]  # not Castro, Brazil
     # Named with its country, the town is a place again.
     assert ("Castro", "BR", "city") in _found("Floods hit Castro and Curitiba in Brazil.")
+
+
+def test_a_surname_named_in_full_is_no_town_later() -> None:
+    """ "Arte Moreno" (a given name the census lists lack) names a person: the later
+    "Moreno" is the team owner, not Moreno, Argentina; "Real Madrid" still leaves Madrid
+    a place, and a sentence-opening word does not make a name."""
+    text = (
+        "The Angels offered at least $160 million. Owner Arte Moreno flew from his Arizona "
+        "home to Las Vegas on Tuesday. A spokesman said he believed Moreno presented the "
+        "offer to the agent at that time."
+    )
+    assert {m.place.country for m in geotag_mentions("Angels make offer", text)} == {"US"}
+    madrid = geotag_mentions("Cup final", "Fans of Real Madrid gathered. Madrid was quiet.")
+    assert "ES" in {m.place.country for m in madrid}

@@ -22,6 +22,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from breakingon.crawl.api import ApiClient
@@ -32,7 +33,12 @@ from breakingon.store import Store
 from breakingon.store.base import StoryUpdate
 from breakingon.store.base import Trend as StoredTrend
 from breakingon.story.breaking import BreakingSettings
-from breakingon.story.brief.documents import SentenceCache, brief_basis, brief_documents
+from breakingon.story.brief.documents import (
+    SentenceCache,
+    brief_basis,
+    brief_documents,
+    brief_texts,
+)
 from breakingon.story.brief.llm import LLMSettings, PostJson
 from breakingon.story.rank import RankSettings
 from breakingon.story.refresh import BriefRecord, BriefRefresh, brief_decision
@@ -45,6 +51,16 @@ log = logging.getLogger("breakingon.process")
 
 STEP_BUDGET_S = 2.0  # one step claims more stories only while this much time is left
 BRIEF_RECORDS = 2_000  # briefs kept in memory (LRU, ~10 KB each), for stories updated lately
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A claimed story's articles and what `StoryStage._kept` decided for its brief."""
+
+    articles: list[Article]
+    kept: KeptBrief | None  # None: the brief is written in this update
+    basis: str
+    reports: int
 
 
 def _now() -> datetime:
@@ -100,7 +116,8 @@ class StoryStage:
         # One kept-alive client for the operator's LLM endpoint, when one is set.
         self.api = ApiClient(user_agent=settings.user_agent) if settings.llm_url else None
         post = self.api.post_json if self.api is not None else None
-        self.cfg = story_settings(settings, SentenceCache(), post)
+        self.sentences = SentenceCache()
+        self.cfg = story_settings(settings, self.sentences, post)
         self._outlets: dict[str, Outlet] = {}
         self._outlets_at = 0.0
         self._briefs: OrderedDict[int, BriefRecord] = OrderedDict()
@@ -125,10 +142,19 @@ class StoryStage:
         total = 0
         while True:
             ids = self.store.claim_dirty_stories(self.worker, now, limit, self.settings.lease_s)
+            prepared: dict[int, _Prepared | None] = {}
             for sid in ids:
+                try:
+                    prepared[sid] = self._prepare(sid, now)
+                except Exception:
+                    log.exception("story %d failed", sid)
+                    METRICS.errors.labels(stage="story").inc()
+            self._embed_ahead([p for p in prepared.values() if p is not None])
+            for sid, prep in prepared.items():
                 started = time.perf_counter()
                 try:
-                    self.update_story(sid, now)
+                    if prep is not None:
+                        self._finish(sid, prep, now)
                 except Exception:
                     log.exception("story %d failed", sid)
                     METRICS.errors.labels(stage="story").inc()
@@ -192,11 +218,34 @@ class StoryStage:
             self._due.setdefault(story_id, record.due(self.refresh))
         return KeptBrief(record.brief), basis, reports
 
-    def update_story(self, story_id: int, now: datetime) -> None:
+    def _prepare(self, story_id: int, now: datetime) -> _Prepared | None:
+        """The story's articles and whether its brief is kept (None: nothing to do)."""
         articles = self.store.story_articles(story_id)
         if not articles:
-            return
+            return None
         kept, basis, reports = self._kept(story_id, articles, now)
+        return _Prepared(articles, kept, basis, reports)
+
+    def _embed_ahead(self, prepared: list[_Prepared]) -> None:
+        """Embed the sentences of every brief about to be written, in one batch."""
+        texts = [
+            t
+            for p in prepared
+            if p.kept is None
+            for t in brief_texts(
+                [a for a in p.articles if not a.page_kind], self.cfg.brief_language
+            )
+        ]
+        if texts:
+            self.sentences.warm(texts)
+
+    def update_story(self, story_id: int, now: datetime) -> None:
+        prep = self._prepare(story_id, now)
+        if prep is not None:
+            self._finish(story_id, prep, now)
+
+    def _finish(self, story_id: int, prep: _Prepared, now: datetime) -> None:
+        articles, kept, basis, reports = prep.articles, prep.kept, prep.basis, prep.reports
         judged = self.signal_clock() if self.signal_clock is not None else now
         r = update_story(articles, self._outlet_map(), judged, self.cfg, kept=kept)
         if kept is None:

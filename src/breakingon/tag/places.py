@@ -394,7 +394,35 @@ def _named_people(runs: list[_Run], gaz: Gazetteer) -> set[str]:
         for (word, _, _, _), (nxt, _, _, _) in itertools.pairwise(run):
             if word.casefold() not in gaz.names and _given_and_surname(word, nxt):
                 out.add(nxt.casefold())
+        if len(run) >= 2 and _ends_in_surname(run, gaz):
+            out.add(run[-1][0].casefold())
     return out
+
+
+# Words before a town's name that make a longer place's name or an area of it.
+_PLACE_PREFIXES = frozenset(
+    """north south east west northeast northwest southeast southwest new old port fort
+    saint st san santa los las el la le upper lower mount lake metro suburban""".split()
+)
+
+
+def _ends_in_surname(run: _Run, gaz: Gazetteer) -> bool:
+    """Whether a name run ends in a person's full name whose given name is not in the
+    census lists ("Owner Arte Moreno"): the last word is a surname that only small or
+    middling towns bear (never a capital or a country's largest city: "Real Madrid"),
+    after a capitalised word that is no place, no title, no part of a place's name, and
+    does not open the sentence."""
+    word, _, _, opens = run[-2]
+    last = run[-1][0]
+    key, prev = last.casefold(), word.casefold()
+    if opens or word.isupper() or last.isupper() or not word[:1].isupper():
+        return False
+    if prev in gaz.names or prev in _SKIPPABLE or prev in _PLACE_PREFIXES:
+        return False
+    cands = gaz.names.get(key)
+    if not cands or key in _PLACE_NOUNS or key not in _person_names()[1]:
+        return False
+    return all(c.place.kind == "city" and not c.leading for c in cands)
 
 
 def geotag_mentions(

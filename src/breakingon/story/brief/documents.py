@@ -29,7 +29,13 @@ import numpy.typing as npt
 
 from breakingon.languages.coverage import LanguageCoverage, language_coverage, writing_order
 from breakingon.records import Article, Brief, LanguageReport
-from breakingon.story.brief.extractive import BriefSettings, BriefSource, Embedder, write_brief
+from breakingon.story.brief.extractive import (
+    BriefSettings,
+    BriefSource,
+    Embedder,
+    embedded_texts,
+    write_brief,
+)
 
 if TYPE_CHECKING:
     from breakingon.story.brief.llm import LLMSettings, PostJson
@@ -72,6 +78,15 @@ class SentenceCache:
             while len(self._vectors) > self.size:
                 self._vectors.popitem(last=False)
         return out
+
+    def warm(self, texts: Sequence[str]) -> int:
+        """Embed the texts not yet kept, in one call (one large batch runs the encoder
+        faster than many small ones). Returns how many were embedded."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            self(missing)
+        return len(missing)
 
 
 def brief_documents(articles: Sequence[Article]) -> list[Article]:
@@ -141,6 +156,29 @@ def brief_by_language(
     others = [c for c in coverage if c.code != brief.language][:MAX_OTHER_LANGUAGES]
     reports = tuple(_other_language(articles, c, cfg) for c in others)
     return replace(brief, other_languages=reports), docs
+
+
+def brief_texts(
+    articles: Sequence[Article], preferred: str = "", cfg: BriefSettings | None = None
+) -> list[str]:
+    """The texts `write_story_brief` embeds for these articles, as far as they can be
+    known before writing: the sentences and titles of the reports of the first language
+    in writing order, and of the first reports of every other language. The story stage
+    embeds those of several stories in one batch before it writes their briefs; a text
+    this misses is embedded when the brief needs it, so the brief is the same either way.
+    """
+    cfg = cfg or BriefSettings()
+    if len({a.outlet for a in brief_documents(articles)}) < 2:
+        return []  # no brief is written
+    coverage = language_coverage(articles)
+    order = writing_order(coverage, preferred)
+    if len(order) <= 1:
+        groups = [([_source(a) for a in brief_documents(articles)], order[0] if order else "")]
+    else:
+        groups = [(_reports_in(articles, order[0]), order[0])]
+        others = [c.code for c in coverage if c.code != order[0]][:MAX_OTHER_LANGUAGES]
+        groups += [(_reports_in(articles, c)[:OTHER_LANGUAGE_DOCS], c) for c in others]
+    return [t for docs, language in groups for t in embedded_texts(docs, cfg, language)]
 
 
 def brief_basis(articles: Sequence[Article], language: str = "") -> str:
