@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from breakingon.crawl.netpolicy import Resolver
 from breakingon.ops.health import Health
+from breakingon.ops.memory import TRIM_INTERVAL_S, release_free_memory
 from breakingon.ops.retention import RetentionStep
 from breakingon.pipeline.alert_stage import AlertStage
 from breakingon.pipeline.cluster_stage import ClusterStage
@@ -273,12 +274,16 @@ class Pipeline:
         self.progress.articles_clustered += n
         self.trends.step()
         self.retention.step()  # no-op unless retention is on and its interval has passed
+        if n:
+            release_free_memory(TRIM_INTERVAL_S)  # the encoders' freed activations
         return n
 
     def story_step(self) -> int:
         """One story-stage step (blocking)."""
         m = self.stories.step()
         self.progress.stories_updated += m
+        if m:
+            release_free_memory(TRIM_INTERVAL_S)
         return m
 
     async def _image_loop(self, stop: asyncio.Event, once: bool, upstream: asyncio.Event) -> None:
