@@ -33,7 +33,7 @@ from breakingon.story.brief.extractive import (
     BriefSettings,
     BriefSource,
     Embedder,
-    embedded_texts,
+    brief_inputs,
     write_brief,
 )
 
@@ -178,7 +178,7 @@ def brief_texts(
         groups = [(_reports_in(articles, order[0]), order[0])]
         others = [c.code for c in coverage if c.code != order[0]][:MAX_OTHER_LANGUAGES]
         groups += [(_reports_in(articles, c)[:OTHER_LANGUAGE_DOCS], c) for c in others]
-    return [t for docs, language in groups for t in embedded_texts(docs, cfg, language)]
+    return [t for docs, language in groups for t in brief_inputs(docs, cfg, language)[2]]
 
 
 def brief_basis(articles: Sequence[Article], language: str = "") -> str:

@@ -476,27 +476,18 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _inputs(
-    docs: Sequence[BriefSource], cfg: BriefSettings, language: str
-) -> tuple[list[SourceSentence], list[str]]:
-    """The sentences a brief is chosen from and the documents' titles."""
+def brief_inputs(
+    docs: Sequence[BriefSource], cfg: BriefSettings, language: str = ""
+) -> tuple[list[SourceSentence], list[str], list[str]]:
+    """The sentences a brief is chosen from, the documents' titles, and the texts
+    `write_brief` embeds: every sentence, then every title (none without a sentence)."""
     sents: list[SourceSentence] = []
     for index, doc in enumerate(docs):
         sents.extend(doc_sentences(doc.text, index, language, cfg.max_doc_sentences))
     # a title that is an instruction to a model is no headline (nor a dek's anchor)
     titles = ["" if is_instruction(d.title) else d.title for d in docs]
-    return sents, titles
-
-
-def embedded_texts(
-    docs: Sequence[BriefSource], cfg: BriefSettings, language: str = ""
-) -> list[str]:
-    """The texts `write_brief` gives its embedder for these documents, in that order:
-    every candidate sentence, then every title (none when there is no sentence)."""
-    sents, titles = _inputs(docs, cfg, language)
-    if not sents:
-        return []
-    return [s.text for s in sents] + [t or " " for t in titles]
+    texts = [s.text for s in sents] + [t or " " for t in titles] if sents else []
+    return sents, titles, texts
 
 
 def write_brief(
@@ -512,12 +503,12 @@ def write_brief(
     in `disagreements`, never in a paragraph of the brief's language.
     """
     cfg = cfg or BriefSettings()
-    sents, titles = _inputs(docs, cfg, language)
+    sents, titles, texts = brief_inputs(docs, cfg, language)
     if not sents:
         headline = next((clean_title(t) for t in titles if t.strip()), "")
         return Brief(headline=headline, dek=(), sections=(), credits=(), language=language)
 
-    emb = np.asarray(cfg.embedder(embedded_texts(docs, cfg, language)))
+    emb = np.asarray(cfg.embedder(texts))
     sent_emb, title_emb = emb[: len(sents)], emb[len(sents) :]
     facts = [_facts(s.text, language) for s in sents]
     pool = _Pool(
