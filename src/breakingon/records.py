@@ -156,6 +156,9 @@ class Article:
     source_id: int | None = None
     outlet: str = ""
     country: str = ""
+    # The outlet's recorded place ("Dayton, Ohio"; its feed's, else its source's): read
+    # with the article as its outlet and country are, never stored on the article.
+    place: str = ""
     language: str = ""
     authors: tuple[str, ...] = ()
     summary: str = ""

@@ -116,6 +116,23 @@ def test_claims_do_not_overlap_and_leases_expire(store: Store) -> None:
     assert len(redo) == 10
 
 
+def test_an_article_is_read_with_its_outlets_place(store: Store) -> None:
+    """A claimed article carries its outlet's recorded place (its feed's, else its
+    source's), read as its country is, for the place tagger's local prior."""
+    local, _ = store.add_feed(
+        Feed(url="https://dayton.example/feed", outlet="Dayton Daily", country="US",
+             place="Dayton, Ohio"),
+        feed_url_key("https://dayton.example/feed"),
+    )  # fmt: skip
+    plain = _feed(store)
+    assert local.id is not None and plain.id is not None
+    store.save_feed_check(local.id, _update(T0), [_article("d")], "discovered")
+    store.save_feed_check(plain.id, _update(T0), [_article("e")], "discovered")
+    got = {a.outlet: a for a in store.claim_articles("discovered", "w1", T0, 10, 60)}
+    assert (got["Dayton Daily"].country, got["Dayton Daily"].place) == ("US", "Dayton, Ohio")
+    assert (got["Example"].country, got["Example"].place) == ("GB", "")
+
+
 def test_due_feeds_and_lease(store: Store) -> None:
     feed = _feed(store)
     assert [f.id for f in store.claim_due_feeds("w", T0, 10, 60)] == [feed.id]

@@ -280,3 +280,43 @@ def test_a_surname_named_in_full_is_no_town_later() -> None:
     assert {m.place.country for m in geotag_mentions("Angels make offer", text)} == {"US"}
     madrid = geotag_mentions("Cup final", "Fans of Real Madrid gathered. Madrid was quiet.")
     assert "ES" in {m.place.country for m in madrid}
+
+
+def test_the_catalogues_place_form_names_the_country_first() -> None:
+    from breakingon.tag.local import outlet_place
+
+    def home(country: str, place: str) -> tuple[str, str, str] | None:
+        c = outlet_place(country, place)
+        return None if c is None else (c.place.name, c.place.kind, c.admin1)
+
+    assert home("US", "USA | Colorado") == ("Colorado", "region", "CO")
+    assert home("US", "USA | Austin, TX") == ("Austin", "city", "TX")
+    assert home("", "USA | Chicago") == ("Chicago", "city", "IL")
+    assert home("GB", "UK | London") == ("London", "city", "")
+    assert home("US", "US | New York") == ("New York", "region", "NY")
+    assert home("US", "USA") == ("United States", "country", "")
+
+
+def test_geotag_file_finds_a_listed_outlets_home_by_its_domain(tmp_path: Path) -> None:
+    from breakingon.sources.catalogue import load_catalogue, outlet_home
+
+    entry = next(e for e in load_catalogue() if e.feed.outlet == "cleveland.com")
+    host = entry.homepage or entry.feed.url
+    assert outlet_home(host) == ("US", "USA | Ohio")
+    wapo = next(e for e in load_catalogue() if e.feed.outlet == "The Washington Post")
+    assert outlet_home(wapo.feed.url) == ("US", "")  # one local feed: no local paper
+    assert outlet_home("example.invalid") == ("", "")
+    story = {
+        "title": "Springfield man arrested",
+        "text": "Police in Springfield said a man was arrested after a chase.",
+    }
+    recs = _geotag_file(
+        tmp_path,
+        [
+            {"id": "oh", **story, "url": host.rstrip("/") + "/news/1"},
+            {"id": "plain", **story},
+        ],
+    )
+    by_id = {r["id"]: r["places"] for r in recs}
+    assert by_id["oh"][0]["geonameid"] == 4525353  # Springfield, Ohio: the outlet's state
+    assert by_id["plain"][0]["geonameid"] == 4409896  # the most populous Springfield

@@ -93,21 +93,29 @@ def classify_file(
 def geotag_file(
     input_path: Annotated[
         Path,
-        typer.Argument(metavar="IN.jsonl", help="id, title, text[, country, place, lang]"),
+        typer.Argument(
+            metavar="IN.jsonl",
+            help="id, title, text; optional country and place (the outlet's), domain or url"
+            " (the outlet, for its catalogue country and place when those are absent), lang",
+        ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="OUT.jsonl: {id, places}")],
 ) -> None:
     """Tag each article with the places it is about, most relevant first (offline)."""
+    from breakingon.sources.catalogue import outlet_home
     from breakingon.tag.local import geotag_local
 
     with output.open("w", encoding="utf-8") as out:
         for r in _read_jsonl(input_path):
+            country, place = str(r.get("country") or ""), str(r.get("place") or "")
+            if not (country and place):
+                home = outlet_home(str(r.get("domain") or r.get("url") or ""))
+                if not country:
+                    country, place = home[0], place or home[1]
+                elif not place and home[0] == country.strip().upper():
+                    place = home[1]
             places = geotag_local(
-                str(r.get("title") or ""),
-                str(r.get("text") or ""),
-                str(r.get("country") or ""),
-                str(r.get("place") or ""),
-                _language(r),
+                str(r.get("title") or ""), str(r.get("text") or ""), country, place, _language(r)
             )
             rec = {
                 "id": r["id"],

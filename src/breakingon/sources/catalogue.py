@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -200,6 +201,42 @@ def outlet_focus(domain_or_url: str) -> str:
     found = _sections_by_host().get(host, frozenset())
     topical = found - _BROAD_SECTIONS
     return next(iter(topical)) if len(topical) == 1 and found == topical else ""
+
+
+@functools.cache
+def _homes_by_host() -> dict[str, tuple[str, str]]:
+    """host -> (country, place) of the one outlet at that host: the country most of its
+    feeds give, and the place every one of its feeds gives ("" when any differs or has
+    none: a national paper's one local feed does not make it a local paper)."""
+    countries: dict[str, Counter[str]] = {}
+    places: dict[str, set[str]] = {}
+    hosts: dict[str, set[str]] = {}
+    for e in load_catalogue():
+        name = e.feed.outlet
+        if e.feed.country:
+            countries.setdefault(name, Counter())[e.feed.country.upper()] += 1
+        places.setdefault(name, set()).add(e.feed.place)
+        for url in (e.feed.url, e.homepage):
+            if host := _host(url):
+                hosts.setdefault(host, set()).add(name)
+    out: dict[str, tuple[str, str]] = {}
+    for host, names in hosts.items():
+        if len(names) != 1:
+            continue
+        (name,) = names
+        top = countries.get(name, Counter()).most_common(1)
+        where = places.get(name, set())
+        if top:
+            out[host] = (top[0][0], next(iter(where)) if len(where) == 1 else "")
+    return out
+
+
+def outlet_home(domain_or_url: str) -> tuple[str, str]:
+    """The country (ISO code) and recorded place ("US | Ohio") of the outlet at a domain
+    or URL, as the catalogue lists it; "" for what it does not list or lists two ways
+    (an outlet with feeds for several places has none)."""
+    raw = domain_or_url.strip().lower()
+    return _homes_by_host().get(_host(raw if "//" in raw else f"//{raw}"), ("", ""))
 
 
 REGIONS = {

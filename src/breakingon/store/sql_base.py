@@ -258,6 +258,7 @@ class _SQLBase:
             source_id=r.source_id,
             outlet=getattr(r, "outlet", "") or "",
             country=getattr(r, "country", "") or "",
+            place=getattr(r, "place", "") or "",
             url=r.url,
             title=r.title,
             text=r.text,
@@ -280,7 +281,12 @@ class _SQLBase:
         )
 
     def _article_select(self) -> sa.Select[Any]:
-        a, s = self.t["articles"], self.t["sources"]
-        return sa.select(a, s.c.name.label("outlet"), s.c.country.label("country")).outerjoin(
-            s, s.c.id == a.c.source_id
+        a, s, f = self.t["articles"], self.t["sources"], self.t["feeds"]
+        place = sa.func.coalesce(sa.func.nullif(f.c.place, ""), s.c.place, "")
+        return (
+            sa.select(
+                a, s.c.name.label("outlet"), s.c.country.label("country"), place.label("place")
+            )
+            .outerjoin(s, s.c.id == a.c.source_id)
+            .outerjoin(f, f.c.id == a.c.feed_id)
         )

@@ -19,7 +19,7 @@ from breakingon.dedup.near import fingerprints
 from breakingon.extract.pagekind import non_article_kind
 from breakingon.records import Article, Place
 from breakingon.tag.lang import detect_language
-from breakingon.tag.places import geotag
+from breakingon.tag.local import geotag_local
 from breakingon.tag.sections import classify
 from breakingon.text import whole_title
 
@@ -53,8 +53,9 @@ def article_facts(art: Article, *, language_known: bool = False) -> ArticleFacts
     `language_known`: `art.language` was detected on this very text (by extraction), so
     it is not detected again; otherwise it is detected from the title and the head of the
     text, and `art.language` (the feed's declared language) stands when that is unsure.
-    `art.sections` are the feed's sections (hints for the classifier) and `art.country`
-    the outlet's country (a hint for place names). Sections and places are read in the
+    `art.sections` are the feed's sections (hints for the classifier), `art.country`
+    the outlet's country (a hint for place names) and `art.place` the outlet's recorded
+    place (a local outlet's: `tag.local`). Sections and places are read in the
     article's language (docs/signals.md, "Languages").
     """
     text = final_text(art)
@@ -68,7 +69,7 @@ def article_facts(art: Article, *, language_known: bool = False) -> ArticleFacts
         content_hash=prints.content_hash,
         signature=prints.signature,
         sections=classify(art.title, text, art.sections, language=language).labels,
-        places=geotag(art.title, text[:PLACES_CHARS], hint_country=art.country, language=language),
+        places=geotag_local(art.title, text[:PLACES_CHARS], art.country, art.place, language),
         page_kind=non_article_kind(art.title, text),
     )
 

@@ -28,14 +28,26 @@ _LOCAL_CUES = re.compile(
 )
 
 
+def _country_named(name: str, iso: str) -> str:
+    """The ISO code of the country `name` names ("US", "USA", "UK", "Germany"), when it
+    is `iso` or `iso` is unknown; else ""."""
+    if name.upper() == iso:
+        return iso
+    for c in gazetteer().names.get(name.casefold(), ()):
+        if c.place.kind == "country" and (not iso or c.place.country == iso):
+            return c.place.country
+    return ""
+
+
 def outlet_place(country: str, place: str) -> Candidate | None:
     """The gazetteer entry of an outlet's recorded place, within its country: the most
-    populous of that name, preferring one inside a named state ("Dayton, Ohio")."""
+    populous of that name, preferring one inside a named state ("Dayton, Ohio"). A
+    leading country ("USA | Colorado", the catalogue's form) is read as the country."""
     gaz = gazetteer()
     iso = country.strip().upper()
     parts = [p.strip() for p in re.split(r"[|,]", place) if p.strip()]
-    if parts and parts[0].upper() == iso:
-        parts = parts[1:]
+    while len(parts) > 1 and (named := _country_named(parts[0], iso)):
+        iso, parts = named, parts[1:]  # "USA | Colorado", "US | New York", "UK | London"
     if not parts:
         return None
     cands = [c for c in gaz.names.get(parts[0].casefold(), ()) if not iso or c.place.country == iso]

@@ -61,8 +61,7 @@ class SentenceCache:
     def __call__(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         from breakingon.cluster.embed import DIM, embed_texts
 
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        missing = self._missing(texts)
         fresh = embed_texts(missing) if missing else np.zeros((0, DIM), dtype=np.float32)
         with self._lock:
             for t, v in zip(missing, fresh, strict=True):
@@ -82,11 +81,15 @@ class SentenceCache:
     def warm(self, texts: Sequence[str]) -> int:
         """Embed the texts not yet kept, in one call (one large batch runs the encoder
         faster than many small ones). Returns how many were embedded."""
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        missing = self._missing(texts)
         if missing:
             self(missing)
         return len(missing)
+
+    def _missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct texts not kept yet, in their first order."""
+        with self._lock:
+            return list(dict.fromkeys(t for t in texts if t not in self._vectors))
 
 
 def brief_documents(articles: Sequence[Article]) -> list[Article]:
